@@ -1,0 +1,180 @@
+// Semantic checks on a cluster: the rules the API server and controllers would enforce,
+// reported with the object and field path so a user can find the bad value in their dump.
+import { type Cidr, cidrContains, cidrsOverlap, tryParseCidr, tryParseIPv4 } from '../util/ipv4.ts';
+import { InputError } from '../util/errors.ts';
+import { checkConfig } from './config.ts';
+import { PROTOCOLS, SERVICE_TYPES, type Protocol, type Service } from './k8s-types.ts';
+import { type Cluster, serviceKey, slicesByService } from './model.ts';
+
+export interface Problem {
+  level: 'error' | 'warning';
+  field: string;
+  message: string;
+  value?: unknown;
+}
+
+const IANA_SVC_NAME = /^(?=.{1,15}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+export function validateCluster(cluster: Cluster, file?: string): Problem[] {
+  const problems: Problem[] = [];
+  const error = (field: string, message: string, value?: unknown) => problems.push({ level: 'error', field, message, value });
+  const warn = (field: string, message: string, value?: unknown) => problems.push({ level: 'warning', field, message, value });
+
+  const cidrs = checkConfig(cluster.config, file);
+  checkNodes(cluster, cidrs.cluster, error, warn);
+  checkServices(cluster, cidrs.service, error, warn);
+  checkSlices(cluster, error, warn);
+  return problems;
+}
+
+/** Throws the first error (with a count of the rest); returns the warnings. */
+export function assertValidCluster(cluster: Cluster, file?: string): Problem[] {
+  const problems = validateCluster(cluster, file);
+  const errors = problems.filter((p) => p.level === 'error');
+  if (errors.length > 0) {
+    const first = errors[0];
+    const more = errors.length > 1 ? ` [and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}]` : '';
+    throw new InputError(first.message + more, file, first.field, first.value);
+  }
+  return problems;
+}
+
+type Report = (field: string, message: string, value?: unknown) => void;
+
+function checkNodes(cluster: Cluster, clusterCidr: Cidr, error: Report, warn: Report): void {
+  const names = new Set<string>();
+  const podCidrs: { cidr: Cidr; where: string; text: string }[] = [];
+  cluster.nodes.forEach((node, i) => {
+    const where = `Node ${node.metadata.name}`;
+    if (names.has(node.metadata.name)) error(`${where}.metadata.name`, 'duplicate Node name', node.metadata.name);
+    names.add(node.metadata.name);
+    for (const [j, a] of (node.status.addresses ?? []).entries()) {
+      if ((a.type === 'InternalIP' || a.type === 'ExternalIP') && tryParseIPv4(a.address) === null) {
+        error(`${where}.status.addresses[${j}].address`, 'not a valid IPv4 address', a.address);
+      }
+    }
+    const texts = node.spec.podCIDRs ?? (node.spec.podCIDR ? [node.spec.podCIDR] : []);
+    texts.forEach((text, j) => {
+      const field = node.spec.podCIDRs ? `${where}.spec.podCIDRs[${j}]` : `${where}.spec.podCIDR`;
+      const cidr = tryParseCidr(text);
+      if (!cidr) return void error(field, 'not a valid IPv4 CIDR', text);
+      if (!cidrContains(clusterCidr, cidr.addr) || cidr.prefix < clusterCidr.prefix) {
+        error(field, `pod CIDR is outside the cluster CIDR ${cluster.config.clusterCIDR}`, text);
+      }
+      podCidrs.push({ cidr, where: field, text });
+    });
+    void i;
+  });
+  // Sorted by address, any overlap shows up between neighbours.
+  podCidrs.sort((a, b) => a.cidr.addr - b.cidr.addr || a.cidr.prefix - b.cidr.prefix);
+  for (let k = 1; k < podCidrs.length; k++) {
+    if (cidrsOverlap(podCidrs[k - 1].cidr, podCidrs[k].cidr)) {
+      error(podCidrs[k].where, `pod CIDR overlaps ${podCidrs[k - 1].where} (${podCidrs[k - 1].text})`, podCidrs[k].text);
+    }
+  }
+  void warn;
+}
+
+function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn: Report): void {
+  const { min, max } = cluster.config.nodePortRange;
+  const seenKeys = new Set<string>();
+  const clusterIPs = new Map<number, string>();
+  const nodePorts = new Map<number, string>();
+  const slices = slicesByService(cluster);
+  for (const svc of cluster.services) {
+    const key = serviceKey(svc.metadata.namespace, svc.metadata.name);
+    const where = `Service ${key}`;
+    if (seenKeys.has(key)) error(`${where}.metadata.name`, 'duplicate Service', key);
+    seenKeys.add(key);
+    const spec = svc.spec;
+    const type = spec.type ?? 'ClusterIP';
+    if (!SERVICE_TYPES.includes(type)) error(`${where}.spec.type`, `unknown service type (expected one of ${SERVICE_TYPES.join(', ')})`, type);
+    checkClusterIP(svc, type, where, serviceCidr, cluster.config.serviceCIDR, clusterIPs, error);
+    const portNames = new Set<string>();
+    (spec.ports ?? []).forEach((p, j) => {
+      const pw = `${where}.spec.ports[${j}]`;
+      const proto = p.protocol ?? 'TCP';
+      if (!PROTOCOLS.includes(proto as Protocol)) error(`${pw}.protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
+      if (!isPort(p.port)) error(`${pw}.port`, 'port must be an integer in 1-65535', p.port);
+      if (typeof p.targetPort === 'number' ? !isPort(p.targetPort) : p.targetPort !== undefined && !IANA_SVC_NAME.test(p.targetPort)) {
+        error(`${pw}.targetPort`, 'targetPort must be a port number or a container port name', p.targetPort);
+      }
+      if ((spec.ports?.length ?? 0) > 1) {
+        if (!p.name) error(`${pw}.name`, 'ports must be named when a Service has more than one', p.name);
+        else if (portNames.has(p.name)) error(`${pw}.name`, 'duplicate port name', p.name);
+        portNames.add(p.name ?? '');
+      }
+      if (p.nodePort !== undefined) {
+        if (type !== 'NodePort' && type !== 'LoadBalancer') error(`${pw}.nodePort`, `nodePort is only allowed for NodePort and LoadBalancer services, not ${type}`, p.nodePort);
+        else claimNodePort(p.nodePort, `${pw}.nodePort`, key, min, max, nodePorts, error);
+      }
+    });
+    if (spec.healthCheckNodePort !== undefined) {
+      if (type !== 'LoadBalancer' || spec.externalTrafficPolicy !== 'Local') error(`${where}.spec.healthCheckNodePort`, 'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local', spec.healthCheckNodePort);
+      else claimNodePort(spec.healthCheckNodePort, `${where}.spec.healthCheckNodePort`, key, min, max, nodePorts, error);
+    }
+    for (const [field, allowed] of [['externalTrafficPolicy', ['Cluster', 'Local']], ['internalTrafficPolicy', ['Cluster', 'Local']], ['sessionAffinity', ['None', 'ClientIP']]] as const) {
+      const v = spec[field];
+      if (v !== undefined && !(allowed as readonly string[]).includes(v)) error(`${where}.spec.${field}`, `must be one of ${allowed.join(', ')}`, v);
+    }
+    const timeout = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0 && timeout <= 86400)) {
+      error(`${where}.spec.sessionAffinityConfig.clientIP.timeoutSeconds`, 'must be an integer in 1-86400', timeout);
+    }
+    (spec.externalIPs ?? []).forEach((ip, j) => { if (tryParseIPv4(ip) === null) error(`${where}.spec.externalIPs[${j}]`, 'not a valid IPv4 address', ip); });
+    (spec.loadBalancerSourceRanges ?? []).forEach((r, j) => { if (!tryParseCidr(r.trim(), false)) error(`${where}.spec.loadBalancerSourceRanges[${j}]`, 'not a valid IPv4 CIDR', r); });
+    (svc.status?.loadBalancer?.ingress ?? []).forEach((ing, j) => { if (ing.ip !== undefined && tryParseIPv4(ing.ip) === null) error(`${where}.status.loadBalancer.ingress[${j}].ip`, 'not a valid IPv4 address', ing.ip); });
+    if (type !== 'ExternalName' && spec.selector && Object.keys(spec.selector).length > 0) {
+      const hasEndpoint = (slices.get(key) ?? []).some((s) => (s.endpoints ?? []).length > 0);
+      if (!hasEndpoint) warn(`${where}.spec.selector`, 'selector matches no pods: the Service has no endpoints and rejects traffic', spec.selector);
+    }
+  }
+}
+
+function checkClusterIP(svc: Service, type: string, where: string, cidr: Cidr, cidrText: string, seen: Map<number, string>, error: Report): void {
+  const ip = svc.spec.clusterIP;
+  if (type === 'ExternalName') {
+    if (!svc.spec.externalName) error(`${where}.spec.externalName`, 'ExternalName services need spec.externalName', svc.spec.externalName);
+    return;
+  }
+  if (ip === undefined || ip === '') return void error(`${where}.spec.clusterIP`, 'Service has no clusterIP', ip);
+  if (ip === 'None') {
+    if (type !== 'ClusterIP') error(`${where}.spec.clusterIP`, `headless (clusterIP: None) is only valid for type ClusterIP, not ${type}`, ip);
+    return;
+  }
+  const addr = tryParseIPv4(ip);
+  if (addr === null) return void error(`${where}.spec.clusterIP`, 'not a valid IPv4 address', ip);
+  if (!cidrContains(cidr, addr)) return void error(`${where}.spec.clusterIP`, `clusterIP is outside the service CIDR ${cidrText}`, ip);
+  if (addr === cidr.addr) return void error(`${where}.spec.clusterIP`, `clusterIP is the network address of ${cidrText}`, ip);
+  const other = seen.get(addr);
+  if (other) error(`${where}.spec.clusterIP`, `clusterIP already allocated to Service ${other}`, ip);
+  else seen.set(addr, where.slice('Service '.length));
+}
+
+function claimNodePort(port: number, field: string, owner: string, min: number, max: number, seen: Map<number, string>, error: Report): void {
+  if (!Number.isInteger(port) || port < min || port > max) return void error(field, `nodePort is outside the range ${min}-${max}`, port);
+  const other = seen.get(port);
+  // One Service may use the same nodePort for TCP and UDP (e.g. DNS); two Services may not share one.
+  if (other !== undefined && other !== owner) error(field, `nodePort already allocated to Service ${other}`, port);
+  else seen.set(port, owner);
+}
+
+function checkSlices(cluster: Cluster, error: Report, warn: Report): void {
+  for (const slice of cluster.endpointSlices) {
+    const where = `EndpointSlice ${slice.metadata.namespace ?? 'default'}/${slice.metadata.name}`;
+    if (!slice.metadata.labels?.['kubernetes.io/service-name']) warn(`${where}.metadata.labels`, 'slice has no kubernetes.io/service-name label: no Service will use it');
+    if (slice.addressType !== 'IPv4') { warn(`${where}.addressType`, 'only IPv4 slices are modelled; this one is ignored', slice.addressType); continue; }
+    (slice.ports ?? []).forEach((p, j) => {
+      if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) error(`${where}.ports[${j}].protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
+      if (p.port !== undefined && !isPort(p.port)) error(`${where}.ports[${j}].port`, 'port must be an integer in 1-65535', p.port);
+    });
+    (slice.endpoints ?? []).forEach((ep, j) => {
+      if (!Array.isArray(ep.addresses) || ep.addresses.length === 0) return void error(`${where}.endpoints[${j}].addresses`, 'endpoint has no addresses', ep.addresses);
+      ep.addresses.forEach((a, k) => { if (tryParseIPv4(a) === null) error(`${where}.endpoints[${j}].addresses[${k}]`, 'not a valid IPv4 address', a); });
+    });
+  }
+}
+
+function isPort(p: unknown): boolean {
+  return typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 65535;
+}
