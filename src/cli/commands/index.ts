@@ -1,9 +1,11 @@
 // Every subcommand registers itself here; a subcommand exists only when it works.
 import type { Command } from 'commander';
+import { registerDns } from './dns.ts';
 import { registerGenerate } from './generate.ts';
 import { registerValidate } from './validate.ts';
 
 export function registerCommands(program: Command): void {
+  registerDns(program);
   registerGenerate(program);
   registerValidate(program);
 }
