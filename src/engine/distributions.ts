@@ -316,7 +316,8 @@ function checkSpec(spec: DistributionSpec, where: string): void {
  * - lognormal: round(exp(Normal(mu, sigma))) to the nearest integer (halves
  *   round up); may be 0 when exp(...) < 0.5.
  * - poisson: Poisson(mean); may be 0.
- * Callers needing e.g. ">= 1" must enforce it themselves.
+ * Callers needing e.g. ">= 1" must enforce it themselves. Lognormal draws
+ * beyond 2^53 (absurd parameters) are returned as-is, not exact integers.
  */
 export function makeIntSampler(spec: DistributionSpec, rng: Rng): () => number {
   checkSpec(spec, 'distribution');

@@ -14,13 +14,17 @@ export interface SimulatorOptions {
 }
 
 export class Simulator {
-  /** Current simulated time, integer ns. Never decreases. */
-  now = 0;
+  private clock = 0;
   readonly queue: EventQueue;
   readonly rng: Rng;
   /** Total events handled across all run() calls. */
   eventsProcessed = 0;
   private stopRequested = false;
+
+  /** Current simulated time, integer ns. Never decreases (read-only outside run()). */
+  get now(): number {
+    return this.clock;
+  }
 
   constructor(opts: SimulatorOptions = {}) {
     this.queue = new EventQueue(opts.initialQueueCapacity);
@@ -29,14 +33,14 @@ export class Simulator {
 
   /** Schedule at absolute time (integer ns, >= now). */
   at(time: number, kind: number, a = 0, b = 0): void {
-    if (time < this.now) throw new Error(`Simulator.at: time ${time} is before now (${this.now})`);
+    if (time < this.clock) throw new Error(`Simulator.at: time ${time} is before now (${this.clock})`);
     this.queue.schedule(time, kind, a, b);
   }
 
   /** Schedule `delayNs` from now; the delay is rounded to the nearest integer ns. */
   after(delayNs: number, kind: number, a = 0, b = 0): void {
     if (!(delayNs >= 0)) throw new Error(`Simulator.after: delay must be >= 0 ns, got ${delayNs}`);
-    this.queue.schedule(this.now + Math.round(delayNs), kind, a, b);
+    this.queue.schedule(this.clock + Math.round(delayNs), kind, a, b);
   }
 
   /** Ask run() to return after the current handler call. */
@@ -54,26 +58,30 @@ export class Simulator {
    * `now` stays at the last handled event's time, so run() can resume.
    */
   run(handler: EventHandler, untilNs = Infinity, maxEvents = Infinity): number {
-    if (untilNs !== Infinity && (!Number.isSafeInteger(untilNs) || untilNs < this.now)) {
-      throw new Error(`Simulator.run: untilNs must be an integer >= now (${this.now}), got ${untilNs}`);
+    if (untilNs !== Infinity && (!Number.isSafeInteger(untilNs) || untilNs < this.clock)) {
+      throw new Error(`Simulator.run: untilNs must be an integer >= now (${this.clock}), got ${untilNs}`);
     }
     if (!(maxEvents >= 0)) throw new Error(`Simulator.run: maxEvents must be >= 0, got ${maxEvents}`);
     const q = this.queue;
     this.stopRequested = false;
     let handled = 0;
-    for (;;) {
-      if (handled >= maxEvents || this.stopRequested) break;
-      // Empty queue: peekTime() is Infinity, but so may be untilNs, hence size.
-      if (q.size === 0 || q.peekTime() > untilNs) {
-        if (untilNs !== Infinity) this.now = untilNs;
-        break;
+    try {
+      for (;;) {
+        if (handled >= maxEvents || this.stopRequested) break;
+        // Empty queue: peekTime() is Infinity, but so may be untilNs, hence size.
+        if (q.size === 0 || q.peekTime() > untilNs) {
+          if (untilNs !== Infinity) this.clock = untilNs;
+          break;
+        }
+        q.pop();
+        this.clock = q.time;
+        handled++;
+        handler(this, q.kind, q.a, q.b);
       }
-      q.pop();
-      this.now = q.time;
-      handled++;
-      handler(this, q.kind, q.a, q.b);
+    } finally {
+      // Keep the counter right even if a handler throws.
+      this.eventsProcessed += handled;
     }
-    this.eventsProcessed += handled;
     return handled;
   }
 }
@@ -111,7 +119,6 @@ export function parseDuration(text: string): number {
   if (str === '') throw new Error(`Invalid duration ${JSON.stringify(text)}: empty`);
   let total = 0;
   let pos = 0;
-  TERM.lastIndex = 0;
   while (pos < str.length) {
     TERM.lastIndex = pos;
     const m = TERM.exec(str);

@@ -129,3 +129,18 @@ test('parseDuration: malformed strings are rejected with a clear error', () => {
   assert.throws(() => parseDuration('10'), /expected <number><unit>/);
   assert.throws(() => parseDuration('99999999999999h'), /exceeds 2\^53/);
 });
+
+test('a throwing handler propagates; the event counter and clock stay consistent', () => {
+  const sim = new Simulator();
+  sim.at(5, 0);
+  sim.at(7, 1);
+  sim.at(9, 0);
+  assert.throws(() => sim.run((_s, kind) => {
+    if (kind === 1) throw new Error('boom');
+  }), /boom/);
+  assert.equal(sim.eventsProcessed, 2);
+  assert.equal(sim.now, 7);
+  assert.equal(sim.run(() => {}), 1);
+  assert.equal(sim.now, 9);
+  assert.equal(sim.run(() => {}, Infinity, 0), 0);
+});
