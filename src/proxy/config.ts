@@ -1,0 +1,128 @@
+// KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1): the fields kpsim honours, with
+// kube-proxy's defaults (pkg/proxy/apis/config/v1alpha1/defaults.go).
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../util/errors.ts';
+import { schemaError } from '../scenario/load.ts';
+
+export const PROXY_MODES = ['userspace', 'iptables', 'ipvs'] as const;
+export type ProxyModeName = (typeof PROXY_MODES)[number];
+
+const duration = z.string().regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a Go duration such as 30s or 1m0s');
+
+export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'dh', 'sed', 'nq'] as const;
+
+const configSchema = z.object({
+  apiVersion: z.literal('kubeproxy.config.k8s.io/v1alpha1').optional(),
+  kind: z.literal('KubeProxyConfiguration').optional(),
+  mode: z.enum(['', 'userspace', 'iptables', 'ipvs']).optional(),
+  hostnameOverride: z.string().optional(),
+  clusterCIDR: z.string().optional(),
+  masqueradeAll: z.boolean().optional(),
+  nodePortAddresses: z.array(z.string()).nullable().optional(),
+  syncPeriod: duration.optional(),
+  minSyncPeriod: duration.optional(),
+  iptables: z.object({
+    masqueradeAll: z.boolean().optional(),
+    masqueradeBit: z.number().int().min(0).max(31).nullable().optional(),
+    localhostNodePorts: z.boolean().nullable().optional(),
+    syncPeriod: duration.optional(),
+    minSyncPeriod: duration.optional(),
+  }).passthrough().optional(),
+  ipvs: z.object({
+    scheduler: z.enum(['', ...IPVS_SCHEDULERS] as [string, ...string[]]).optional(),
+    syncPeriod: duration.optional(),
+    minSyncPeriod: duration.optional(),
+    strictARP: z.boolean().optional(),
+    excludeCIDRs: z.array(z.string()).nullable().optional(),
+  }).passthrough().optional(),
+  conntrack: z.object({
+    maxPerCore: z.number().int().min(0).nullable().optional(),
+    min: z.number().int().min(0).nullable().optional(),
+    tcpEstablishedTimeout: duration.nullable().optional(),
+    udpTimeout: duration.nullable().optional(),
+  }).passthrough().optional(),
+}).passthrough();
+
+export interface KubeProxyConfiguration {
+  mode: ProxyModeName;
+  /** The node whose data plane is built. */
+  hostnameOverride: string;
+  /** Local-traffic detector (detectLocalMode ClusterCIDR); '' means no detector. */
+  clusterCIDR: string;
+  masqueradeAll: boolean;
+  /** Empty means every local address accepts NodePort traffic. */
+  nodePortAddresses: string[];
+  masqueradeBit: number;
+  localhostNodePorts: boolean;
+  syncPeriodNs: number;
+  minSyncPeriodNs: number;
+  ipvsScheduler: (typeof IPVS_SCHEDULERS)[number];
+  conntrackMaxPerCore: number;
+  conntrackMin: number;
+  tcpEstablishedTimeoutNs: number;
+  udpTimeoutNs: number;
+}
+
+export const DEFAULT_KUBE_PROXY_CONFIG: KubeProxyConfiguration = {
+  mode: 'iptables',
+  hostnameOverride: '',
+  clusterCIDR: '',
+  masqueradeAll: false,
+  nodePortAddresses: [],
+  masqueradeBit: 14,
+  localhostNodePorts: true,
+  syncPeriodNs: 30e9,
+  minSyncPeriodNs: 1e9,
+  ipvsScheduler: 'rr',
+  conntrackMaxPerCore: 32768,
+  conntrackMin: 131072,
+  tcpEstablishedTimeoutNs: 24 * 3600e9,
+  udpTimeoutNs: 30e9,
+};
+
+export function loadKubeProxyConfig(path: string): KubeProxyConfiguration {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read KubeProxyConfiguration: ${(err as Error).message}`, path);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new InputError(`malformed YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`, path);
+  return parseKubeProxyConfig(doc.toJS() ?? {}, path);
+}
+
+export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxyConfiguration {
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw schemaError(parsed.error, path);
+  const c = parsed.data;
+  const d = DEFAULT_KUBE_PROXY_CONFIG;
+  return {
+    mode: (c.mode || d.mode) as ProxyModeName,
+    hostnameOverride: c.hostnameOverride ?? d.hostnameOverride,
+    clusterCIDR: c.clusterCIDR ?? d.clusterCIDR,
+    masqueradeAll: c.masqueradeAll ?? c.iptables?.masqueradeAll ?? d.masqueradeAll,
+    nodePortAddresses: c.nodePortAddresses ?? d.nodePortAddresses,
+    masqueradeBit: c.iptables?.masqueradeBit ?? d.masqueradeBit,
+    localhostNodePorts: c.iptables?.localhostNodePorts ?? d.localhostNodePorts,
+    syncPeriodNs: goDuration(c.syncPeriod ?? c.iptables?.syncPeriod) ?? d.syncPeriodNs,
+    minSyncPeriodNs: goDuration(c.minSyncPeriod ?? c.iptables?.minSyncPeriod) ?? d.minSyncPeriodNs,
+    ipvsScheduler: (c.ipvs?.scheduler || d.ipvsScheduler) as KubeProxyConfiguration['ipvsScheduler'],
+    conntrackMaxPerCore: c.conntrack?.maxPerCore ?? d.conntrackMaxPerCore,
+    conntrackMin: c.conntrack?.min ?? d.conntrackMin,
+    tcpEstablishedTimeoutNs: goDuration(c.conntrack?.tcpEstablishedTimeout ?? undefined) ?? d.tcpEstablishedTimeoutNs,
+    udpTimeoutNs: goDuration(c.conntrack?.udpTimeout ?? undefined) ?? d.udpTimeoutNs,
+  };
+}
+
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Parses a Go duration ("1m30s") into integer nanoseconds. */
+export function goDuration(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * UNIT_NS[m[2]];
+  return Math.round(total);
+}

@@ -1,0 +1,113 @@
+// Reading series out of a run's tidy rows for the report: one value per (mode, scale), the mean
+// over repetitions, finite values only. Nothing here assumes a metric exists.
+import type { Clock, ResultRow, RunResults, SampleSet } from '../metrics/results.ts';
+
+const MODE_ORDER = ['userspace', 'iptables', 'ipvs'];
+
+/** Fixed colours per proxy mode, the same in every chart (colour-blind-safe Tableau hues). */
+const MODE_COLORS: Record<string, string> = { userspace: '#e15759', iptables: '#4e79a7', ipvs: '#f28e2b' };
+const EXTRA_COLORS = ['#59a14f', '#b07aa1', '#76b7b2', '#9c755f', '#edc948'];
+
+export interface SeriesPoint {
+  mode: string;
+  scale: number;
+  value: number;
+  /** Repetitions averaged into `value`. */
+  n: number;
+}
+
+/** Modes of the run in the canonical order (userspace, iptables, ipvs, then any others by name). */
+export function runModes(results: RunResults): string[] {
+  const seen = new Set<string>([...(Array.isArray(results.meta?.modes) ? results.meta.modes : []), ...results.rows.map((r) => r.mode)]);
+  return sortModes([...seen]);
+}
+
+export function sortModes(modes: Iterable<string>): string[] {
+  const rank = (m: string) => { const i = MODE_ORDER.indexOf(m); return i < 0 ? MODE_ORDER.length : i; };
+  return [...new Set(modes)].filter((m) => typeof m === 'string').sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A vega-lite colour scale fixed to the run's modes, so a mode keeps its colour in every chart. */
+export function modeColorScale(modes: string[]): { domain: string[]; range: string[] } {
+  let extra = 0;
+  return { domain: modes, range: modes.map((m) => MODE_COLORS[m] ?? EXTRA_COLORS[extra++ % EXTRA_COLORS.length]) };
+}
+
+/** Mean over repetitions of one (metric, clock, statistic), per mode and scale, sorted by mode then scale. */
+export function series(rows: ResultRow[], metric: string, clock: Clock, statistic: string): SeriesPoint[] {
+  const acc = new Map<string, { mode: string; scale: number; sum: number; n: number }>();
+  for (const r of rows) {
+    if (r.metric !== metric || r.clock !== clock || r.statistic !== statistic) continue;
+    if (typeof r.value !== 'number' || !Number.isFinite(r.value) || !Number.isFinite(r.scale)) continue;
+    const key = `${r.mode}\u0000${r.scale}`;
+    const a = acc.get(key) ?? { mode: r.mode, scale: r.scale, sum: 0, n: 0 };
+    a.sum += r.value;
+    a.n += 1;
+    acc.set(key, a);
+  }
+  const modes = sortModes([...acc.values()].map((a) => a.mode));
+  return [...acc.values()]
+    .map((a) => ({ mode: a.mode, scale: a.scale, value: a.sum / a.n, n: a.n }))
+    .sort((a, b) => modes.indexOf(a.mode) - modes.indexOf(b.mode) || a.scale - b.scale);
+}
+
+/** The unit rows of a metric on a clock carry ('' when there are none). */
+export function unitOf(rows: ResultRow[], metric: string, clock: Clock): string {
+  return rows.find((r) => r.metric === metric && r.clock === clock)?.unit ?? '';
+}
+
+/** Points with a value a log axis can show (> 0), and how many were dropped. */
+export function positiveOnly<T extends { value: number }>(points: T[]): { kept: T[]; dropped: number } {
+  const kept = points.filter((p) => p.value > 0);
+  return { kept, dropped: points.length - kept.length };
+}
+
+/**
+ * kpsim's value of a series at `scale`: exact when the run measured that scale, else interpolated
+ * on log-log axes between the two scales around it; null outside the run's range.
+ */
+export function valueAt(points: SeriesPoint[], mode: string, scale: number): { value: number; exact: boolean } | null {
+  const own = points.filter((p) => p.mode === mode).sort((a, b) => a.scale - b.scale);
+  const hit = own.find((p) => p.scale === scale);
+  if (hit) return { value: hit.value, exact: true };
+  for (let i = 1; i < own.length; i++) {
+    const lo = own[i - 1];
+    const hi = own[i];
+    if (lo.scale < scale && scale < hi.scale && lo.value > 0 && hi.value > 0 && lo.scale > 0) {
+      const t = Math.log(scale / lo.scale) / Math.log(hi.scale / lo.scale);
+      return { value: Math.exp(Math.log(lo.value) + t * Math.log(hi.value / lo.value)), exact: false };
+    }
+  }
+  return null;
+}
+
+/** Quantile p of sorted values, linear between closest ranks (as R type 7, d3.quantileSorted). */
+export function quantileSorted(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+}
+
+/** p25 and p75 of a metric's raw wall-clock samples per (mode, scale), repetitions pooled. */
+export function sampleQuartiles(samples: SampleSet[] | undefined, metric: string): Map<string, { q1: number; q3: number; n: number }> {
+  const pooled = new Map<string, number[]>();
+  for (const s of Array.isArray(samples) ? samples : []) {
+    if (!s || s.metric !== metric || !Array.isArray(s.values)) continue;
+    const key = pointKey(s.mode, s.scale);
+    const list = pooled.get(key) ?? [];
+    for (const v of s.values) if (typeof v === 'number' && Number.isFinite(v)) list.push(v);
+    pooled.set(key, list);
+  }
+  const out = new Map<string, { q1: number; q3: number; n: number }>();
+  for (const [key, values] of pooled) {
+    if (values.length < 4) continue;
+    values.sort((a, b) => a - b);
+    out.set(key, { q1: quantileSorted(values, 0.25), q3: quantileSorted(values, 0.75), n: values.length });
+  }
+  return out;
+}
+
+export function pointKey(mode: string, scale: number): string {
+  return `${mode}\u0000${scale}`;
+}

@@ -1,0 +1,115 @@
+// The HTML report of a run: reports/<run-id>/index.html (one self-contained file that opens
+// offline) and, per chart, charts/<name>.vl.json (the vega-lite spec with its data) and
+// charts/<name>.svg (rendered headlessly in Node).
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunResults } from '../metrics/results.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { browserLibraries } from './assets.ts';
+import { lookupChart, syncChart, throughputChart } from './charts.ts';
+import { complexityRows, headline } from './complexity.ts';
+import { type PageModel, renderHtml } from './html.ts';
+import { type PublishedFigures, loadPublishedFigures } from './published.ts';
+import { renderSvg } from './render.ts';
+import { reproductionBlocks } from './reproduction.ts';
+import type { ChartDef, Section } from './types.ts';
+
+export { escapeHtml, jsonForScript } from './html.ts';
+export { loadPublishedFigures, PUBLISHED_FIGURES_FILE } from './published.ts';
+export type { ChartDef } from './types.ts';
+
+export interface ReportOptions {
+  /** Published figures to compare with (default: the repository's data/published-figures.json). */
+  publishedFile?: string;
+}
+
+export interface ReportModel {
+  sections: Section[];
+  reproduction: Section;
+  published: PublishedFigures;
+}
+
+/** The report's sections and charts, before anything is rendered or written. */
+export function buildReport(results: RunResults, published: PublishedFigures = loadPublishedFigures()): ReportModel {
+  const sections: Section[] = [
+    {
+      id: 'lookup',
+      title: 'Rule lookup: O(n) versus O(1)',
+      clock: 'simulated and wall clock',
+      intro: 'The headline result. In iptables mode a connection\'s first packet walks the KUBE-SERVICES chain rule by rule until its service matches, so the work grows with the number of services (O(n)); IPVS finds the service in a hash table, so it does not (O(1)). The userspace proxy also steers packets with one iptables rule per service. Parallel lines on these log-log axes have the same exponent; a flat line is O(1), a slope of one decade per decade is O(n).',
+      blocks: [{ chart: lookupChart(results) }],
+    },
+    {
+      id: 'sync',
+      title: 'Sync: programming the data plane',
+      clock: 'simulated and wall clock',
+      intro: 'How long kube-proxy takes to bring a node\'s rules up to date: a full sync of the whole cluster, and a sync after a single change. iptables-restore rewrites whole tables, so even one change costs time in proportion to the services; IPVS changes one virtual server with a few netlink messages.',
+      blocks: [{ chart: syncChart(results) }],
+    },
+    {
+      id: 'throughput',
+      title: 'Throughput',
+      clock: 'simulated clock',
+      intro: 'How many packets per second one node core can push through the proxy path. Every new connection pays its lookup, so iptables throughput falls as services grow while IPVS stays flat; the userspace proxy pays two context switches and two copies for every packet.',
+      blocks: [{ chart: throughputChart(results) }],
+    },
+  ];
+  const reproduction: Section = {
+    id: 'reproduction',
+    title: 'Reproducing published results',
+    clock: 'kpsim simulated vs published measurements',
+    intro: 'Published measurements of kube-proxy at scale beside kpsim\'s own numbers for the same conditions. Published values are large outlined marks (hover for the source); kpsim\'s are lines. kpsim\'s numbers come from its cost model (simulated clock), not from a real cluster, so agreement in shape (how a number grows with services) matters more than agreement in absolute value.',
+    blocks: reproductionBlocks(results, published),
+  };
+  return { sections, reproduction, published };
+}
+
+function allCharts(model: ReportModel): ChartDef[] {
+  return [...model.sections, model.reproduction].flatMap((s) => s.blocks.map((b) => b.chart));
+}
+
+/**
+ * Writes `<dir>/index.html` and `<dir>/charts/<name>.vl.json|.svg` for a run's results and returns
+ * the paths written (index.html first). Charts the run has no data for become notes on the page.
+ */
+export async function writeReport(dir: string, results: RunResults, opts: ReportOptions = {}): Promise<string[]> {
+  const published = loadPublishedFigures(opts.publishedFile);
+  const model = buildReport(results, published);
+  const chartsDir = join(dir, 'charts');
+  const written: string[] = [];
+  const keep = new Set<string>();
+  for (const chart of allCharts(model)) {
+    if (!chart.spec) continue;
+    let svg: string;
+    try {
+      svg = (await renderSvg(chart.spec)).svg;
+    } catch (err) {
+      chart.notes.unshift(`This chart could not be rendered: ${(err as Error).message}`);
+      chart.spec = null;
+      continue;
+    }
+    const vl = join(chartsDir, `${chart.name}.vl.json`);
+    const svgFile = join(chartsDir, `${chart.name}.svg`);
+    writeFileAtomic(vl, JSON.stringify(chart.spec, null, 1) + '\n');
+    writeFileAtomic(svgFile, svg);
+    written.push(vl, svgFile);
+    keep.add(`${chart.name}.vl.json`).add(`${chart.name}.svg`);
+  }
+  // A chart this run cannot draw must not leave an older run's image behind.
+  if (existsSync(chartsDir)) {
+    for (const f of readdirSync(chartsDir)) if (/\.(vl\.json|svg)$/.test(f) && !keep.has(f)) rmSync(join(chartsDir, f), { force: true });
+  }
+  const page: PageModel = {
+    results,
+    headline: headline(results),
+    sections: model.sections,
+    reproduction: model.reproduction,
+    complexity: complexityRows(results),
+    published,
+    files: ['results.csv', 'fits.csv', 'results.json'].map((f) => ({ href: f, label: f, exists: existsSync(join(dir, f)) })),
+    libraries: browserLibraries(),
+  };
+  const index = join(dir, 'index.html');
+  writeFileAtomic(index, renderHtml(page));
+  return [index, ...written];
+}
