@@ -23,6 +23,7 @@ const configSchema = z.object({
   nodePortAddresses: z.array(z.string()).nullable().optional(),
   syncPeriod: duration.optional(),
   minSyncPeriod: duration.optional(),
+  portRange: z.string().regex(/^(|\d+-\d+|\d+\+\d+|\d+)$/, 'must be beginPort-endPort, beginPort+offset or a single port').optional(),
   iptables: z.object({
     masqueradeAll: z.boolean().optional(),
     masqueradeBit: z.number().int().min(0).max(31).nullable().optional(),
@@ -59,6 +60,8 @@ export interface KubeProxyConfiguration {
   syncPeriodNs: number;
   minSyncPeriodNs: number;
   ipvsScheduler: (typeof IPVS_SCHEDULERS)[number];
+  /** userspace mode's --proxy-port-range; null lets the kernel pick ephemeral ports. */
+  portRange: { base: number; size: number } | null;
   conntrackMaxPerCore: number;
   conntrackMin: number;
   tcpEstablishedTimeoutNs: number;
@@ -76,6 +79,7 @@ export const DEFAULT_KUBE_PROXY_CONFIG: KubeProxyConfiguration = {
   syncPeriodNs: 30e9,
   minSyncPeriodNs: 1e9,
   ipvsScheduler: 'rr',
+  portRange: null,
   conntrackMaxPerCore: 32768,
   conntrackMin: 131072,
   tcpEstablishedTimeoutNs: 24 * 3600e9,
@@ -110,11 +114,20 @@ export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxy
     syncPeriodNs: goDuration(c.syncPeriod ?? c.iptables?.syncPeriod) ?? d.syncPeriodNs,
     minSyncPeriodNs: goDuration(c.minSyncPeriod ?? c.iptables?.minSyncPeriod) ?? d.minSyncPeriodNs,
     ipvsScheduler: (c.ipvs?.scheduler || d.ipvsScheduler) as KubeProxyConfiguration['ipvsScheduler'],
+    portRange: parsePortRangeSpec(c.portRange, path),
     conntrackMaxPerCore: c.conntrack?.maxPerCore ?? d.conntrackMaxPerCore,
     conntrackMin: c.conntrack?.min ?? d.conntrackMin,
     tcpEstablishedTimeoutNs: goDuration(c.conntrack?.tcpEstablishedTimeout ?? undefined) ?? d.tcpEstablishedTimeoutNs,
     udpTimeoutNs: goDuration(c.conntrack?.udpTimeout ?? undefined) ?? d.udpTimeoutNs,
   };
+}
+
+/** kube-proxy's PortRange syntax: "begin-end", "begin+offset" or one port; "" means unset. */
+function parsePortRangeSpec(text: string | undefined, path: string): KubeProxyConfiguration['portRange'] {
+  if (!text) return null;
+  const [a, b] = text.includes('-') ? text.split('-').map(Number) : text.includes('+') ? ((p) => [p[0], p[0] + p[1]])(text.split('+').map(Number)) : [Number(text), Number(text)];
+  if (!(a >= 1 && b <= 65535 && a <= b)) throw new InputError('must be a port range within 1-65535', path, 'portRange', text);
+  return { base: a, size: b - a + 1 };
 }
 
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };

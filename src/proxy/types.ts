@@ -38,7 +38,10 @@ export interface TraceResult {
   endpoints: string[];
   /** Whether the packet's path sets the masquerade mark (or otherwise gets SNATed). */
   masquerade: boolean;
-  /** Rules (or table probes) evaluated; in iptables mode each rule whose matches were tested. */
+  /**
+   * Rules (or table probes) evaluated; in iptables mode each rule whose matches were tested in
+   * the service lookup (the DNAT hook, nat PREROUTING or OUTPUT).
+   */
   rulesEvaluated: number;
   /** Human-readable steps: chains entered and rules matched (or the IPVS/userspace lookups). */
   path: string[];

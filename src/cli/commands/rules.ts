@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { loadPlane } from '../../proxy/load-plane.ts';
+import type { ProxyModeName, RenderFormat } from '../../proxy/types.ts';
+import { InputError } from '../../util/errors.ts';
+
+const FORMATS: readonly RenderFormat['format'][] = ['iptables-save', 'ipvsadm', 'ipset'];
+const DEFAULT_FORMAT: Record<ProxyModeName, RenderFormat['format']> = { iptables: 'iptables-save', ipvs: 'ipvsadm', userspace: 'iptables-save' };
+
+export function registerRules(program: Command): void {
+  program
+    .command('rules')
+    .summary("print a node's data plane as the real tools show it")
+    .description("Print the data plane kube-proxy programs on one node: for iptables mode the filter and nat\ntables as `iptables-save` shows them (kube-proxy's KUBE-* chains plus its jump rules in the\nbuilt-in chains). The node is the KubeProxyConfiguration's hostnameOverride. With\n--iptables-save, a real node's dump is read and written back unchanged.")
+    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects')
+    .option('--proxy-config <file>', 'KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride, clusterCIDR, ...')
+    .option('--mode <mode>', 'proxy mode, overriding the configuration\'s mode')
+    .option('--format <format>', `output format: ${FORMATS.join(', ')} (default: the mode's own)`)
+    .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster')
+    .addHelpText('after', '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --iptables-save node1.iptables')
+    .action((opts: { cluster?: string; proxyConfig?: string; mode?: string; format?: string; iptablesSave?: string }) => {
+      if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
+        throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);
+      }
+      const { plane, mode } = loadPlane(opts);
+      const text = plane.render((opts.format as RenderFormat['format'] | undefined) ?? DEFAULT_FORMAT[mode]);
+      process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
+    });
+}

@@ -1,0 +1,71 @@
+// Endpoints of each service port from EndpointSlices, as kube-proxy's EndpointSliceCache
+// computes them (pkg/proxy/endpointslicecache.go, endpointInfoByServicePort / addEndpoints).
+import type { EndpointSlice, Protocol } from '../cluster/k8s-types.ts';
+import { SERVICE_NAME_LABEL } from '../cluster/k8s-types.ts';
+import { tryParseIPv4 } from '../util/ipv4.ts';
+import type { EndpointInfo } from './service-port.ts';
+
+/** Key of a service port: "ns/service" + port name + protocol (ServicePortName with Protocol). */
+export function portKey(namespace: string, service: string, portName: string, protocol: Protocol): string {
+  return `${namespace}/${service}\u0000${portName}\u0000${protocol}`;
+}
+
+/**
+ * Every IPv4 slice's endpoints grouped by service port. Per port: endpoints without addresses
+ * are skipped, the first address is used, duplicates ("ip:port") keep a non-terminating one,
+ * and the list is sorted by "ip:port" string (kube-proxy's byEndpoint).
+ */
+export function endpointsByServicePort(slices: EndpointSlice[], nodeName: string): Map<string, EndpointInfo[]> {
+  const sets = new Map<string, Map<string, EndpointInfo>>();
+  for (const slice of slices) {
+    const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!svc || slice.addressType !== 'IPv4') continue;
+    const ns = slice.metadata.namespace ?? 'default';
+    for (const p of slice.ports ?? []) {
+      // kube-proxy ignores a port with a nil name; a dump may omit `name: ""`, so treat it as "".
+      if (p.port === undefined || p.port === 0) continue;
+      const key = portKey(ns, svc, p.name ?? '', p.protocol ?? 'TCP');
+      let set = sets.get(key);
+      if (!set) sets.set(key, (set = new Map()));
+      for (const ep of slice.endpoints ?? []) {
+        const info = endpointInfo(ep, p.port, nodeName);
+        if (!info) continue;
+        if (!set.has(info.key) || !info.terminating) set.set(info.key, info);
+      }
+    }
+  }
+  const out = new Map<string, EndpointInfo[]>();
+  for (const [key, set] of sets) {
+    const list = [...set.values()];
+    list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    out.set(key, list);
+  }
+  return out;
+}
+
+const NO_CONDITIONS = {} as { ready?: boolean; serving?: boolean; terminating?: boolean };
+const NO_ZONES: string[] = [];
+
+function endpointInfo(ep: NonNullable<EndpointSlice['endpoints']>[number], port: number, nodeName: string): EndpointInfo | null {
+  if (!Array.isArray(ep.addresses) || ep.addresses.length === 0) return null;
+  const ip = tryParseIPv4(ep.addresses[0]);
+  if (ip === null) return null;
+  const c = ep.conditions ?? NO_CONDITIONS;
+  // tryParseIPv4 accepts only canonical dotted quads (no leading zeros, no spaces).
+  const ipText = ep.addresses[0];
+  const hints = (ep as { hints?: { forZones?: { name?: string }[] } }).hints;
+  const zones = hints?.forZones;
+  return {
+    ip,
+    ipText,
+    port,
+    key: `${ipText}:${port}`,
+    // A nil condition means ready/serving (API defaults), not terminating.
+    ready: c.ready ?? true,
+    serving: c.serving ?? true,
+    terminating: c.terminating ?? false,
+    nodeName: ep.nodeName,
+    isLocal: nodeName !== '' && ep.nodeName === nodeName,
+    zoneHints: zones && zones.length > 0 ? zones.map((z) => z.name ?? '').filter((z) => z !== '') : NO_ZONES,
+  };
+}

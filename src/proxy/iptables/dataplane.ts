@@ -1,0 +1,96 @@
+// The iptables proxy mode's data plane for one node: renders kube-proxy's rules for the
+// cluster, loads them into the netfilter model and answers packets.
+import type { Cluster } from '../../cluster/model.ts';
+import { MemoryRecentStore } from '../../netfilter/index.ts';
+import type { Rng } from '../../engine/rng.ts';
+import { InputError } from '../../util/errors.ts';
+import type { KubeProxyConfiguration } from '../config.ts';
+import { nodeView } from '../node-view.ts';
+import { buildServiceMap } from '../service-map.ts';
+import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult } from '../types.ts';
+import { fullSaveText } from './full-save.ts';
+import { type HostFeatures, type IptablesOptions, resolveOptions } from './options.ts';
+import { renderRestore, restoreText, type RestorePayload } from './render.ts';
+import { buildNodeRuleset } from './rule-builder.ts';
+import { type DetailedTrace, RulesetPlane } from './ruleset-plane.ts';
+
+export class IptablesDataPlane implements DataPlane {
+  readonly mode = 'iptables' as const;
+  private plane!: RulesetPlane;
+  private payload!: RestorePayload;
+  private saveText: string | null = null;
+  private options!: IptablesOptions;
+  private seconds = 0;
+  /** `-m recent` lists survive syncs, as xt_recent tables survive iptables-restore. */
+  private readonly recent = new MemoryRecentStore(() => this.seconds);
+
+  constructor(
+    cluster: Cluster,
+    private readonly config: KubeProxyConfiguration,
+    private readonly features: Partial<HostFeatures> = {},
+    private readonly configFile?: string,
+  ) {
+    this.sync(cluster);
+  }
+
+  sync(cluster: Cluster): SyncWork {
+    const node = nodeView(cluster, this.config.hostnameOverride, this.configFile);
+    this.options = resolveOptions(this.config, node, this.features, this.configFile);
+    const previous = this.payload?.serviceChains;
+    this.payload = renderRestore(buildServiceMap(cluster, node), this.options);
+    this.saveText = null;
+    // The rules are built as netfilter objects directly (equal to parsing render('iptables-save')).
+    this.plane = new RulesetPlane(buildNodeRuleset(this.payload), {
+      localIPs: node.localIPs,
+      masqueradeMark: this.options.masqueradeValue,
+      recent: this.recent,
+    });
+    // A full sync flushes chains that are gone: one chain line and one -X line each.
+    let stale = 0;
+    if (previous) for (const c of previous) if (!this.payload.serviceChains.has(c)) stale++;
+    const p = this.payload;
+    const restoreLines = 4 + p.filterChains.length + p.filterRules.length + p.natChains.length + p.natRules.length + 2 * stale;
+    return { restoreLines, totalRules: this.plane.counts().rules, netlinkOps: 0, ipsetOps: 0, portOps: 0 };
+  }
+
+  trace(packet: Packet, origin: PacketOrigin): TraceResult {
+    return this.plane.trace(packet, origin);
+  }
+
+  /** trace() plus each hook walked and the rules that matched there (for the CLI's walk-through). */
+  traceDetailed(packet: Packet, origin: PacketOrigin): DetailedTrace {
+    return this.plane.traceDetailed(packet, origin);
+  }
+
+  lookup(packet: Packet, origin: PacketOrigin, rng: Rng, out: LookupResult): LookupResult {
+    return this.plane.lookup(packet, origin, rng, out);
+  }
+
+  setNow(seconds: number): void {
+    this.seconds = seconds;
+  }
+
+  stats(): DataPlaneStats {
+    const { rules, chains } = this.plane.counts();
+    return { iptablesRules: rules, iptablesChains: chains, ipsetEntries: 0, ipvsVirtualServers: 0, ipvsRealServers: 0, proxyPorts: 0 };
+  }
+
+  render(format: RenderFormat['format']): string {
+    if (format !== 'iptables-save') throw new InputError(`the iptables mode has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
+    return (this.saveText ??= fullSaveText(this.payload));
+  }
+
+  /** What kube-proxy hands to iptables-restore on a full sync (its iptablesData). */
+  restoreText(): string {
+    return restoreText(this.payload);
+  }
+
+  /** The ruleset the packets walk (what parsing render('iptables-save') gives). */
+  get ruleset() {
+    return this.plane.ruleset;
+  }
+
+  get resolvedOptions(): IptablesOptions {
+    return this.options;
+  }
+}

@@ -1,0 +1,99 @@
+// A parsed ruleset made ready for packets: compiled once, then traced (explore mode: every
+// endpoint, like kube-proxy's test tracer) or sampled (one endpoint drawn with the caller's
+// random source, as the kernel's `-m statistic` would). Used for kube-proxy's generated rules
+// and for real `iptables-save` dumps alike.
+import {
+  compileRuleset, type CompiledRuleset, CompiledWalker, MemoryRecentStore, type RecentStore, type Ruleset,
+} from '../../netfilter/index.ts';
+import type { Rng } from '../../engine/rng.ts';
+import type { LookupResult, Packet, PacketOrigin, TraceResult } from '../types.ts';
+import { HookWalker, type HookTrace, WalkState } from './hook-walk.ts';
+import { treatNfacctAsAlwaysMatching } from './nfacct-adapter.ts';
+
+export interface RulesetPlaneOptions {
+  /** Addresses `-m addrtype LOCAL` matches (the node's addresses and 127.0.0.1). */
+  localIPs: Set<number>;
+  /** Mark bits requesting masquerade (0x4000 for kube-proxy's default masqueradeBit 14). */
+  masqueradeMark: number;
+  /** `-m recent` lists (ClientIP affinity); shared across syncs as the kernel keeps them. */
+  recent?: RecentStore;
+}
+
+export interface DetailedTrace {
+  result: TraceResult;
+  hooks: HookTrace[];
+}
+
+export class RulesetPlane {
+  readonly compiled: CompiledRuleset;
+  private readonly hooks: HookWalker;
+  private readonly explorer: CompiledWalker;
+  private readonly sampler: CompiledWalker;
+  private readonly state = new WalkState();
+  private readonly traceState = new WalkState();
+  private rng: Rng | null = null;
+
+  constructor(readonly ruleset: Ruleset, opts: RulesetPlaneOptions) {
+    treatNfacctAsAlwaysMatching(ruleset);
+    this.compiled = compileRuleset(ruleset);
+    const local = opts.localIPs;
+    const ctx = { isLocal: (ip: number) => local.has(ip) };
+    this.hooks = new HookWalker(this.compiled, ctx.isLocal, opts.masqueradeMark);
+    // Explore: statistic rules are followed both ways; `recent --rcheck` never matches (no history).
+    this.explorer = new CompiledWalker(ctx, { mode: 'explore', recordPath: true });
+    this.sampler = new CompiledWalker(ctx, {
+      mode: 'deterministic',
+      recordPath: false,
+      random: () => this.rng!.next(),
+      recent: opts.recent ?? new MemoryRecentStore(),
+    });
+  }
+
+  trace(packet: Packet, origin: PacketOrigin): TraceResult {
+    return this.traceDetailed(packet, origin).result;
+  }
+
+  traceDetailed(packet: Packet, origin: PacketOrigin): DetailedTrace {
+    const st = this.hooks.run(this.explorer, packet, origin, this.traceState, true);
+    const hooks = st.hooks!;
+    const path: string[] = [];
+    for (const h of hooks) {
+      path.push(`hook ${h.table} ${h.chain}`);
+      for (const m of h.matched) path.push(`${m.table} ${m.chain} #${m.index} ${targetPart(m.text)}`);
+    }
+    return {
+      result: { verdict: st.verdict, endpoints: st.endpoints!, masquerade: st.masquerade, rulesEvaluated: st.rulesEvaluated, path },
+      hooks,
+    };
+  }
+
+  lookup(packet: Packet, origin: PacketOrigin, rng: Rng, out: LookupResult): LookupResult {
+    this.rng = rng;
+    const st = this.hooks.run(this.sampler, packet, origin, this.state, false);
+    out.verdict = st.verdict;
+    out.endpointIP = st.endpointIP;
+    out.endpointPort = st.endpointPort;
+    out.masquerade = st.masquerade;
+    out.rulesEvaluated = st.rulesEvaluated;
+    out.hashProbes = 0;
+    return out;
+  }
+
+  /** Rules and chains in every table of the ruleset. */
+  counts(): { rules: number; chains: number } {
+    let rules = 0;
+    let chains = 0;
+    for (const t of this.ruleset.tables) {
+      chains += t.chains.length;
+      for (const c of t.chains) rules += c.rules.length;
+    }
+    return { rules, chains };
+  }
+}
+
+/** "-j TARGET [options]" of a rule's text (the part that says where the packet went). */
+function targetPart(text: string): string {
+  const j = Math.max(text.lastIndexOf(' -j '), text.lastIndexOf(' -g '));
+  if (j >= 0) return text.slice(j + 1);
+  return text.startsWith('-j ') || text.startsWith('-g ') ? text : '(no target)';
+}

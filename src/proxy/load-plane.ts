@@ -1,0 +1,72 @@
+// Builds the data plane `kpsim rules` / `kpsim trace` look at: a node of a cluster dump under a
+// KubeProxyConfiguration, or a real node's iptables-save output.
+import { readFileSync } from 'node:fs';
+import { readClusterFile } from '../cluster/k8s-io.ts';
+import { tryParseIPv4 } from '../util/ipv4.ts';
+import { InputError } from '../util/errors.ts';
+import { loadKubeProxyConfig, PROXY_MODES, type ProxyModeName } from './config.ts';
+import { IptablesDumpPlane } from './iptables/dump-plane.ts';
+import { resolveOptions } from './iptables/options.ts';
+import { LOOPBACK_IP, nodeView } from './node-view.ts';
+import { getProxyMode } from './registry.ts';
+import type { DataPlane } from './types.ts';
+
+export interface PlaneSource {
+  cluster?: string;
+  proxyConfig?: string;
+  mode?: string;
+  iptablesSave?: string;
+  localIps?: string;
+}
+
+export interface LoadedPlane {
+  plane: DataPlane;
+  mode: ProxyModeName;
+  /** Addresses of the node (with 127.0.0.1): packets from them start in nat OUTPUT. */
+  localIPs: Set<number>;
+  /** e.g. "node test-node of cluster.json (iptables mode)". */
+  description: string;
+}
+
+export function loadPlane(src: PlaneSource): LoadedPlane {
+  if (src.iptablesSave !== undefined) {
+    if (src.cluster !== undefined) throw new InputError('give either --cluster or --iptables-save, not both', undefined, '--iptables-save');
+    if (src.mode !== undefined && src.mode !== 'iptables') throw new InputError('an iptables-save dump can only be read in iptables mode', undefined, '--mode', src.mode);
+    return loadDump(src.iptablesSave, src.localIps, src.proxyConfig);
+  }
+  if (src.cluster === undefined) throw new InputError('give --cluster FILE (a Kubernetes List) with --proxy-config FILE, or --iptables-save FILE');
+  if (src.proxyConfig === undefined) throw new InputError('--cluster needs --proxy-config FILE (a KubeProxyConfiguration naming the node in hostnameOverride)');
+  if (src.localIps !== undefined) throw new InputError('--local-ips applies to --iptables-save; with --cluster the node\'s addresses come from its Node object', undefined, '--local-ips');
+  const config = loadKubeProxyConfig(src.proxyConfig);
+  if (src.mode !== undefined) {
+    if (!(PROXY_MODES as readonly string[]).includes(src.mode)) {
+      throw new InputError(`unknown proxy mode (expected one of ${PROXY_MODES.join(', ')})`, undefined, '--mode', src.mode);
+    }
+    config.mode = src.mode as ProxyModeName;
+  }
+  const mode = getProxyMode(config.mode, src.mode !== undefined ? undefined : src.proxyConfig, src.mode !== undefined ? '--mode' : 'mode');
+  const { cluster } = readClusterFile(src.cluster);
+  const node = nodeView(cluster, config.hostnameOverride, src.proxyConfig);
+  // Checks clusterCIDR and nodePortAddresses here, where errors can name the file.
+  resolveOptions(config, node, {}, src.proxyConfig);
+  const plane = mode.build(cluster, config);
+  return { plane, mode: mode.name, localIPs: node.localIPs, description: `node ${node.name} of ${src.cluster} (${mode.name} mode)` };
+}
+
+function loadDump(file: string, localIps: string | undefined, proxyConfig: string | undefined): LoadedPlane {
+  const ips: number[] = [];
+  for (const part of (localIps ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const ip = tryParseIPv4(part);
+    if (ip === null) throw new InputError('not an IPv4 address', undefined, '--local-ips', part);
+    ips.push(ip);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read iptables-save dump: ${(err as Error).message}`, file);
+  }
+  const bit = proxyConfig !== undefined ? loadKubeProxyConfig(proxyConfig).masqueradeBit : 14;
+  const plane = new IptablesDumpPlane(text, ips, 2 ** bit, file);
+  return { plane, mode: 'iptables', localIPs: new Set([...ips, LOOPBACK_IP]), description: `iptables-save dump ${file}` };
+}

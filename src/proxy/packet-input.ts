@@ -1,0 +1,78 @@
+// Packets for `kpsim trace`: one from command-line options, or JSON lines
+// {"src": "10.0.0.2", "dst": "172.30.0.41", "dport": 80, "proto": "TCP"} from a file.
+import { readFileSync } from 'node:fs';
+import { formatIPv4, tryParseIPv4 } from '../util/ipv4.ts';
+import { InputError } from '../util/errors.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type Packet, type ProtoNumber } from './types.ts';
+
+const PROTOS: Record<string, ProtoNumber> = { TCP: PROTO_TCP, UDP: PROTO_UDP, SCTP: PROTO_SCTP };
+export const PROTO_NAMES: Record<number, string> = { [PROTO_TCP]: 'TCP', [PROTO_UDP]: 'UDP', [PROTO_SCTP]: 'SCTP' };
+
+export interface PacketFields {
+  src?: unknown;
+  dst?: unknown;
+  dport?: unknown;
+  sport?: unknown;
+  proto?: unknown;
+}
+
+/** Checks and converts one packet; `where` names its origin in errors (file and line). */
+export function packetFrom(f: PacketFields, file?: string, where = ''): Packet {
+  const field = (name: string) => (where ? `${where}: ${name}` : name);
+  const ip = (name: 'src' | 'dst'): number => {
+    const v = f[name];
+    if (v === undefined) throw new InputError('missing (an IPv4 address is required)', file, field(name));
+    const n = typeof v === 'string' ? tryParseIPv4(v) : null;
+    if (n === null) throw new InputError('not an IPv4 address', file, field(name), v);
+    return n;
+  };
+  const port = (name: 'dport' | 'sport', required: boolean): number => {
+    const v = f[name];
+    if (v === undefined && !required) return 0;
+    if (v === undefined) throw new InputError('missing (a port 1-65535 is required)', file, field(name));
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < (required ? 1 : 0) || n > 65535) {
+      throw new InputError(`must be an integer port ${required ? 1 : 0}-65535`, file, field(name), v);
+    }
+    return n;
+  };
+  let proto: ProtoNumber = PROTO_TCP;
+  if (f.proto !== undefined) {
+    const p = typeof f.proto === 'string' ? PROTOS[f.proto.toUpperCase()] : undefined;
+    if (p === undefined) throw new InputError('must be TCP, UDP or SCTP', file, field('proto'), f.proto);
+    proto = p;
+  }
+  return { src: ip('src'), dst: ip('dst'), proto, sport: port('sport', false), dport: port('dport', true) };
+}
+
+/** Reads a JSON-lines packets file; blank lines are skipped. */
+export function readPacketsFile(path: string): Packet[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read packets file: ${(err as Error).message}`, path);
+  }
+  const packets: Packet[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    const where = `line ${i + 1}`;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (err) {
+      throw new InputError(`malformed JSON: ${(err as Error).message}`, path, where);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      throw new InputError('expected an object like {"src": "10.0.0.2", "dst": "10.96.0.10", "dport": 53, "proto": "UDP"}', path, where, obj);
+    }
+    packets.push(packetFrom(obj as PacketFields, path, where));
+  }
+  return packets;
+}
+
+export function describePacket(p: Packet): string {
+  return `${PROTO_NAMES[p.proto] ?? p.proto} ${formatIPv4(p.src)}:${p.sport} -> ${formatIPv4(p.dst)}:${p.dport}`;
+}
