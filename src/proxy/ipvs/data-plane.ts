@@ -1,0 +1,269 @@
+// One node's IPVS-mode data plane: kube-ipvs0 addresses, the kernel IPVS table, kube-proxy's
+// ipsets and its small fixed iptables ruleset. A first packet goes
+//   nat PREROUTING (or OUTPUT) -> KUBE-SERVICES: masquerade mark decisions
+//   routing: is the destination local (node address or kube-ipvs0)?  no: not a service
+//   filter INPUT (forwarded packets): KUBE-PROXY-FIREWALL, LB source ranges may DROP
+//   IPVS at LOCAL_IN / LOCAL_OUT: one hash lookup, then the scheduler (ip_vs_in, ip_vs_schedule)
+//   nat POSTROUTING -> KUBE-POSTROUTING: MASQUERADE when marked or hairpinning (KUBE-LOOP-BACK)
+// so the rules tested do not grow with the number of services; the IPVS hash chains do,
+// by services / buckets.
+import type { Cluster } from '../../cluster/model.ts';
+import type { Rng } from '../../engine/rng.ts';
+import { createKubeIpvsSets, formatIpsetList, KUBE_IPVS_SETS, KUBE_LOOP_BACK, type IpSet } from '../../ipset/index.ts';
+import { compareDests, formatIpvsadmList, Ipvs, msort, type RealServer, type VirtualService } from '../../ipvs/index.ts';
+import { getTable, writeIptablesSave } from '../../netfilter/index.ts';
+import { cidrContains, formatIPv4 } from '../../util/ipv4.ts';
+import { InputError } from '../../util/errors.ts';
+import type { KubeProxyConfiguration } from '../config.ts';
+import { buildServiceMap } from '../service-map.ts';
+import type {
+  DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult, Verdict,
+} from '../types.ts';
+import { applyDesired, GracefulTermination } from './apply.ts';
+import { computeDesired } from './desired.ts';
+import { resolveIpvsOptions, type IpvsModeOptions, type IpvsOptions } from './options.ts';
+import { CompiledTable, V_ACCEPT, V_DROP, V_MASQUERADE, V_REJECT, type WalkEnv } from './rule-walk.ts';
+import { buildFixedRules, type FixedRules } from './rules.ts';
+
+/** Counts of the last sync, beyond SyncWork. */
+export interface IpvsSyncDetail {
+  virtualServerOps: number;
+  realServerOps: number;
+  /** Addresses bound to / removed from kube-ipvs0 (netlink RTM_NEWADDR / RTM_DELADDR). */
+  addressOps: number;
+  ipsetOps: number;
+}
+
+export class IpvsDataPlane implements DataPlane {
+  readonly mode = 'ipvs' as const;
+  readonly ipvs: Ipvs;
+  private readonly sets: Map<string, IpSet> = createKubeIpvsSets();
+  private readonly loopback: IpSet;
+  private readonly graceful = new GracefulTermination();
+  /** Addresses on the kube-ipvs0 dummy interface. */
+  readonly boundAddrs = new Set<number>();
+  private opts: IpvsOptions;
+  private rules!: FixedRules;
+  private nat!: CompiledTable;
+  private filter!: CompiledTable;
+  private readonly env: WalkEnv;
+  lastSyncDetail: IpvsSyncDetail = { virtualServerOps: 0, realServerOps: 0, addressOps: 0, ipsetOps: 0 };
+
+  constructor(cluster: Cluster, private readonly config: KubeProxyConfiguration, private readonly modeOptions: IpvsModeOptions = {}) {
+    this.opts = resolveIpvsOptions(cluster, config, modeOptions);
+    this.ipvs = new Ipvs({ bits: this.opts.tableBits, salt: this.opts.hashSalt });
+    this.loopback = this.sets.get(KUBE_LOOP_BACK)!;
+    const isLocal = (ip: number) => (ip >>> 24) === 127 || this.opts.node.localIPs.has(ip) || this.boundAddrs.has(ip);
+    this.env = { src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0, bridged: false, isLocal, rules: 0, path: null, natPort: 0 };
+    this.sync(cluster);
+  }
+
+  // --- control plane ------------------------------------------------------------------
+
+  sync(cluster: Cluster): SyncWork {
+    this.opts = resolveIpvsOptions(cluster, this.config, this.modeOptions);
+    const opsBefore = this.ipvs.netlinkOps;
+    // The graceful-termination reaper runs on its own (every minute); it is settled here.
+    const reaped = this.graceful.flush(this.ipvs);
+    const want = computeDesired(buildServiceMap(cluster, this.opts.node), this.opts);
+    let ipsetOps = 0;
+    for (const info of KUBE_IPVS_SETS) ipsetOps += this.sets.get(info.name)!.sync(want.ipsets.get(info.name)!);
+    this.rules = buildFixedRules(this.sets, this.opts);
+    this.nat = new CompiledTable(getTable(this.rules.ruleset, 'nat')!, this.sets);
+    this.filter = new CompiledTable(getTable(this.rules.ruleset, 'filter')!, this.sets);
+    const counts = applyDesired(this.ipvs, want, this.graceful);
+    let addressOps = 0;
+    for (const a of want.bindAddrs) if (!this.boundAddrs.has(a)) {
+      this.boundAddrs.add(a);
+      addressOps++;
+    }
+    for (const a of [...this.boundAddrs]) if (!want.bindAddrs.has(a)) {
+      this.boundAddrs.delete(a);
+      addressOps++;
+    }
+    this.lastSyncDetail = {
+      virtualServerOps: counts.virtualServerOps, realServerOps: counts.realServerOps + reaped, addressOps, ipsetOps,
+    };
+    return {
+      restoreLines: this.rules.restoreLines,
+      totalRules: countRules(this.rules),
+      netlinkOps: this.ipvs.netlinkOps - opsBefore,
+      ipsetOps,
+      portOps: 0,
+    };
+  }
+
+  setNow(seconds: number): void {
+    this.ipvs.setTime(seconds * 1e9);
+  }
+
+  stats(): DataPlaneStats {
+    let entries = 0;
+    for (const s of this.sets.values()) entries += s.size;
+    return {
+      iptablesRules: countRules(this.rules),
+      iptablesChains: this.rules.ruleset.tables.reduce((n, t) => n + t.chains.filter((c) => !c.builtin).length, 0),
+      ipsetEntries: entries,
+      ipvsVirtualServers: this.ipvs.serviceCount,
+      ipvsRealServers: this.ipvs.realServerCount,
+      proxyPorts: 0,
+    };
+  }
+
+  render(format: RenderFormat['format']): string {
+    switch (format) {
+      case 'ipvsadm':
+        return formatIpvsadmList(this.ipvs);
+      case 'ipset':
+        return formatIpsetList(KUBE_IPVS_SETS.map((s) => this.sets.get(s.name)!), this.rules.setReferences);
+      case 'iptables-save':
+        return writeIptablesSave(this.rules.ruleset);
+      default:
+        throw new InputError(`ipvs mode cannot render "${format as string}" (formats: ipvsadm, ipset, iptables-save)`);
+    }
+  }
+
+  // --- data plane ---------------------------------------------------------------------
+
+  trace(packet: Packet, origin: PacketOrigin): TraceResult {
+    const path: string[] = [];
+    const env = this.reset(packet, origin, path);
+    const res: TraceResult = { verdict: 'NONE', endpoints: [], masquerade: false, rulesEvaluated: 0, path };
+    const pre = this.beforeIpvs(origin);
+    if (pre === 'DROP') {
+      res.verdict = 'DROP';
+    } else if (pre === 'LOCAL' || pre === 'ACCEPTED') {
+      const svc = this.ipvs.findService(packet.proto, packet.dst, packet.dport);
+      const probes = this.ipvs.lastProbes;
+      env.rules += probes;
+      if (!svc) {
+        if (pre === 'ACCEPTED') res.verdict = 'ACCEPT';
+        path.push(`ipvs: no virtual service ${protoText(packet.proto)} ${formatIPv4(packet.dst)}:${packet.dport} (${probes} probes): delivered to the host`);
+      } else {
+        // Schedulable real servers (weight > 0), in `ipvsadm -Ln` order.
+        const eps = msort(svc.dests.filter((d) => d.weight > 0), compareDests);
+        path.push(`ipvs: ${describeService(svc)} (${probes} probes), ${eps.length} of ${svc.dests.length} real servers available`);
+        if (eps.length === 0) {
+          res.verdict = 'REJECT';
+          path.push('ipvs: no destination available: ICMP port unreachable (ip_vs_leave)');
+        } else {
+          res.verdict = 'DNAT';
+          res.endpoints = eps.map((d) => `${formatIPv4(d.addr)}:${d.port}`);
+          res.masquerade = this.marked() || eps.some((d) => this.loopback.testIpPortIp(d.addr, packet.proto, d.port, packet.src));
+          this.postrouting(eps[0]);
+        }
+      }
+    } else {
+      this.forwardedElsewhere();
+      res.masquerade = this.marked();
+    }
+    res.rulesEvaluated = env.rules;
+    return res;
+  }
+
+  lookup(packet: Packet, origin: PacketOrigin, _rng: Rng, out: LookupResult): LookupResult {
+    const env = this.reset(packet, origin, null);
+    out.endpointIP = 0;
+    out.endpointPort = 0;
+    out.masquerade = false;
+    out.hashProbes = 0;
+    let verdict: Verdict = 'NONE';
+    const pre = this.beforeIpvs(origin);
+    if (pre === 'DROP') verdict = 'DROP';
+    else if (pre === 'LOCAL' || pre === 'ACCEPTED') {
+      const svc = this.ipvs.findService(packet.proto, packet.dst, packet.dport);
+      out.hashProbes = this.ipvs.lastProbes;
+      env.rules += out.hashProbes;
+      if (!svc && pre === 'ACCEPTED') verdict = 'ACCEPT';
+      if (svc) {
+        const d = this.ipvs.schedule(svc, packet.src, packet.sport, packet.dst);
+        if (!d) verdict = 'REJECT';
+        else {
+          verdict = 'DNAT';
+          out.endpointIP = d.addr;
+          out.endpointPort = d.port;
+          out.masquerade = this.postrouting(d);
+        }
+      }
+    } else {
+      this.forwardedElsewhere();
+      out.masquerade = this.marked();
+    }
+    out.verdict = verdict;
+    out.rulesEvaluated = env.rules;
+    return out;
+  }
+
+  connectionClosed(packet: Packet, _origin: PacketOrigin, endpointIP: number, endpointPort: number): void {
+    const svc = this.ipvs.getService(packet.proto, packet.dst, packet.dport);
+    if (!svc) return;
+    const i = this.ipvs.findDest(svc, endpointIP, endpointPort);
+    if (i >= 0) this.ipvs.connectionClosed(svc, svc.dests[i]);
+  }
+
+  // --- walk steps ---------------------------------------------------------------------
+
+  private reset(p: Packet, origin: PacketOrigin, path: string[] | null): WalkEnv {
+    const e = this.env;
+    e.src = p.src >>> 0;
+    e.dst = p.dst >>> 0;
+    e.proto = p.proto;
+    e.sport = p.sport;
+    e.dport = p.dport;
+    e.mark = 0;
+    // Pods on this node reach the host through the CNI bridge, which `-m physdev` sees.
+    e.bridged = origin === 'forwarded' && this.opts.podCIDR !== null && cidrContains(this.opts.podCIDR, e.src);
+    e.rules = 0;
+    e.path = path;
+    return e;
+  }
+
+  /**
+   * nat PREROUTING/OUTPUT, routing and (from the network) filter INPUT. An ACCEPT there (the
+   * health-check NodePort) ends only the filter table: IPVS still looks at the packet.
+   */
+  private beforeIpvs(origin: PacketOrigin): 'LOCAL' | 'ACCEPTED' | 'REMOTE' | 'DROP' {
+    const e = this.env;
+    this.nat.walk(origin === 'local' ? 'OUTPUT' : 'PREROUTING', e);
+    if (!e.isLocal(e.dst)) return 'REMOTE';
+    if (origin === 'forwarded') {
+      const v = this.filter.walk('INPUT', e);
+      if (v === V_DROP || v === V_REJECT) return 'DROP';
+      if (v === V_ACCEPT) return 'ACCEPTED';
+    }
+    return 'LOCAL';
+  }
+
+  /** Not for a local address: routed on (filter FORWARD, nat POSTROUTING), no IPVS. */
+  private forwardedElsewhere(): void {
+    if (this.filter.walk('FORWARD', this.env) === V_DROP) return;
+    this.nat.walk('POSTROUTING', this.env);
+  }
+
+  /** nat POSTROUTING after IPVS rewrote the destination; true when it masquerades. */
+  private postrouting(d: RealServer): boolean {
+    const e = this.env;
+    e.dst = d.addr;
+    e.dport = d.port;
+    return this.nat.walk('POSTROUTING', e) === V_MASQUERADE;
+  }
+
+  private marked(): boolean {
+    return (this.env.mark & this.opts.masqueradeValue) !== 0;
+  }
+}
+
+function countRules(r: FixedRules): number {
+  let n = 0;
+  for (const t of r.ruleset.tables) for (const c of t.chains) n += c.rules.length;
+  return n;
+}
+
+function protoText(p: number): string {
+  return p === 6 ? 'TCP' : p === 17 ? 'UDP' : p === 132 ? 'SCTP' : String(p);
+}
+
+function describeService(s: VirtualService): string {
+  const persist = s.flags & 1 ? ` persistent ${s.timeout}` : '';
+  return `${protoText(s.proto)} ${formatIPv4(s.addr)}:${s.port} ${s.scheduler}${persist}`;
+}
