@@ -65,8 +65,11 @@ export const DEFAULT_COST_MODEL: CostModel = {
   // k8s-blog-2025-nftables-first-packet: nftables (and IPVS) first-packet p50 is a flat 12 us
   // at every scale, i.e. the cost of everything but the rule walk.
   firstPacketBaseNs: 12000,
-  // Estimate: one cache-missing memory access per bucket/chain step.
-  ipvsProbeNs: 50,
+  // Estimate: one step of an ip_vs_svc_table chain compares protocol, address and port held in
+  // one cache line of struct ip_vs_service; chains walked for every new connection stay in
+  // L2, so a step is a pointer chase plus a compare, ~10 ns. The table has a fixed 256 buckets
+  // (IP_VS_SVC_TAB_BITS 8), so steps grow as services/512 per lookup: cheap, not free.
+  ipvsProbeNs: 10,
   // Estimate: scheduler pick plus ip_vs_conn_new (an allocation and a hash insert).
   ipvsScheduleNs: 300,
   // Estimate: one hash lookup with a cache miss.

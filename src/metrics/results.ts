@@ -57,6 +57,8 @@ export interface RunMeta {
   modes: string[];
   scales: number[];
   repetitions: number;
+  /** Which iptables-restore cost profile priced the simulated sync times. */
+  iptablesProfile?: 'modern' | 'legacy';
   shard: { index: number; count: number } | null;
   workers: number;
   git: { commit: string | null; dirty: boolean | null };
@@ -77,6 +79,8 @@ export interface RunResults {
 export interface PointOutput {
   rows: ResultRow[];
   samples: SampleSet[];
+  /** Wall-clock seconds the point took inside its worker (queue wait excluded). */
+  wallSeconds?: number;
 }
 
 const MODE_ORDER = ['userspace', 'iptables', 'ipvs'];

@@ -44,6 +44,9 @@ export function readResults(path: string): RunResults {
     }
   }
   r.rows!.forEach((row, i) => {
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+      throw new InputError('must be an object', file, `rows[${i}]`, row);
+    }
     if (typeof row.mode !== 'string' || typeof row.metric !== 'string' || typeof row.value !== 'number' || (row.clock !== 'simulated' && row.clock !== 'wall')) {
       throw new InputError('row must have mode, metric, clock (simulated|wall) and a numeric value', file, `rows[${i}]`, row);
     }

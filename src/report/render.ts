@@ -1,6 +1,6 @@
 // Headless rendering in Node: vega-lite spec -> vega spec -> SVG, no browser and no canvas.
-import { View, parse } from 'vega';
-import { type TopLevelSpec, compile } from 'vega-lite';
+// vega is loaded on first use: importing it costs ~0.6 s, which every CLI start would pay.
+import type { TopLevelSpec, compile } from 'vega-lite';
 
 type Logger = NonNullable<NonNullable<Parameters<typeof compile>[1]>['logger']>;
 
@@ -28,9 +28,10 @@ export interface Rendered {
 }
 
 export async function renderSvg(spec: TopLevelSpec): Promise<Rendered> {
+  const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const warnings: string[] = [];
   const vg = compile(spec, { logger: collectingLogger(warnings) }).spec;
-  const view = new View(parse(vg), { renderer: 'none', logger: collectingLogger(warnings) } as ConstructorParameters<typeof View>[1]);
+  const view = new View(parse(vg), { renderer: 'none', logger: collectingLogger(warnings) } as ConstructorParameters<typeof import('vega').View>[1]);
   try {
     return { svg: await view.toSVG(), warnings };
   } finally {

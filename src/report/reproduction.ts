@@ -176,7 +176,7 @@ export function cpuBlock(results: RunResults, pub: PublishedFigures): Block {
 
 /** The iptables profile the run priced sync with, from the scenario file if it is unchanged. */
 export function iptablesProfileOf(results: RunResults): string | null {
-  const declared = (results.meta as unknown as { iptablesProfile?: unknown }).iptablesProfile;
+  const declared: unknown = results.meta.iptablesProfile;
   if (declared === 'modern' || declared === 'legacy') return declared;
   const file = results.meta?.scenario?.file;
   if (typeof file !== 'string' || !file) return null;

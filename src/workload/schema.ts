@@ -24,6 +24,14 @@ export const workloadSchema = z.object({
     z.object({ kind: z.literal('uniform') }).strict(),
     z.object({ kind: z.literal('zipf'), s: z.number().min(0) }).strict(),
   ]).default({ kind: 'uniform' }),
+  /**
+   * Share of pod connections that first look the service up by name (`<svc>.<ns>`) through the
+   * pod resolver (search list, ndots, A+AAAA as getaddrinfo): every query is a UDP packet to
+   * kube-dns through the same data plane and conntrack.
+   */
+  byName: z.number().min(0).max(1).default(0),
+  /** Namespace of the client pods (their resolv.conf search list starts with it). */
+  clientNamespace: z.string().default('default'),
   /** Share of connections from external clients to NodePorts instead of pods to ClusterIPs. */
   external: z.number().min(0).max(1).default(0),
   /** First packets per tinybench task in the wall-clock lookup benchmark. */

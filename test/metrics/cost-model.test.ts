@@ -25,7 +25,7 @@ test('pricing follows the counts it is given', () => {
   const r = newLookupResult();
   r.rulesEvaluated = 1000;
   assert.equal(lookupCostNs(cm, 'iptables', r), 1000 * cm.iptablesRuleNs);
-  r.rulesEvaluated = 10;
+  r.rulesEvaluated = 12;
   r.hashProbes = 2;
   r.verdict = 'DNAT';
   assert.equal(lookupCostNs(cm, 'ipvs', r), 10 * cm.iptablesRuleNs + 2 * cm.ipvsProbeNs + cm.ipvsScheduleNs);

@@ -1,0 +1,193 @@
+// One sweep point: a (mode, scale, repetition) measured end to end. Everything simulated is a
+// deterministic function of the scenario and the point; wall-clock figures are measured here.
+import { Bench } from 'tinybench';
+import { Rng } from '../engine/rng.ts';
+import type { Cluster } from '../cluster/model.ts';
+import { nodeInternalIP } from '../cluster/model.ts';
+import { generateCluster, scenarioConfig } from '../scenario/generate.ts';
+import { loadScenario } from '../scenario/load.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { costModelWith } from '../metrics/cost-model.ts';
+import { type IptablesProfile, lookupCostNs, syncCostNs } from '../metrics/pricing.ts';
+import type { PointOutput, ResultRow, SampleSet } from '../metrics/results.ts';
+import { summarize } from '../metrics/stats.ts';
+import { parseKubeProxyConfig } from '../proxy/config.ts';
+import { getProxyMode } from '../proxy/registry.ts';
+import { type DataPlane, type Packet, type ProxyModeName, newLookupResult } from '../proxy/types.ts';
+import { parseIPv4, parseCidr } from '../util/ipv4.ts';
+import { InputError } from '../util/errors.ts';
+import { parseSweep, parseWorkload, type Workload } from '../workload/schema.ts';
+import { newFlowTable } from '../workload/flows.ts';
+import { runWorkload } from '../workload/simulate.ts';
+import { planDns } from '../workload/dns-lookups.ts';
+import { clusterIPTargets, nodePortTargets } from '../workload/targets.ts';
+
+export interface PointTask {
+  scenarioFile: string;
+  mode: ProxyModeName;
+  scale: number;
+  repetition: number;
+  /** Skip the wall-clock benchmarks (tests of the simulated numbers). */
+  simulatedOnly?: boolean;
+}
+
+export async function runPoint(task: PointTask): Promise<PointOutput> {
+  const scenario = loadScenario(task.scenarioFile);
+  return runPointWith(scenario, task);
+}
+
+export async function runPointWith(scenario: Scenario, task: PointTask): Promise<PointOutput> {
+  const { mode, scale, repetition } = task;
+  const file = scenario.file ?? '(scenario)';
+  const workload = parseWorkload(scenario.workload, file);
+  const sweep = parseSweep(scenario.sweep, file);
+  const cm = costModelWith(scenario.costModel, file);
+  const rows: ResultRow[] = [];
+  const samples: SampleSet[] = [];
+  const sim = (metric: string, unit: string, statistic: string, value: number) => rows.push({ mode, scale, repetition, metric, clock: 'simulated', unit, statistic, value });
+  const wall = (metric: string, unit: string, statistic: string, value: number) => rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
+  const rng = new Rng(scenario.seed).fork(`point/${mode}/${scale}/${repetition}`);
+
+  const cluster = generateCluster(scenario, scale);
+  const config = scenarioConfig(scenario);
+  const node = cluster.nodes.find((n) => n.metadata.name === workload.node);
+  if (!node) throw new InputError(`node not in the cluster (it has ${cluster.nodes.length} nodes, node-1 to node-${cluster.nodes.length})`, file, 'workload.node', workload.node);
+  const kpc = parseKubeProxyConfig({ ...(scenario.proxy ?? {}), mode, hostnameOverride: workload.node, clusterCIDR: config.clusterCIDR }, file);
+  const profile: IptablesProfile = sweep.iptablesProfile;
+
+  // Full programming: an empty node data plane synced to the whole cluster.
+  const proxy = getProxyMode(mode);
+  const empty: Cluster = { ...cluster, services: [], endpointSlices: [], pods: [] };
+  const heapBefore = heapUsed();
+  const dp = proxy.build(empty, kpc);
+  let t0 = process.hrtime.bigint();
+  const fullWork = dp.sync(cluster);
+  const fullWallNs = Number(process.hrtime.bigint() - t0);
+  const heapBytes = Math.max(0, heapUsed() - heapBefore);
+  sim('sync.full', 's', 'value', syncCostNs(cm, mode, fullWork, profile) / 1e9);
+  wall('sync.full', 'ms', 'value', fullWallNs / 1e6);
+
+  // Traffic: clients are pods on the node under test, or external clients hitting its NodePorts.
+  const podCidr = parseCidr(node.spec.podCIDR ?? '0.0.0.0/32');
+  const pods = new Uint32Array(Math.max(1, Math.min(100, config.maxPodsPerNode)));
+  for (let i = 0; i < pods.length; i++) pods[i] = podCidr.addr + 2 + i;
+  const extClients = new Uint32Array(254);
+  const testNet3 = parseIPv4('203.0.113.1'); // RFC 5737 documentation range
+  for (let i = 0; i < extClients.length; i++) extClients[i] = testNet3 + i;
+  const internal = clusterIPTargets(cluster);
+  const external = nodePortTargets(cluster, workload.node);
+  const flows = newFlowTable(kpc);
+  const dns = workload.byName > 0 ? planDns(cluster, workload.clientNamespace) : null;
+  const outcome = runWorkload({ mode, dataPlane: dp, flows, costModel: cm, workload, internal, external, podIPs: pods, externalIPs: extClients, rng: rng.fork('workload'), dns });
+
+  const r = summarize(outcome.rulesEvaluated);
+  for (const [stat, v] of [['mean', r.mean], ['p50', r.p50], ['p90', r.p90], ['p99', r.p99], ['max', r.max]] as const) sim('lookup.rules_evaluated', 'rules', stat, v);
+  const l = summarize(outcome.lookupNs);
+  for (const [stat, v] of [['mean', l.mean], ['p50', l.p50], ['p99', l.p99]] as const) sim('lookup.latency', 'ns', stat, v);
+  const fp = summarize(Array.from(outcome.lookupNs, (x) => (x + cm.firstPacketBaseNs) / 1000));
+  for (const [stat, v] of [['p01', fp.p01], ['p50', fp.p50], ['p90', fp.p90], ['p99', fp.p99]] as const) sim('first_packet.latency', 'us', stat, v);
+  const perPacketNs = outcome.cpuNs / outcome.packets;
+  sim('throughput.node_core', 'packets/s', 'value', 1e9 / perPacketNs);
+  sim('cpu.per_connection', 'ns', 'value', outcome.cpuNs / outcome.connections);
+  sim('workload.connections', 'count', 'value', outcome.connections);
+  sim('workload.packets', 'count', 'value', outcome.packets);
+  for (const [v, count] of Object.entries(outcome.verdicts)) if (count > 0) sim('workload.verdicts', 'count', v, count);
+  sim('workload.conntrack_drops', 'count', 'value', outcome.conntrackDrops);
+  if (outcome.dnsLookups > 0) {
+    sim('dns.lookups', 'count', 'value', outcome.dnsLookups);
+    sim('dns.queries', 'count', 'value', outcome.dnsQueries);
+    sim('dns.amplification', 'queries/lookup', 'mean', outcome.dnsQueries / outcome.dnsLookups);
+    sim('dns.rules_evaluated', 'rules', 'mean', outcome.dnsRulesEvaluated / outcome.dnsLookups);
+  }
+  wall('throughput.engine', 'packets/s', 'value', outcome.packets / (outcome.wallNs / 1e9));
+
+  const stats = dp.stats();
+  sim('memory.iptables_rules', 'count', 'value', stats.iptablesRules);
+  sim('memory.iptables_chains', 'count', 'value', stats.iptablesChains);
+  sim('memory.ipset_entries', 'count', 'value', stats.ipsetEntries);
+  sim('memory.ipvs_virtual_servers', 'count', 'value', stats.ipvsVirtualServers);
+  sim('memory.ipvs_real_servers', 'count', 'value', stats.ipvsRealServers);
+  sim('memory.proxy_ports', 'count', 'value', stats.proxyPorts);
+  sim('memory.conntrack_entries', 'count', 'value', flows.size);
+  wall('memory.heap_bytes', 'bytes', 'value', heapBytes);
+
+  if (!task.simulatedOnly) {
+    // The calibration loop runs right before and right after the lookups, so it sees the same
+    // machine state (other processes, thermal) that the lookups saw.
+    const calibBefore = await benchCalibration(workload);
+    const lookups = await benchLookups(dp, internal, pods, workload, rng.fork('bench'));
+    const calib = [...calibBefore, ...(await benchCalibration(workload))];
+    samples.push({ mode, scale, repetition, metric: 'lookup.latency', unit: 'ns', values: lookups });
+    const s = summarize(lookups);
+    for (const [stat, v] of [['p50', s.p50], ['p99', s.p99], ['iqr', s.iqr], ['min', s.min], ['n', s.n]] as const) wall('lookup.latency', 'ns', stat, v);
+    samples.push({ mode, scale, repetition, metric: 'calibration.loop', unit: 'ns', values: calib });
+    wall('calibration.loop', 'ns', 'p50', summarize(calib).p50);
+  }
+
+  // One change each: a new service (the scenario at scale + 1 adds exactly one), then one endpoint gone.
+  const plusOne = generateCluster(scenario, scale + 1);
+  t0 = process.hrtime.bigint();
+  const addWork = dp.sync(plusOne);
+  wall('sync.add_service', 'ms', 'value', Number(process.hrtime.bigint() - t0) / 1e6);
+  sim('sync.add_service', 's', 'value', syncCostNs(cm, mode, addWork, profile) / 1e9);
+  const minusEndpoint = withoutOneEndpoint(plusOne);
+  t0 = process.hrtime.bigint();
+  const delWork = dp.sync(minusEndpoint);
+  wall('sync.remove_endpoint', 'ms', 'value', Number(process.hrtime.bigint() - t0) / 1e6);
+  sim('sync.remove_endpoint', 's', 'value', syncCostNs(cm, mode, delWork, profile) / 1e9);
+  sim('sync.full_restore_lines', 'lines', 'value', fullWork.restoreLines);
+  return { rows: rows.filter((x) => Number.isFinite(x.value)), samples };
+}
+
+/** Wall-clock ns per lookup of our own implementation: tinybench tasks of `lookupBatch` first packets. */
+async function benchLookups(dp: DataPlane, targets: ReturnType<typeof clusterIPTargets>, pods: Uint32Array, w: Workload, rng: Rng): Promise<number[]> {
+  if (targets.count === 0) return [];
+  const batch: Packet[] = [];
+  for (let i = 0; i < w.lookupBatch; i++) {
+    const k = rng.int(0, targets.count);
+    batch.push({ src: pods[rng.int(0, pods.length)], dst: targets.ip[k], dport: targets.port[k], proto: targets.proto[k] as Packet['proto'], sport: rng.int(32768, 61000) });
+  }
+  const out = newLookupResult();
+  const bench = new Bench({ time: w.benchTimeMs, warmupTime: Math.min(50, w.benchTimeMs), iterations: 10, retainSamples: true });
+  bench.add('lookup', () => {
+    for (let i = 0; i < batch.length; i++) dp.lookup(batch[i], 'forwarded', rng, out);
+  });
+  await bench.run();
+  return taskSamples(bench).map((ms) => (ms * 1e6) / batch.length);
+}
+
+/** A fixed integer loop measured in the same run, so a gate can tell a slow machine from slow code. */
+async function benchCalibration(w: Workload): Promise<number[]> {
+  const bench = new Bench({ time: Math.min(50, w.benchTimeMs), warmupTime: 10, iterations: 10, retainSamples: true });
+  let sink = 0;
+  bench.add('calibration', () => {
+    let x = 1;
+    for (let i = 0; i < 10000; i++) x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    sink ^= x;
+  });
+  await bench.run();
+  if (sink === 0.5) console.log(sink); // keep the loop observable to the optimiser
+  return taskSamples(bench).map((ms) => (ms * 1e6) / 10000);
+}
+
+function taskSamples(bench: Bench): number[] {
+  const result = bench.tasks[0]?.result;
+  if (!result || !('latency' in result)) throw new Error(`benchmark did not complete: ${result && 'error' in result ? (result.error as Error).message : result?.state}`);
+  return Array.from(result.latency.samples ?? []);
+}
+
+/** The cluster with the last endpoint of the first user service that has two or more removed. */
+function withoutOneEndpoint(cluster: Cluster): Cluster {
+  const slices = cluster.endpointSlices.slice();
+  const i = slices.findIndex((s) => s.metadata.namespace !== 'kube-system' && s.metadata.namespace !== 'default' && (s.endpoints?.length ?? 0) >= 2);
+  if (i < 0) return cluster;
+  slices[i] = { ...slices[i], endpoints: slices[i].endpoints!.slice(0, -1) };
+  return { ...cluster, endpointSlices: slices };
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return process.memoryUsage().heapUsed;
+}
+
