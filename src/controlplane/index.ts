@@ -1,0 +1,189 @@
+// Control plane on the discrete-event clock: churn against a scenario's cluster, every node's
+// kube-proxy sync loop, network programming latency. Entry points:
+//
+//   const { summary, rows } = runChurn(scenario, { mode: 'iptables', services: 5000, partialSync: true });
+//   const rows = runChurnPoint(scenario, { mode: 'ipvs', scale: 10000, rate: 20 });
+//   const rows = churnSweep(scenario, ['userspace', 'iptables', 'ipvs'], [1000, 10000, 50000], [1, 10, 100]);
+import type { Cluster } from '../cluster/model.ts';
+import { Rng } from '../engine/rng.ts';
+import { costModelWith } from '../metrics/cost-model.ts';
+import type { IptablesProfile } from '../metrics/pricing.ts';
+import type { ResultRow } from '../metrics/results.ts';
+import { type KubeProxyConfiguration, parseKubeProxyConfig } from '../proxy/config.ts';
+import { availableProxyModes, getProxyMode } from '../proxy/registry.ts';
+import type { ProxyModeName } from '../proxy/types.ts';
+import { generateCluster, scenarioConfig, scenarioScales } from '../scenario/generate.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { InputError } from '../util/errors.ts';
+import { type IptablesMeasurement, measureIptables } from './iptables-lines.ts';
+import { IptablesModel, type IpvsFixed, IpvsModel, type ModeModel, UserspaceModel } from './modes.ts';
+import { buildSummary, type ChurnSummary, summaryRows } from './report.ts';
+import { type InitialServices, servicesFromCluster } from './services.ts';
+import { simulate, type SimulationOutput } from './simulate.ts';
+import { type ChurnSpec, scenarioChurn } from './spec.ts';
+import { generateStream } from './stream.ts';
+
+export { parseChurnSpec, scenarioChurn, churnSchema, CHURN_KINDS, type ChurnSpec, type ChurnKind } from './spec.ts';
+export { attributeRuleset, servicePortOfComment, type Attribution, type PortLines } from './iptables-attribution.ts';
+export { measureIptables, LineTable, type IptablesMeasurement } from './iptables-lines.ts';
+export { formatSummary, type ChurnSummary } from './report.ts';
+export type { SimulationOutput, SyncRecord } from './simulate.ts';
+
+/** What kube-proxy's IPVS proxier restores on every sync when the mode cannot be built here. */
+export const IPVS_FIXED_DEFAULT: IpvsFixed = { restoreLines: 23, totalRules: 17 };
+
+export interface ChurnOptions {
+  mode: ProxyModeName;
+  /** Number of user services (a scale of the scenario); default its first scale. */
+  services?: number;
+  /** Total churn event rate per second (scales the scenario's mix). */
+  rate?: number;
+  durationNs?: number;
+  /** KEP-3453 partial restores (iptables). */
+  partialSync?: boolean;
+  profile?: IptablesProfile;
+  nodes?: number;
+  repetition?: number;
+  /** Record every sync and latency (small runs and tests). */
+  trace?: boolean;
+  /** Any other field of the churn section. */
+  spec?: Partial<ChurnSpec>;
+}
+
+export interface ChurnRun {
+  summary: ChurnSummary;
+  rows: ResultRow[];
+  sim: SimulationOutput;
+  spec: ChurnSpec;
+  measurement: IptablesMeasurement | null;
+}
+
+interface Prepared {
+  key: string;
+  cluster: Cluster;
+  initial: InitialServices;
+  kpcBase: KubeProxyConfiguration;
+  measurements: Map<string, IptablesMeasurement>;
+  ipvsFixed?: IpvsFixed;
+}
+
+// The last cluster generated: a sweep runs several modes and rates on the same one.
+let cache: Prepared | null = null;
+
+function prepare(scenario: Scenario, scale: number, spec: ChurnSpec): Prepared {
+  const file = scenario.file ?? '(scenario)';
+  const node = spec.node ?? 'node-1';
+  const key = JSON.stringify([scenario.file, scenario.name, scenario.seed, scale, node, scenario.proxy ?? null, scenario.cluster]);
+  if (cache?.key === key) return cache;
+  cache = null;
+  const cluster = generateCluster(scenario, scale);
+  if (!cluster.nodes.some((n) => n.metadata.name === node)) throw new InputError(`reference node not in the cluster (node-1 to node-${cluster.nodes.length})`, file, 'churn.node', node);
+  const config = scenarioConfig(scenario);
+  const kpcBase = parseKubeProxyConfig({ ...(scenario.proxy ?? {}), hostnameOverride: node, clusterCIDR: config.clusterCIDR }, file);
+  cache = { key, cluster, initial: servicesFromCluster(cluster, node), kpcBase, measurements: new Map() };
+  return cache;
+}
+
+function modelFor(mode: ProxyModeName, p: Prepared, spec: ChurnSpec, capacity: number, table: InitialServices['table']): { model: ModeModel; measurement: IptablesMeasurement | null } {
+  switch (mode) {
+    case 'iptables': {
+      const mkey = String(spec.measureServices);
+      let m = p.measurements.get(mkey);
+      if (!m) p.measurements.set(mkey, (m = measureIptables(p.cluster, p.kpcBase, spec.measureServices)));
+      return { model: new IptablesModel(table, m, capacity, spec.minimizeIPTablesRestore), measurement: m };
+    }
+    case 'ipvs':
+      p.ipvsFixed ??= ipvsFixed(p);
+      return { model: new IpvsModel(table, p.ipvsFixed), measurement: null };
+    case 'userspace':
+      return { model: new UserspaceModel(table), measurement: null };
+  }
+}
+
+/** The IPVS proxier's fixed iptables-restore, from the real IPVS data plane when it is available. */
+function ipvsFixed(p: Prepared): IpvsFixed {
+  if (!availableProxyModes().includes('ipvs')) return IPVS_FIXED_DEFAULT;
+  const empty: Cluster = { ...p.cluster, services: [], endpointSlices: [], pods: [] };
+  const dp = getProxyMode('ipvs').build(empty, { ...p.kpcBase, mode: 'ipvs' });
+  const w = dp.sync(empty);
+  return { restoreLines: w.restoreLines, totalRules: w.totalRules };
+}
+
+export function resolveSpec(scenario: Scenario, o: ChurnOptions): ChurnSpec {
+  const spec: ChurnSpec = { ...scenarioChurn(scenario), ...(o.spec ?? {}) };
+  if (o.rate !== undefined) spec.rate = o.rate;
+  if (o.durationNs !== undefined) spec.duration = o.durationNs;
+  if (o.nodes !== undefined) spec.nodes = o.nodes;
+  if (o.partialSync !== undefined) spec.minimizeIPTablesRestore = o.partialSync;
+  if (o.profile !== undefined) spec.profile = o.profile;
+  return spec;
+}
+
+/** One churn run: cluster at `services`, churn stream, every node's loop; summary and rows. */
+export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
+  const file = scenario.file ?? '(scenario)';
+  const spec = resolveSpec(scenario, o);
+  const scale = o.services ?? scenarioScales(scenario)[0];
+  const repetition = o.repetition ?? 0;
+  const p = prepare(scenario, scale, spec);
+  const minSync = spec.minSyncPeriod ?? p.kpcBase.minSyncPeriodNs;
+  const syncPeriod = spec.syncPeriod ?? p.kpcBase.syncPeriodNs;
+  if (!(syncPeriod > 0)) throw new InputError('syncPeriod must be greater than 0', file, 'churn.syncPeriod');
+  if (syncPeriod < minSync) throw new InputError(`syncPeriod (${syncPeriod / 1e9}s) must be >= minSyncPeriod (${minSync / 1e9}s), as BoundedFrequencyRunner requires`, file, 'churn.syncPeriod');
+  const loop = { minSyncPeriodNs: minSync, syncPeriodNs: syncPeriod, fullSyncPeriodNs: spec.fullSyncPeriod ?? syncPeriod, burst: spec.burstSyncs };
+
+  const rng = new Rng(scenario.seed).fork(`churn/${scale}/${repetition}`);
+  const stream = generateStream(spec, p.initial.table, scenario.endpointsPerService, rng.fork('stream'), file);
+  const table = p.initial.table.copy();
+  table.ensureCapacity(stream.servicesTotal);
+  const { model, measurement } = modelFor(o.mode, p, spec, stream.servicesTotal, table);
+  const phases = new Float64Array(spec.nodes);
+  if (spec.phase === 'random') {
+    const pr = rng.fork('phases');
+    for (let n = 0; n < phases.length; n++) phases[n] = pr.int(0, syncPeriod);
+  } else {
+    if (spec.phase >= syncPeriod) throw new InputError(`phase must be less than syncPeriod (${syncPeriod / 1e9}s)`, file, 'churn.phase', spec.phase / 1e9);
+    phases.fill(spec.phase);
+  }
+  const sim = simulate({
+    table, stream, model, costModel: costModelWith(scenario.costModel, file), profile: spec.profile, loop, phases,
+    durationNs: spec.duration, windowNs: spec.window, sampleIntervalNs: spec.sampleInterval, exactSamples: spec.exactSamples,
+    trace: o.trace,
+  });
+  const partial = o.mode === 'iptables' && spec.minimizeIPTablesRestore;
+  const summary = buildSummary({
+    scenario: scenario.name, mode: o.mode, partialSync: partial, profile: spec.profile, services: scale, seed: scenario.seed,
+    durationNs: spec.duration, windowNs: spec.window, loop, events: stream.events, skipped: stream.skipped,
+    measuredServices: measurement ? measurement.sample.services : null,
+  }, sim);
+  const label = partial ? `${o.mode}+partial` : o.mode;
+  return { summary, rows: summaryRows(summary, label, scale, repetition), sim, spec, measurement };
+}
+
+export interface ChurnPointOptions extends Omit<ChurnOptions, 'services'> {
+  scale: number;
+  /** Appended to every metric name (churnSweep puts the rate there: "@10/s"). */
+  metricSuffix?: string;
+}
+
+/**
+ * Rows of one churn point (mode, scale, churn rate), all on the simulated clock:
+ * programming.latency (p50/p90/p99/max/mean s), programming.latency_all_nodes,
+ * sync.duration.full / sync.duration.partial (p50/p99/max/mean s), sync.count,
+ * queue.length (start/final/max/max_node), proxy.cpu_share (mean/max), churn.*, ruleset.*.
+ * The mode column is "iptables+partial" for KEP-3453 partial restores.
+ */
+export function runChurnPoint(scenario: Scenario, o: ChurnPointOptions): ResultRow[] {
+  const run = runChurn(scenario, { ...o, services: o.scale, trace: false });
+  if (!o.metricSuffix) return run.rows;
+  return run.rows.map((r) => ({ ...r, metric: r.metric + o.metricSuffix }));
+}
+
+/** A sweep over services x churn rate x modes; the rate goes in the metric name ("programming.latency@10/s"). */
+export function churnSweep(scenario: Scenario, modes: readonly ProxyModeName[], scales: readonly number[], rates: readonly number[], o: Omit<ChurnOptions, 'mode' | 'services' | 'rate'> = {}): ResultRow[] {
+  const rows: ResultRow[] = [];
+  for (const scale of scales) for (const rate of rates) for (const mode of modes) {
+    rows.push(...runChurnPoint(scenario, { ...o, mode, scale, rate, metricSuffix: `@${rate}/s` }));
+  }
+  return rows;
+}
