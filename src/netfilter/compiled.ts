@@ -9,7 +9,7 @@
 import { assertNoJumpLoops } from './lint.ts';
 import type { ImpureMatch } from './match-eval.ts';
 import type { PathStep, Verdict } from './trace.ts';
-import type { Match, Ruleset, Table, TableName, Target } from './types.ts';
+import type { Match, Rule, Ruleset, Table, TableName, Target } from './types.ts';
 import { protoCode } from './values.ts';
 
 export const F_NEVER = 1 << 0;
@@ -51,7 +51,8 @@ export interface CompiledTable {
   ruleChain: Int32Array;
   /** 1-based position in its chain. */
   ruleIndex: Int32Array;
-  ruleText: string[];
+  /** The rules themselves: their text is read only for paths (rendered rules build it lazily). */
+  rules: Rule[];
   flags: Uint32Array;
   srcAddr: Uint32Array;
   srcMask: Uint32Array;
@@ -90,19 +91,27 @@ export interface CompiledRuleset {
   tables: Map<string, CompiledTable>;
 }
 
-export function compileRuleset(rs: Ruleset): CompiledRuleset {
-  return { tables: new Map(rs.tables.map((t) => [t.name, compileTable(t)])) };
+export interface CompileOptions {
+  /**
+   * Check for jump loops first (default true). Only rulesets built by a renderer that cannot
+   * produce loops (kube-proxy's chain layout is a DAG by construction) skip the check.
+   */
+  checkLoops?: boolean;
+}
+
+export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): CompiledRuleset {
+  return { tables: new Map(rs.tables.map((t) => [t.name, compileTable(t, opts)])) };
 }
 
 /** Compiles one table; throws on a jump loop. */
-export function compileTable(table: Table): CompiledTable {
-  assertNoJumpLoops(table);
+export function compileTable(table: Table, opts: CompileOptions = {}): CompiledTable {
+  if (opts.checkLoops !== false) assertNoJumpLoops(table);
   const nChains = table.chains.length;
   const n = table.chains.reduce((s, c) => s + c.rules.length, 0);
   const ct: CompiledTable = {
     name: table.name, chainNames: table.chains.map((c) => c.name), chainIndex: new Map(table.chains.map((c, i) => [c.name, i])),
     chainStart: new Int32Array(nChains), chainEnd: new Int32Array(nChains), chainBuiltin: new Uint8Array(nChains),
-    chainDrop: new Uint8Array(nChains), ruleChain: new Int32Array(n), ruleIndex: new Int32Array(n), ruleText: new Array(n),
+    chainDrop: new Uint8Array(nChains), ruleChain: new Int32Array(n), ruleIndex: new Int32Array(n), rules: new Array(n),
     flags: new Uint32Array(n), srcAddr: new Uint32Array(n), srcMask: new Uint32Array(n), dstAddr: new Uint32Array(n),
     dstMask: new Uint32Array(n), proto: new Uint8Array(n), inIface: new Array(n).fill(''), outIface: new Array(n).fill(''),
     dportProto: new Uint8Array(n), dportLo: new Uint16Array(n), dportHi: new Uint16Array(n), sportProto: new Uint8Array(n),
@@ -119,7 +128,7 @@ export function compileTable(table: Table): CompiledTable {
     c.rules.forEach((rule, i) => {
       ct.ruleChain[r] = ci;
       ct.ruleIndex[r] = i + 1;
-      ct.ruleText[r] = rule.text;
+      ct.rules[r] = rule;
       compileMatches(ct, r, rule.matches, rule.unsupported.length > 0);
       compileTarget(ct, r, rule.target);
       r++;
@@ -129,10 +138,14 @@ export function compileTable(table: Table): CompiledTable {
   return ct;
 }
 
+// Scratch lists reused across rules: most rules need neither, and a ruleset has 10^5-10^6 rules.
+const slowPure: Match[] = [];
+const impure: ImpureMatch[] = [];
+
 function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsupported: boolean): void {
   let f = unsupported ? F_NEVER : 0;
-  const slowPure: Match[] = [];
-  const impure: ImpureMatch[] = [];
+  slowPure.length = 0;
+  impure.length = 0;
   for (const m of matches) {
     switch (m.kind) {
       case 'addr': {
@@ -195,14 +208,14 @@ function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsuppor
   }
   if (slowPure.length > 0) {
     f |= F_SLOW_PURE;
-    ct.slowPure[r] = slowPure;
+    ct.slowPure[r] = slowPure.slice();
   }
   if (impure.length === 1 && impure[0].kind === 'statistic') {
     f |= F_STAT | (impure[0].negate ? F_STAT_NEG : 0);
     ct.statProb[r] = impure[0].probability;
   } else if (impure.length > 0) {
     f |= F_SLOW_IMPURE;
-    ct.slowImpure[r] = impure;
+    ct.slowImpure[r] = impure.slice();
   }
   ct.flags[r] = f;
 }
@@ -241,5 +254,5 @@ function compileTarget(ct: CompiledTable, r: number, t: Target): void {
 
 /** Where rule id `r` sits: table, chain, 1-based index, text. */
 export function describeRule(ct: CompiledTable, r: number): PathStep {
-  return { table: ct.name, chain: ct.chainNames[ct.ruleChain[r]], index: ct.ruleIndex[r], text: ct.ruleText[r] };
+  return { table: ct.name, chain: ct.chainNames[ct.ruleChain[r]], index: ct.ruleIndex[r], text: ct.rules[r].text };
 }

@@ -28,8 +28,23 @@ export function base32(bytes: Uint8Array): string {
 const words = new Uint32Array(8);
 const codes: number[] = new Array(16);
 
+// kube-proxy computes a service's and an endpoint's chain names once, when the object is first
+// seen, and keeps them across syncs; this cache does the same for the syncs of a run. It is
+// cleared when it grows past a bound so a long sweep does not keep every name it ever saw.
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 1 << 20;
+
 /** First 16 base32 characters of the digest: exactly its first 80 bits. */
 function hash16(text: string): string {
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  const h = hash16Uncached(text);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(text, h);
+  return h;
+}
+
+function hash16Uncached(text: string): string {
   sha256Words(text, words);
   // 80 bits = words[0], words[1], top 16 bits of words[2]; 5 bits per character.
   for (let k = 0; k < 16; k++) {

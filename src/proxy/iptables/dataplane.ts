@@ -44,6 +44,7 @@ export class IptablesDataPlane implements DataPlane {
       localIPs: node.localIPs,
       masqueradeMark: this.options.masqueradeValue,
       recent: this.recent,
+      generated: true,
     });
     // A full sync flushes chains that are gone: one chain line and one -X line each.
     let stale = 0;

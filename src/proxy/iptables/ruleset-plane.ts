@@ -17,6 +17,8 @@ export interface RulesetPlaneOptions {
   masqueradeMark: number;
   /** `-m recent` lists (ClientIP affinity); shared across syncs as the kernel keeps them. */
   recent?: RecentStore;
+  /** The ruleset comes from kpsim's own renderer (no jump-loop check); false for user dumps. */
+  generated?: boolean;
 }
 
 export interface DetailedTrace {
@@ -35,7 +37,7 @@ export class RulesetPlane {
 
   constructor(readonly ruleset: Ruleset, opts: RulesetPlaneOptions) {
     treatNfacctAsAlwaysMatching(ruleset);
-    this.compiled = compileRuleset(ruleset);
+    this.compiled = compileRuleset(ruleset, { checkLoops: !opts.generated });
     const local = opts.localIPs;
     const ctx = { isLocal: (ip: number) => local.has(ip) };
     this.hooks = new HookWalker(this.compiled, ctx.isLocal, opts.masqueradeMark);

@@ -171,8 +171,10 @@ export class UserspaceDataPlane implements DataPlane {
     out.masquerade = false;
     out.hashProbes = 0;
     out.verdict = 'NONE';
-    const port = this.chains.find(origin, env);
-    const p = port === 0 ? undefined : this.byProxyPort.get(port);
+    // The same rule-by-rule walk as trace(): the portal chains hold one rule per service port,
+    // so the wall-clock cost of this lookup grows with the services, as the kernel's does.
+    const v = this.chains.nat.walk(origin === 'local' ? 'OUTPUT' : 'PREROUTING', env);
+    const p = v === V_REDIRECT || v === V_DNAT ? this.byProxyPort.get(env.natPort) : undefined;
     if (p) {
       env.rules++;
       const b = p.balancer.next(packet.src >>> 0, this.nowS);

@@ -25,7 +25,7 @@ export const JUMP_RULES: [('nat' | 'filter'), string, string][] = [
   ['filter', 'INPUT', `-m comment --comment "${NON_LOCAL_COMMENT}" -j ${NODEPORT_NON_LOCAL}`],
 ];
 
-/** One portal rule with what the lookup index needs to find it without a walk. */
+/** One portal rule: its iptables-save text and the (protocol, destination, port) it matches. */
 export interface PortalRule {
   text: string;
   proto: number;
