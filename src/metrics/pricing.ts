@@ -5,8 +5,9 @@ import type { DataPlane, LookupResult, ProxyModeName, SyncWork } from '../proxy/
 
 /** Simulated ns one first packet spends in the proxy's lookup (rule walk or hash probes). */
 export function lookupCostNs(cm: CostModel, mode: ProxyModeName, r: LookupResult): number {
-  // rulesEvaluated counts IPVS hash probes too (they are its "rules"); price them as probes.
-  let ns = (r.rulesEvaluated - r.hashProbes) * cm.iptablesRuleNs + r.hashProbes * cm.ipvsProbeNs;
+  // iptables rules tested, plus IPVS service-table probes (counted apart: a probe is a compare
+  // of one hash-chain entry, not a rule's matches).
+  let ns = r.rulesEvaluated * cm.iptablesRuleNs + r.hashProbes * cm.ipvsProbeNs;
   if (mode === 'ipvs' && r.verdict === 'DNAT') ns += cm.ipvsScheduleNs;
   return ns;
 }

@@ -39,8 +39,8 @@ export interface TraceResult {
   /** Whether the packet's path sets the masquerade mark (or otherwise gets SNATed). */
   masquerade: boolean;
   /**
-   * Rules (or table probes) evaluated; in iptables mode each rule whose matches were tested in
-   * the service lookup (the DNAT hook, nat PREROUTING or OUTPUT).
+   * iptables rules evaluated in the service lookup (the DNAT hook, nat PREROUTING or OUTPUT):
+   * each rule whose matches were tested. IPVS hash probes are not rules (LookupResult.hashProbes).
    */
   rulesEvaluated: number;
   /** Human-readable steps: chains entered and rules matched (or the IPVS/userspace lookups). */
@@ -57,6 +57,7 @@ export interface LookupResult {
   endpointIP: number;
   endpointPort: number;
   masquerade: boolean;
+  /** iptables rules tested (as TraceResult.rulesEvaluated). */
   rulesEvaluated: number;
   /** IPVS service-table hash probes (bucket head plus chain steps); 0 in other modes. */
   hashProbes: number;

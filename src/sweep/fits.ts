@@ -6,6 +6,7 @@ import { complexityVerdict, fitPowerLaw } from '../metrics/stats.ts';
 /** The (metric, clock, statistic) series that get a fit. */
 export const FITTED: { metric: string; clock: 'simulated' | 'wall'; statistic: string }[] = [
   { metric: 'lookup.rules_evaluated', clock: 'simulated', statistic: 'mean' },
+  { metric: 'lookup.hash_probes', clock: 'simulated', statistic: 'mean' },
   { metric: 'lookup.latency', clock: 'simulated', statistic: 'mean' },
   { metric: 'lookup.latency', clock: 'wall', statistic: 'p50' },
   { metric: 'sync.full', clock: 'simulated', statistic: 'value' },

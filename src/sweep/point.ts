@@ -82,6 +82,10 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
 
   const r = summarize(outcome.rulesEvaluated);
   for (const [stat, v] of [['mean', r.mean], ['p50', r.p50], ['p90', r.p90], ['p99', r.p99], ['max', r.max]] as const) sim('lookup.rules_evaluated', 'rules', stat, v);
+  if (mode === 'ipvs') {
+    const hp = summarize(outcome.hashProbes);
+    for (const [stat, v] of [['mean', hp.mean], ['p50', hp.p50], ['p99', hp.p99], ['max', hp.max]] as const) sim('lookup.hash_probes', 'probes', stat, v);
+  }
   const l = summarize(outcome.lookupNs);
   for (const [stat, v] of [['mean', l.mean], ['p50', l.p50], ['p99', l.p99]] as const) sim('lookup.latency', 'ns', stat, v);
   const fp = summarize(Array.from(outcome.lookupNs, (x) => (x + cm.firstPacketBaseNs) / 1000));

@@ -41,6 +41,8 @@ export interface WorkloadOutcome {
   packets: number;
   /** Per connection (first packet), in arrival order. */
   rulesEvaluated: Float64Array;
+  /** IPVS service-table hash probes per first packet (0 in other modes). */
+  hashProbes: Float64Array;
   lookupNs: Float64Array;
   verdicts: Record<Verdict, number>;
   /** Connections refused because conntrack was full. */
@@ -77,6 +79,7 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
   const connByName = new Uint8Array(n);
   const connService = new Int32Array(n);
   const rules = new Float64Array(n);
+  const probes = new Float64Array(n);
   const lookupNs = new Float64Array(n);
   const verdictCounts = new Int32Array(VERDICTS.length);
   const pkt: Packet = { src: 0, dst: 0, proto: 6, sport: 0, dport: 0 };
@@ -148,6 +151,7 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
       }
       dp.lookup(pkt, origin, rng, out);
       rules[i] = out.rulesEvaluated;
+      probes[i] = out.hashProbes;
       const lns = lookupCostNs(cm, inp.mode, out);
       lookupNs[i] = lns;
       cpuNs += firstPacketCpuNs(cm, dp, lns);
@@ -166,7 +170,7 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
   });
   const wallNs = Number(process.hrtime.bigint() - started);
   const verdicts = Object.fromEntries(VERDICTS.map((v, j) => [v, verdictCounts[j]])) as Record<Verdict, number>;
-  return { connections: n, packets, rulesEvaluated: rules, lookupNs, verdicts, conntrackDrops: drops, dnsLookups, dnsQueries, dnsRulesEvaluated: dnsRules, cpuNs, simulatedNs: sim.now, wallNs };
+  return { connections: n, packets, rulesEvaluated: rules, hashProbes: probes, lookupNs, verdicts, conntrackDrops: drops, dnsLookups, dnsQueries, dnsRulesEvaluated: dnsRules, cpuNs, simulatedNs: sim.now, wallNs };
 }
 
 /** A sampler of target indexes: uniform, or Zipf over a seeded shuffle of the targets. */

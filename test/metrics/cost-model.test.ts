@@ -28,7 +28,7 @@ test('pricing follows the counts it is given', () => {
   r.rulesEvaluated = 12;
   r.hashProbes = 2;
   r.verdict = 'DNAT';
-  assert.equal(lookupCostNs(cm, 'ipvs', r), 10 * cm.iptablesRuleNs + 2 * cm.ipvsProbeNs + cm.ipvsScheduleNs);
+  assert.equal(lookupCostNs(cm, 'ipvs', r), 12 * cm.iptablesRuleNs + 2 * cm.ipvsProbeNs + cm.ipvsScheduleNs);
   assert.equal(syncCostNs(cm, 'ipvs', work({ netlinkOps: 4, ipsetOps: 1 })), 4 * cm.ipvsNetlinkOpNs + cm.ipsetOpNs);
   assert.ok(userspaceCrossingNs(cm) > 2 * cm.contextSwitchNs);
 });

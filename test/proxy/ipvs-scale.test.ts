@@ -57,7 +57,7 @@ function measure(plane: IpvsDataPlane, cluster: Cluster) {
       const r = plane.trace({ src: 0x0af40105, dst: sp.clusterIP, proto: sp.protoNumber, sport: 40000, dport: sp.port }, 'forwarded');
       if (r.verdict !== 'DNAT') continue; // a service without endpoints stops before POSTROUTING
       const p = plane.ipvs.lastProbes;
-      iptables.add(r.rulesEvaluated - p);
+      iptables.add(r.rulesEvaluated);
       probes += p;
       maxProbes = Math.max(maxProbes, p);
       n++;

@@ -56,7 +56,7 @@ test('ipvs: the same services cost the same rules whatever their position; only 
     dp.lookup({ src: pods[0], dst: all.ip[k], dport: all.port[k], proto: 6, sport: 40000 + k }, 'forwarded', new Rng(k), out);
     assert.equal(out.verdict, 'DNAT');
     assert.ok(out.hashProbes >= 1 && out.hashProbes <= 2, `probes ${out.hashProbes}`);
-    ruleParts.add(out.rulesEvaluated - out.hashProbes);
+    ruleParts.add(out.rulesEvaluated);
   }
   assert.equal(ruleParts.size, 1);
 });

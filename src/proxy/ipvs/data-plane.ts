@@ -135,7 +135,6 @@ export class IpvsDataPlane implements DataPlane {
     } else if (pre === 'LOCAL' || pre === 'ACCEPTED') {
       const svc = this.ipvs.findService(packet.proto, packet.dst, packet.dport);
       const probes = this.ipvs.lastProbes;
-      env.rules += probes;
       if (!svc) {
         if (pre === 'ACCEPTED') res.verdict = 'ACCEPT';
         path.push(`ipvs: no virtual service ${protoText(packet.proto)} ${formatIPv4(packet.dst)}:${packet.dport} (${probes} probes): delivered to the host`);
@@ -173,7 +172,6 @@ export class IpvsDataPlane implements DataPlane {
     else if (pre === 'LOCAL' || pre === 'ACCEPTED') {
       const svc = this.ipvs.findService(packet.proto, packet.dst, packet.dport);
       out.hashProbes = this.ipvs.lastProbes;
-      env.rules += out.hashProbes;
       if (!svc && pre === 'ACCEPTED') verdict = 'ACCEPT';
       if (svc) {
         const d = this.ipvs.schedule(svc, packet.src, packet.sport, packet.dst);
