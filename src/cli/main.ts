@@ -13,6 +13,9 @@ export function buildProgram(): Command {
     .description('Discrete-event simulator and benchmark harness for Kubernetes service networking\n(kube-proxy userspace, iptables and IPVS data planes, conntrack, SNAT, cluster DNS).')
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    // Descriptions are laid out by hand at under 100 columns; commander would wrap them at 80
+    // when stdout is not a terminal (piped help, tests).
+    .configureHelp({ helpWidth: Math.max(process.stdout.columns ?? 0, 100) })
     .exitOverride();
   registerCommands(program);
   return program;
