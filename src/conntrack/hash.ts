@@ -7,6 +7,8 @@
 // seed the caller chooses. The mixing is MurmurHash3's 32-bit block step and
 // finaliser (public domain, A. Appleby), written out here for integers.
 
+import { fmix32 } from '../util/fmix32.ts';
+
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
@@ -19,14 +21,6 @@ function mixBlock(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function finalise(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Packs two 16-bit ports into one uint32 word: sport in the high half. */
 export function packPorts(sport: number, dport: number): number {
@@ -42,7 +36,7 @@ export function hashTuple(key: number, proto: number, src: number, dst: number, 
   h = mixBlock(h, src | 0);
   h = mixBlock(h, dst | 0);
   h = mixBlock(h, ports | 0);
-  return finalise(h ^ 12);
+  return fmix32(h ^ 12);
 }
 
 /** Keyed hash of three words (used by SNAT for its per-destination start offset). */
@@ -51,5 +45,5 @@ export function hash3(key: number, a: number, b: number, c: number): number {
   h = mixBlock(h, a | 0);
   h = mixBlock(h, b | 0);
   h = mixBlock(h, c | 0);
-  return finalise(h ^ 12);
+  return fmix32(h ^ 12);
 }

@@ -12,19 +12,12 @@
 // Everything is 32-bit integer math (Math.imul, >>> 0, shifts), so a seed gives
 // the same stream on every platform and engine.
 
+import { fmix32 } from '../util/fmix32.ts';
+
 const GOLDEN = 0x9e3779b9;
 const TWO_32 = 4294967296;
 const TWO_53 = 9007199254740992;
 
-/** MurmurHash3 fmix32: a bijective avalanche on 32-bit words. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * Fill a 4-word xoshiro state from a 32-bit SplitMix32 seed. The four outputs
