@@ -1,5 +1,5 @@
 // The userspace proxier's iptables tables, compiled for walking rule by rule.
-import { appendRule, ensureChain, ensureTable, getTable, newRuleset, type Ruleset } from '../../netfilter/index.ts';
+import { appendRule, ensureChain, ensureTable, getTable, newRuleset, rule as parseRule, type Ruleset } from '../../netfilter/index.ts';
 import { CompiledTable } from '../ipvs/rule-walk.ts';
 import {
   JUMP_RULES, NODEPORT_CONTAINER, NODEPORT_HOST, NODEPORT_NON_LOCAL, PORTALS_CONTAINER, PORTALS_HOST, type PortalRules,
@@ -26,9 +26,9 @@ export class PortalChains {
     ensureChain(filter, NODEPORT_NON_LOCAL);
     for (const [t, chain, text] of JUMP_RULES) appendRule(t === 'nat' ? nat : filter, chain, text);
     for (const [chain, field] of PORTAL_CHAINS) {
-      for (const p of list) for (const r of p.rules[field]) appendRule(nat, chain, r.text);
+      for (const p of list) for (const r of p.rules[field]) appendRule(nat, chain, (r.parsed ??= parseRule(r.text)));
     }
-    for (const p of list) for (const r of p.rules.nonLocal) appendRule(filter, NODEPORT_NON_LOCAL, r.text);
+    for (const p of list) for (const r of p.rules.nonLocal) appendRule(filter, NODEPORT_NON_LOCAL, (r.parsed ??= parseRule(r.text)));
     this.ruleset = rs;
     this.nat = new CompiledTable(getTable(rs, 'nat')!, new Map());
   }

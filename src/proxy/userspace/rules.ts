@@ -3,6 +3,7 @@
 // iptables-save prints them (addresses and -p first, then the matches in order). kube-proxy
 // listens on 0.0.0.0, so traffic from containers is REDIRECTed to the proxy port and traffic
 // from the host is DNATed to the node IP and the proxy port.
+import type { Rule } from '../../netfilter/index.ts';
 import { formatIPv4 } from '../../util/ipv4.ts';
 import type { ServicePortInfo } from '../service-map.ts';
 
@@ -32,6 +33,8 @@ export interface PortalRule {
   /** Destination address matched (0 for NodePort rules, which match any local address). */
   dst: number;
   dport: number;
+  /** The parsed rule, made once: a portal's rules outlive many syncs (see PortalChains). */
+  parsed?: Rule;
 }
 
 /** The rules one service port owns, per chain, in the order openPortal appends them. */
