@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readClusterFile } from '../cluster/k8s-io.ts';
 import { tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
-import { loadKubeProxyConfig, PROXY_MODES, type ProxyModeName } from './config.ts';
+import { loadKubeProxyConfig, parseKubeProxyConfig, PROXY_MODES, type ProxyModeName } from './config.ts';
 import { IptablesDumpPlane } from './iptables/dump-plane.ts';
 import { resolveOptions } from './iptables/options.ts';
 import { LOOPBACK_IP, nodeView } from './node-view.ts';
@@ -14,6 +14,8 @@ import type { DataPlane } from './types.ts';
 export interface PlaneSource {
   cluster?: string;
   proxyConfig?: string;
+  /** The node whose data plane to build (overrides hostnameOverride; default: the first node). */
+  node?: string;
   mode?: string;
   iptablesSave?: string;
   localIps?: string;
@@ -34,10 +36,21 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
     if (src.mode !== undefined && src.mode !== 'iptables') throw new InputError('an iptables-save dump can only be read in iptables mode', undefined, '--mode', src.mode);
     return loadDump(src.iptablesSave, src.localIps, src.proxyConfig);
   }
-  if (src.cluster === undefined) throw new InputError('give --cluster FILE (a Kubernetes List) with --proxy-config FILE, or --iptables-save FILE');
-  if (src.proxyConfig === undefined) throw new InputError('--cluster needs --proxy-config FILE (a KubeProxyConfiguration naming the node in hostnameOverride)');
+  if (src.cluster === undefined) throw new InputError('give --cluster FILE (a Kubernetes List), or --iptables-save FILE');
   if (src.localIps !== undefined) throw new InputError('--local-ips applies to --iptables-save; with --cluster the node\'s addresses come from its Node object', undefined, '--local-ips');
-  const config = loadKubeProxyConfig(src.proxyConfig);
+  const { cluster } = readClusterFile(src.cluster);
+  // Without a KubeProxyConfiguration, kube-proxy's defaults on the named (or first) node, with
+  // the cluster's own pod CIDR as clusterCIDR (what kubeadm passes kube-proxy).
+  const config = src.proxyConfig !== undefined
+    ? loadKubeProxyConfig(src.proxyConfig)
+    : parseKubeProxyConfig({ hostnameOverride: cluster.nodes[0]?.metadata.name ?? '', clusterCIDR: cluster.config.clusterCIDR });
+  if (src.node !== undefined) {
+    if (!cluster.nodes.some((n) => n.metadata.name === src.node)) {
+      const names = cluster.nodes.slice(0, 5).map((n) => n.metadata.name).join(', ') + (cluster.nodes.length > 5 ? ', ...' : '');
+      throw new InputError(`node not in the cluster (nodes: ${names})`, undefined, '--node', src.node);
+    }
+    config.hostnameOverride = src.node;
+  }
   if (src.mode !== undefined) {
     if (!(PROXY_MODES as readonly string[]).includes(src.mode)) {
       throw new InputError(`unknown proxy mode (expected one of ${PROXY_MODES.join(', ')})`, undefined, '--mode', src.mode);
@@ -45,8 +58,7 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
     config.mode = src.mode as ProxyModeName;
   }
   const mode = getProxyMode(config.mode, src.mode !== undefined ? undefined : src.proxyConfig, src.mode !== undefined ? '--mode' : 'mode');
-  const { cluster } = readClusterFile(src.cluster);
-  const node = nodeView(cluster, config.hostnameOverride, src.proxyConfig);
+  const node = nodeView(cluster, config.hostnameOverride, src.proxyConfig ?? src.cluster);
   // Checks clusterCIDR and nodePortAddresses here, where errors can name the file.
   resolveOptions(config, node, {}, src.proxyConfig);
   const plane = mode.build(cluster, config);

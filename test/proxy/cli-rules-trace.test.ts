@@ -27,6 +27,25 @@ test('kpsim rules prints the node\'s iptables-save, matching kube-proxy\'s TestO
   assert.equal(explicit.stdout, r.stdout);
 });
 
+test('without --proxy-config: kube-proxy\'s defaults on the first node (or --node), clusterCIDR from the cluster', () => {
+  const dir = tempDir();
+  // The same node and pod CIDR as the fixture's configuration, but every other field defaulted.
+  const cfg = join(dir, 'kp.yaml');
+  writeFileSync(cfg, `hostnameOverride: test-node\nclusterCIDR: ${clusterCidrOf(CLUSTER)}\n`);
+  const explicit = kpsim(['rules', '--cluster', CLUSTER, '--proxy-config', cfg]);
+  assert.equal(explicit.status, 0, explicit.stderr);
+  const implicit = kpsim(['rules', '--cluster', CLUSTER]);
+  assert.equal(implicit.status, 0, implicit.stderr);
+  assert.equal(implicit.stdout, explicit.stdout);
+  assert.equal(kpsim(['rules', '--cluster', CLUSTER, '--node', 'test-node']).stdout, explicit.stdout);
+});
+
+/** The clusterCIDR a cluster file carries in its kpsim-cluster-config ConfigMap. */
+function clusterCidrOf(file: string): string {
+  const m = /"clusterCIDR": "([^"]+)"/.exec(readFileSync(file, 'utf8'));
+  return m ? m[1] : '10.244.0.0/16';
+}
+
 test('kpsim rules --iptables-save writes a real dump back byte for byte', () => {
   const r = kpsim(['rules', '--iptables-save', `${F}/overall.node-save.txt`]);
   assert.equal(r.status, 0, r.stderr);
@@ -101,7 +120,7 @@ test('bad input exits 2 with a clear message', () => {
   expectInputError(['rules', ...base, '--format', 'xml'], /--format: unknown format/);
   const otherNode = write('kp.yaml', 'hostnameOverride: node-9\nclusterCIDR: 10.0.0.0/8\n');
   expectInputError(['trace', '--cluster', CLUSTER, '--proxy-config', otherNode, ...pkt], /kp\.yaml: hostnameOverride: node "node-9" is not in the cluster \(nodes: test-node\)/);
-  expectInputError(['rules', '--cluster', CLUSTER], /--cluster needs --proxy-config/);
+  expectInputError(['rules', '--cluster', CLUSTER, '--node', 'node-9'], /--node: node not in the cluster \(nodes: test-node\) \(got "node-9"\)/);
   const badCidr = write('cidr.yaml', 'hostnameOverride: test-node\nclusterCIDR: 10.0.0.0/33\n');
   expectInputError(['rules', '--cluster', CLUSTER, '--proxy-config', badCidr], /cidr\.yaml: clusterCIDR: not a valid CIDR \(got "10\.0\.0\.0\/33"\)/);
   const badNpa = write('npa.yaml', 'hostnameOverride: test-node\nnodePortAddresses: [foo]\n');

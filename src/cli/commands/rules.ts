@@ -12,12 +12,13 @@ export function registerRules(program: Command): void {
     .summary("print a node's data plane as the real tools show it")
     .description("Print the data plane kube-proxy programs on one node: for iptables mode the filter and nat\ntables as `iptables-save` shows them (kube-proxy's KUBE-* chains plus its jump rules in the\nbuilt-in chains). The node is the KubeProxyConfiguration's hostnameOverride. With\n--iptables-save, a real node's dump is read and written back unchanged.")
     .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects')
-    .option('--proxy-config <file>', 'KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride, clusterCIDR, ...')
+    .option('--proxy-config <file>', 'KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy\'s defaults)')
+    .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
     .option('--mode <mode>', 'proxy mode, overriding the configuration\'s mode')
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default: the mode's own)`)
     .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster')
-    .addHelpText('after', '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --iptables-save node1.iptables')
-    .action((opts: { cluster?: string; proxyConfig?: string; mode?: string; format?: string; iptablesSave?: string }) => {
+    .addHelpText('after', '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --cluster cluster.json --node node-2 --mode ipvs --format ipvsadm\n  kpsim rules --iptables-save node1.iptables')
+    .action((opts: { cluster?: string; proxyConfig?: string; node?: string; mode?: string; format?: string; iptablesSave?: string }) => {
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);
       }

@@ -9,6 +9,7 @@ import { InputError } from '../../util/errors.ts';
 interface TraceOptions {
   cluster?: string;
   proxyConfig?: string;
+  node?: string;
   mode?: string;
   iptablesSave?: string;
   localIps?: string;
@@ -31,7 +32,8 @@ export function registerTrace(program: Command): void {
     .summary('follow packets through a node\'s data plane')
     .description("Follow the first packet of a connection through one node's data plane, exploring every\nbranch (all endpoints a service may pick), as kube-proxy's own packet-flow tests do. A packet\nwhose source is one of the node's addresses (or 127.0.0.1) is locally generated and starts in\nnat OUTPUT; any other starts in nat PREROUTING.")
     .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects')
-    .option('--proxy-config <file>', 'KubeProxyConfiguration: mode, hostnameOverride (the node), clusterCIDR, masqueradeAll, ...')
+    .option('--proxy-config <file>', 'KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy\'s defaults)')
+    .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
     .option('--mode <mode>', 'proxy mode, overriding the configuration\'s mode')
     .option('--iptables-save <file>', 'trace through a real node\'s iptables-save dump instead')
     .option('--local-ips <list>', 'with --iptables-save: the node\'s addresses, comma-separated (127.0.0.1 is always local)')
