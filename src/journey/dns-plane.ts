@@ -17,10 +17,10 @@ import { PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../proxy/types.ts';
 import { formatIPv4, parseIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import type { Rng } from '../engine/rng.ts';
-import type { ClusterNetwork } from './network.ts';
 import { newWalkInfo, reverse } from './packets.ts';
 import type { NodeInfo } from './topology.ts';
 import type { DnsLookupRecord, DnsQueryRecord, Journey, Tuple } from './types.ts';
+import type { DnsHost } from './walk-types.ts';
 
 const NODELOCAL_IP = parseIPv4(NODELOCAL_DNS_IP);
 const DNS_PORT = 53;
@@ -71,7 +71,7 @@ export class DnsPlane {
   private thisSecond = 0;
   private lastSecond = 0;
 
-  constructor(readonly net: ClusterNetwork) {
+  constructor(readonly net: DnsHost) {
     const svc = net.cluster.services.find((s) => s.metadata.name === 'kube-dns' && (s.metadata.namespace ?? 'default') === 'kube-system');
     this.vip = (svc?.spec.clusterIP && tryParseIPv4(svc.spec.clusterIP)) || 0;
     let replicas = 0;

@@ -3,13 +3,13 @@
 // (routed or VXLAN), and the walk of one packet through it. Every hop is charged on the
 // simulated clock with the cost model. See docs/journey.md.
 import type { Cluster, Pod } from '../cluster/model.ts';
-import { ConntrackTable, DIR_ORIGINAL, INSERT_CLASH, INSERT_DROPPED, KEEP } from '../conntrack/table.ts';
+import { DIR_ORIGINAL, INSERT_CLASH, INSERT_DROPPED, KEEP } from '../conntrack/table.ts';
 import { Rng } from '../engine/rng.ts';
 import { type CostModel, DEFAULT_COST_MODEL } from '../metrics/cost-model.ts';
 import { lookupCostNs, snatSearchNs, userspaceCrossingNs } from '../metrics/pricing.ts';
 import { type KubeProxyConfiguration, parseKubeProxyConfig } from '../proxy/config.ts';
 import { getProxyMode } from '../proxy/registry.ts';
-import { type DataPlane, type LookupResult, newLookupResult, type Packet, type PacketOrigin, type ProtoNumber, type ProxyModeName, type Verdict } from '../proxy/types.ts';
+import { type DataPlane, type LookupResult, newLookupResult, type Packet, type PacketOrigin, type ProtoNumber, type ProxyModeName } from '../proxy/types.ts';
 import { EPHEMERAL_PORT_RANGE, SnatPortAllocator } from '../snat/port-select.ts';
 import { FLOW_SNAT_EXHAUSTED, trackNewFlow } from '../snat/masquerade.ts';
 import { newFlowTable } from '../workload/flows.ts';
@@ -17,10 +17,13 @@ import { formatIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import { type NodeInfo, Topology } from './topology.ts';
 import { DnsPlane } from './dns-plane.ts';
-import type { HopKind, Journey, NetworkKind, Outcome, Phase, Tuple } from './types.ts';
-import { sameTuple, tupleOf, type WalkInfo } from './packets.ts';
+import type { HopKind, Journey, NetworkKind, Phase, Tuple } from './types.ts';
+import { sameTuple, tupleOf } from './packets.ts';
+import type { DnsHost, NodeState, Start, WalkEnd, WalkInfo } from './walk-types.ts';
 
-export { newWalkInfo, type WalkInfo } from './packets.ts';
+export { newWalkInfo } from './packets.ts';
+// Re-exported for existing importers; defined in walk-types.ts.
+export type { DnsHost, NodeState, Start, WalkEnd, WalkInfo } from './walk-types.ts';
 
 export interface NetworkOptions {
   mode: ProxyModeName;
@@ -53,27 +56,9 @@ export interface NetworkOptions {
   file?: string;
 }
 
-/** One node's packet-handling state. */
-export interface NodeState {
-  info: NodeInfo;
-  /** Built the first time a packet needs the rules on this node. */
-  dataPlane: DataPlane | null;
-  conntrack: ConntrackTable;
-  snat: SnatPortAllocator;
-  /** Conntrack slots of flows the userspace proxy carries (their packets cross into user space). */
-  proxied: Set<number>;
-}
-
-/** Where a packet starts a walk: on a node (with the netfilter origin) or outside the cluster. */
-export type Start = { node: NodeInfo; origin: PacketOrigin } | { node: null };
-
-export type WalkEnd =
-  | { ok: true; kind: 'pod' | 'host' | 'external'; node: NodeInfo | null; pkt: Tuple }
-  | { ok: false; outcome: Outcome; node: string; verdict: Verdict | null };
-
 const MAX_NODES_PER_WALK = 8;
 
-export class ClusterNetwork {
+export class ClusterNetwork implements DnsHost {
   readonly topology: Topology;
   readonly mode: ProxyModeName;
   readonly network: NetworkKind;
