@@ -1,4 +1,4 @@
-// huawei2017-iptables-rule-add (shared/reference/published-figures.json): adding one service took
+// huawei2017-iptables-rule-add (data/published-figures.json, a copy of shared/reference/): adding one service took
 // 660 s at 5,000 services / 40,000 rules and 18,000 s at 20,000 services / 160,000 rules on
 // legacy iptables. The scenario gives each service 8 rules, as theirs: one ClusterIP port with 2
 // endpoints and a local-traffic detector = a KUBE-SERVICES rule, a KUBE-SVC chain (masquerade
@@ -26,7 +26,7 @@ churn:
   timeline: [{ at: 1s, kind: serviceCreate }]
 `;
 
-const figures = JSON.parse(readFileSync(new URL('../../../shared/reference/published-figures.json', import.meta.url), 'utf8')) as {
+const figures = JSON.parse(readFileSync(new URL('../../data/published-figures.json', import.meta.url), 'utf8')) as {
   figures: { id: string; points: { services: number; rules: number; value: number }[] }[];
 };
 const huawei = figures.figures.find((f) => f.id === 'huawei2017-iptables-rule-add')!;
