@@ -6,6 +6,7 @@
 //   const rows = churnSweep(scenario, ['userspace', 'iptables', 'ipvs'], [1000, 10000, 50000], [1, 10, 100]);
 import type { Cluster } from '../cluster/model.ts';
 import { Rng } from '../engine/rng.ts';
+import { churnMetricName } from '../metrics/churn-rows.ts';
 import { costModelWith } from '../metrics/cost-model.ts';
 import type { IptablesProfile } from '../metrics/pricing.ts';
 import type { ResultRow } from '../metrics/results.ts';
@@ -119,6 +120,18 @@ export function resolveSpec(scenario: Scenario, o: ChurnOptions): ChurnSpec {
   return spec;
 }
 
+export interface LoopSettings { minSyncPeriodNs: number; syncPeriodNs: number; fullSyncPeriodNs: number; burst: number }
+
+/** The sync loop's settings: the churn section's, else the scenario's KubeProxyConfiguration (1s / 30s). */
+export function resolveLoop(scenario: Scenario, spec: ChurnSpec, kpc: KubeProxyConfiguration = parseKubeProxyConfig(scenario.proxy ?? {}, scenario.file ?? '(scenario)')): LoopSettings {
+  const file = scenario.file ?? '(scenario)';
+  const minSync = spec.minSyncPeriod ?? kpc.minSyncPeriodNs;
+  const syncPeriod = spec.syncPeriod ?? kpc.syncPeriodNs;
+  if (!(syncPeriod > 0)) throw new InputError('syncPeriod must be greater than 0', file, 'churn.syncPeriod');
+  if (syncPeriod < minSync) throw new InputError(`syncPeriod (${syncPeriod / 1e9}s) must be >= minSyncPeriod (${minSync / 1e9}s), as BoundedFrequencyRunner requires`, file, 'churn.syncPeriod');
+  return { minSyncPeriodNs: minSync, syncPeriodNs: syncPeriod, fullSyncPeriodNs: spec.fullSyncPeriod ?? syncPeriod, burst: spec.burstSyncs };
+}
+
 /** One churn run: cluster at `services`, churn stream, every node's loop; summary and rows. */
 export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
   const file = scenario.file ?? '(scenario)';
@@ -126,11 +139,8 @@ export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
   const scale = o.services ?? scenarioScales(scenario)[0];
   const repetition = o.repetition ?? 0;
   const p = prepare(scenario, scale, spec);
-  const minSync = spec.minSyncPeriod ?? p.kpcBase.minSyncPeriodNs;
-  const syncPeriod = spec.syncPeriod ?? p.kpcBase.syncPeriodNs;
-  if (!(syncPeriod > 0)) throw new InputError('syncPeriod must be greater than 0', file, 'churn.syncPeriod');
-  if (syncPeriod < minSync) throw new InputError(`syncPeriod (${syncPeriod / 1e9}s) must be >= minSyncPeriod (${minSync / 1e9}s), as BoundedFrequencyRunner requires`, file, 'churn.syncPeriod');
-  const loop = { minSyncPeriodNs: minSync, syncPeriodNs: syncPeriod, fullSyncPeriodNs: spec.fullSyncPeriod ?? syncPeriod, burst: spec.burstSyncs };
+  const loop = resolveLoop(scenario, spec, p.kpcBase);
+  const syncPeriod = loop.syncPeriodNs;
 
   const rng = new Rng(scenario.seed).fork(`churn/${scale}/${repetition}`);
   const stream = generateStream(spec, p.initial.table, scenario.endpointsPerService, rng.fork('stream'), file);
@@ -183,7 +193,7 @@ export function runChurnPoint(scenario: Scenario, o: ChurnPointOptions): ResultR
 export function churnSweep(scenario: Scenario, modes: readonly ProxyModeName[], scales: readonly number[], rates: readonly number[], o: Omit<ChurnOptions, 'mode' | 'services' | 'rate'> = {}): ResultRow[] {
   const rows: ResultRow[] = [];
   for (const scale of scales) for (const rate of rates) for (const mode of modes) {
-    rows.push(...runChurnPoint(scenario, { ...o, mode, scale, rate, metricSuffix: `@${rate}/s` }));
+    rows.push(...runChurnPoint(scenario, { ...o, mode, scale, rate, metricSuffix: churnMetricName('', rate) }));
   }
   return rows;
 }

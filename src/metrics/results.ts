@@ -29,6 +29,8 @@ export interface PointRecord {
   mode: string;
   scale: number;
   repetition: number;
+  /** Churn events per second, for a churn sweep's points (one per mode, scale and rate). */
+  rate?: number;
   status: 'ok' | 'failed';
   error?: string;
   /** Wall-clock seconds the point took in its worker. */
@@ -59,12 +61,28 @@ export interface RunMeta {
   repetitions: number;
   /** Which iptables-restore cost profile priced the simulated sync times. */
   iptablesProfile?: 'modern' | 'legacy';
+  /** The loop and churn settings of a churn sweep (`kpsim churn --sweep`). */
+  churn?: ChurnRunMeta;
   shard: { index: number; count: number } | null;
   workers: number;
   git: { commit: string | null; dirty: boolean | null };
   machine: { node: string; platform: string; arch: string; cpuModel: string; cores: number; memoryBytes: number };
   startedAt: string;
   wallSeconds: number;
+}
+
+export interface ChurnRunMeta {
+  /** Churn events per second, one per point; the rows' metric names carry the rate ("@10/s"). */
+  rates: number[];
+  /** Simulated kube-proxy instances per point. */
+  nodes: number;
+  durationS: number;
+  minSyncPeriodS: number;
+  syncPeriodS: number;
+  fullSyncPeriodS: number;
+  burstSyncs: number;
+  /** Whether iptables+partial (KEP-3453 partial restore) points were run beside full-restore ones. */
+  partialSyncToo: boolean;
 }
 
 export interface RunResults {

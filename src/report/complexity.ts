@@ -1,5 +1,6 @@
 // The complexity table: each fit of metric ~ services^k, with its 95% CI, R² and a verdict in
 // plain words, and the one-line headline (is iptables O(n) and ipvs O(1)?).
+import { parseChurnMetric } from '../metrics/churn-rows.ts';
 import type { FitRecord, RunResults } from '../metrics/results.ts';
 import { sortModes } from './data.ts';
 import { fmtFixed } from './format.ts';
@@ -18,12 +19,17 @@ export interface ComplexityRow {
   words: string;
 }
 
-/** Table order: the lookup result first, then sync, then throughput; other metrics by name. */
-const METRIC_ORDER = ['lookup.rules_evaluated', 'lookup.latency', 'first_packet.latency', 'sync.full', 'sync.add_service', 'sync.remove_endpoint', 'throughput.node_core', 'cpu.per_connection'];
+/** Table order: the lookup result first, then sync, then throughput, then churn; other metrics by name. */
+const METRIC_ORDER = ['lookup.rules_evaluated', 'lookup.latency', 'first_packet.latency', 'sync.full', 'sync.add_service', 'sync.remove_endpoint', 'throughput.node_core', 'cpu.per_connection', 'sync.duration.full', 'programming.latency'];
 
+// A churn sweep's metrics carry their rate ("sync.duration.full@10/s"): rank by the metric, then by rate.
 function metricRank(m: string): number {
-  const i = METRIC_ORDER.indexOf(m);
+  const i = METRIC_ORDER.indexOf(parseChurnMetric(m).base);
   return i < 0 ? METRIC_ORDER.length : i;
+}
+
+function rateOf(m: string): number {
+  return parseChurnMetric(m).rate ?? -1;
 }
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -50,7 +56,7 @@ export function plainVerdict(f: Pick<FitRecord, 'exponent' | 'ciLow' | 'ciHigh' 
 export function complexityRows(results: RunResults): ComplexityRow[] {
   const fits = results.fits.filter((f) => f && typeof f.metric === 'string' && typeof f.mode === 'string');
   const modes = sortModes(fits.map((f) => f.mode));
-  const sorted = [...fits].sort((a, b) => metricRank(a.metric) - metricRank(b.metric) || cmp(a.metric, b.metric) || cmp(a.clock, b.clock) || cmp(a.statistic, b.statistic) || modes.indexOf(a.mode) - modes.indexOf(b.mode));
+  const sorted = [...fits].sort((a, b) => metricRank(a.metric) - metricRank(b.metric) || cmp(parseChurnMetric(a.metric).base, parseChurnMetric(b.metric).base) || rateOf(a.metric) - rateOf(b.metric) || cmp(a.metric, b.metric) || cmp(a.clock, b.clock) || cmp(a.statistic, b.statistic) || modes.indexOf(a.mode) - modes.indexOf(b.mode));
   return sorted.map((f) => ({
     metric: f.metric,
     clock: f.clock,

@@ -2,10 +2,11 @@
 // over repetitions, finite values only. Nothing here assumes a metric exists.
 import type { Clock, ResultRow, RunResults, SampleSet } from '../metrics/results.ts';
 
-const MODE_ORDER = ['userspace', 'iptables', 'ipvs'];
+// "iptables+partial": a churn sweep's KEP-3453 partial-restore points, next to iptables.
+const MODE_ORDER = ['userspace', 'iptables', 'iptables+partial', 'ipvs'];
 
 /** Fixed colours per proxy mode, the same in every chart (colour-blind-safe Tableau hues). */
-const MODE_COLORS: Record<string, string> = { userspace: '#e15759', iptables: '#4e79a7', ipvs: '#f28e2b' };
+const MODE_COLORS: Record<string, string> = { userspace: '#e15759', iptables: '#4e79a7', 'iptables+partial': '#59a14f', ipvs: '#f28e2b' };
 const EXTRA_COLORS = ['#59a14f', '#b07aa1', '#76b7b2', '#9c755f', '#edc948'];
 
 export interface SeriesPoint {
@@ -30,7 +31,9 @@ export function sortModes(modes: Iterable<string>): string[] {
 /** A vega-lite colour scale fixed to the run's modes, so a mode keeps its colour in every chart. */
 export function modeColorScale(modes: string[]): { domain: string[]; range: string[] } {
   let extra = 0;
-  return { domain: modes, range: modes.map((m) => MODE_COLORS[m] ?? EXTRA_COLORS[extra++ % EXTRA_COLORS.length]) };
+  // Extra modes never take a colour a known mode of this run already has.
+  const free = EXTRA_COLORS.filter((c) => !modes.some((m) => MODE_COLORS[m] === c));
+  return { domain: modes, range: modes.map((m) => MODE_COLORS[m] ?? free[extra++ % free.length]) };
 }
 
 /** Mean over repetitions of one (metric, clock, statistic), per mode and scale, sorted by mode then scale. */

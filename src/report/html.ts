@@ -143,7 +143,7 @@ function section(s: Section, extra = ''): string {
   return `<section id="${escapeHtml(s.id)}">
 <h2>${escapeHtml(s.title)}<span class="clock">${escapeHtml(s.clock)}</span></h2>
 <p>${escapeHtml(s.intro)}</p>
-${extra}
+${s.findings && s.findings.length > 0 ? `<ul class="findings">${s.findings.map((f) => `<li>${escapeHtml(f)}</li>`).join('\n')}</ul>\n` : ''}${extra}
 ${s.blocks.map((b) => block(b, many)).join('\n')}
 </section>`;
 }
@@ -182,7 +182,7 @@ function failedTable(r: RunResults): string {
   return `<h3>Failed points</h3>
 <p>These points raised an error in their worker; the charts and fits leave them out.</p>
 <table class="failed"><thead><tr><th>mode</th><th>services</th><th>repetition</th><th>error</th></tr></thead>
-<tbody>${failed.map((p) => `<tr><td>${escapeHtml(p.mode)}</td><td class="num">${escapeHtml(str(p.scale))}</td><td class="num">${escapeHtml(str(p.repetition))}</td><td class="error">${escapeHtml(p.error ?? '(no message)')}</td></tr>`).join('\n')}</tbody></table>`;
+<tbody>${failed.map((p) => `<tr><td>${escapeHtml(p.mode)}${typeof p.rate === 'number' ? ` @ ${escapeHtml(p.rate)}/s` : ''}</td><td class="num">${escapeHtml(str(p.scale))}</td><td class="num">${escapeHtml(str(p.repetition))}</td><td class="error">${escapeHtml(p.error ?? '(no message)')}</td></tr>`).join('\n')}</tbody></table>`;
 }
 
 function complexityTable(rows: ComplexityRow[]): string {

@@ -7,6 +7,8 @@ import type { RunResults } from '../metrics/results.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { browserLibraries } from './assets.ts';
 import { lookupChart, syncChart, throughputChart } from './charts.ts';
+import { churnOnly, churnSection, hasChurnRows } from './churn.ts';
+import { churnReproductionBlocks } from './churn-reproduction.ts';
 import { complexityRows, headline } from './complexity.ts';
 import { type PageModel, renderHtml } from './html.ts';
 import { type PublishedFigures, loadPublishedFigures } from './published.ts';
@@ -31,7 +33,10 @@ export interface ReportModel {
 
 /** The report's sections and charts, before anything is rendered or written. */
 export function buildReport(results: RunResults, published: PublishedFigures = loadPublishedFigures()): ReportModel {
-  const sections: Section[] = [
+  const churn = hasChurnRows(results.rows);
+  // A churn sweep alone has no data-plane rows: leave out the sections it could not draw.
+  const dataPlane = !churnOnly(results);
+  const dataPlaneSections: Section[] = [
     {
       id: 'lookup',
       title: 'Rule lookup: O(n) versus O(1)',
@@ -54,12 +59,13 @@ export function buildReport(results: RunResults, published: PublishedFigures = l
       blocks: [{ chart: throughputChart(results) }],
     },
   ];
+  const sections = [...(dataPlane ? dataPlaneSections : []), ...(churn ? [churnSection(results)] : [])];
   const reproduction: Section = {
     id: 'reproduction',
     title: 'Reproducing published results',
     clock: 'kpsim simulated vs published measurements',
     intro: 'Published measurements of kube-proxy at scale beside kpsim\'s own numbers for the same conditions. Published values are large outlined marks (hover for the source); kpsim\'s are lines. kpsim\'s numbers come from its cost model (simulated clock), not from a real cluster, so agreement in shape (how a number grows with services) matters more than agreement in absolute value.',
-    blocks: reproductionBlocks(results, published),
+    blocks: [...(dataPlane ? reproductionBlocks(results, published) : []), ...(churn ? churnReproductionBlocks(results, published) : [])],
   };
   return { sections, reproduction, published };
 }

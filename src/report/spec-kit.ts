@@ -56,13 +56,14 @@ export function modeColor(modes: string[], title = 'proxy mode'): Record<string,
   return { field: 'mode', type: 'nominal', title, scale: modeColorScale(modes), legend: { orient: 'right' } };
 }
 
-const MODE_SHAPES: Record<string, string> = { userspace: 'circle', iptables: 'square', ipvs: 'triangle-up' };
+const MODE_SHAPES: Record<string, string> = { userspace: 'circle', iptables: 'square', 'iptables+partial': 'diamond', ipvs: 'triangle-up' };
 const EXTRA_SHAPES = ['diamond', 'cross', 'triangle-down', 'wedge'];
 
 /** A point shape per mode (same title as the colour, so the legends merge): lines that lie on top of each other stay visible. */
 export function modeShape(modes: string[], title = 'proxy mode'): Record<string, unknown> {
   let extra = 0;
-  return { field: 'mode', type: 'nominal', title, scale: { domain: modes, range: modes.map((m) => MODE_SHAPES[m] ?? EXTRA_SHAPES[extra++ % EXTRA_SHAPES.length]) } };
+  const free = EXTRA_SHAPES.filter((s) => !modes.some((m) => MODE_SHAPES[m] === s));
+  return { field: 'mode', type: 'nominal', title, scale: { domain: modes, range: modes.map((m) => MODE_SHAPES[m] ?? free[extra++ % free.length]) } };
 }
 
 /** The legend of a strokeDash channel drawn as line segments, not circles. */

@@ -34,5 +34,7 @@ export interface Section {
   intro: string;
   /** Which clock the section's numbers come from, e.g. "simulated and wall clock". */
   clock: string;
+  /** What the section's numbers say, one plain-text line each (shown under the intro). */
+  findings?: string[];
   blocks: Block[];
 }

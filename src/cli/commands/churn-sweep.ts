@@ -1,0 +1,129 @@
+// `kpsim churn <scenario> --sweep`: services x churn rate x modes on the simulated clock, written
+// as a run folder (results.csv, fits.csv, results.json, index.html + charts/) like `kpsim sweep`.
+import { join } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { resolveLoop, resolveSpec } from '../../controlplane/index.ts';
+import { planChurnSweep, runChurnSweep } from '../../controlplane/sweep.ts';
+import { churnFits } from '../../metrics/churn-rows.ts';
+import { type RunResults, comparePoints, compareRows } from '../../metrics/results.ts';
+import { writeResults } from '../../output/results-files.ts';
+import { PROXY_MODES, type ProxyModeName } from '../../proxy/types.ts';
+import { churnFindings } from '../../report/churn-findings.ts';
+import { writeReport } from '../../report/index.ts';
+import { scenarioScales } from '../../scenario/generate.ts';
+import { loadScenario } from '../../scenario/load.ts';
+import { fileSha256, gitInfo, machineInfo, makeRunId } from '../../sweep/meta.ts';
+import { Progress } from '../../sweep/progress.ts';
+import { InputError } from '../../util/errors.ts';
+import { parsePositive } from '../options.ts';
+import { churnSweepTable } from './churn-sweep-table.ts';
+
+/** Churn events per second of the default sweep: quiet, busy, and a rolling-deploy storm. */
+export const DEFAULT_SWEEP_RATES = [1, 10, 50];
+
+export interface ChurnSweepCliOptions {
+  modes?: ProxyModeName[];
+  scales?: number[];
+  rates?: number[];
+  partialSyncToo: boolean;
+  duration?: number;
+  minSyncPeriod?: number;
+  profile?: 'modern' | 'legacy';
+  nodes?: number;
+  out?: string;
+  quiet?: boolean;
+}
+
+export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions): Promise<void> {
+  // Everything a point reads is checked here, before any point runs or any file is written.
+  const scenario = loadScenario(file);
+  const modes = o.modes ?? [...PROXY_MODES];
+  const scales = o.scales ?? scenarioScales(scenario);
+  const rates = o.rates ?? DEFAULT_SWEEP_RATES;
+  if (scales.some((s) => s < 1)) throw new InputError('every scale of a churn sweep needs at least one service', file, 'services', scales);
+  const pointOpts = { durationNs: o.duration, nodes: o.nodes, profile: o.profile, spec: o.minSyncPeriod !== undefined ? { minSyncPeriod: o.minSyncPeriod } : undefined };
+  const spec = resolveSpec(scenario, { mode: 'iptables', ...pointOpts });
+  const loop = resolveLoop(scenario, spec);
+  const plan = planChurnSweep(modes, scales, rates, o.partialSyncToo);
+
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const progress = new Progress(plan.length, process.stderr, o.quiet);
+  const sweep = runChurnSweep(scenario, plan, pointOpts, (p, record) => {
+    const label = `${p.label} @ ${p.scale} services, ${p.rate}/s:`;
+    progress.tick(record.status === 'ok' ? label : `${label} ${(record.error ?? '').split('\n')[0]}`, record.status === 'ok', record.wallSeconds);
+  });
+  const labels = [...new Set(plan.map((p) => p.label))];
+  const results: RunResults = {
+    schema: 'kpsim-results/1',
+    meta: {
+      runId: makeRunId('churn', startedAt, null),
+      kpsimVersion: '0.1.0',
+      scenario: { name: scenario.name, file, seed: scenario.seed, sha256: fileSha256(file) },
+      modes: labels,
+      scales,
+      repetitions: 1,
+      iptablesProfile: spec.profile,
+      churn: {
+        rates, nodes: spec.nodes, durationS: spec.duration / 1e9,
+        minSyncPeriodS: loop.minSyncPeriodNs / 1e9, syncPeriodS: loop.syncPeriodNs / 1e9, fullSyncPeriodS: loop.fullSyncPeriodNs / 1e9, burstSyncs: loop.burst,
+        partialSyncToo: labels.includes('iptables+partial'),
+      },
+      shard: null,
+      workers: 1,
+      git: gitInfo(),
+      machine: machineInfo(),
+      startedAt: startedAt.toISOString(),
+      wallSeconds: (performance.now() - t0) / 1000,
+    },
+    // Points of one mode and scale differ by rate only: order by it too, so output is stable.
+    points: sweep.points.sort((a, b) => comparePoints(a, b) || (a.rate ?? 0) - (b.rate ?? 0)),
+    rows: sweep.rows.sort(compareRows),
+    samples: [],
+    fits: churnFits(sweep.rows),
+  };
+  const dir = o.out ?? join('reports', results.meta.runId);
+  const files = writeResults(dir, results);
+  const [index] = await writeReport(dir, results);
+  process.stdout.write(`${churnSweepTable(results)}\n${churnFindings(results).map((l) => `- ${l}`).join('\n')}\n\nresults: ${files.join(', ')}\nreport: open ${index} in a browser (self-contained, works offline)\n`);
+  if (results.points.some((p) => p.status === 'failed')) process.exitCode = 1;
+}
+
+/** A comma-separated list, each item parsed by `item`; empty lists are an error. */
+function parseList<T>(value: string, what: string, item: (s: string) => T): T[] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((s) => s === '')) throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got "${value}"`);
+  return parts.map(item);
+}
+
+function increasing(values: number[], value: string): number[] {
+  if (values.some((v, i) => i > 0 && v <= values[i - 1])) throw new InvalidArgumentError(`must be strictly increasing, got "${value}"`);
+  return values;
+}
+
+export function parseModeList(value: string): ProxyModeName[] {
+  const modes = parseList(value, 'proxy modes', (m) => {
+    if (!PROXY_MODES.includes(m as ProxyModeName)) throw new InvalidArgumentError(`unknown mode "${m}" (known: ${PROXY_MODES.join(', ')}; partial-restore iptables points come from --partial-sync-too)`);
+    return m as ProxyModeName;
+  });
+  if (new Set(modes).size !== modes.length) throw new InvalidArgumentError(`a mode is listed twice in "${value}"`);
+  return modes;
+}
+
+export function parseScaleList(value: string): number[] {
+  return increasing(parseList(value, 'numbers of services', (s) => {
+    try {
+      return parsePositive(s);
+    } catch {
+      throw new InvalidArgumentError(`expected positive integers (numbers of services), got "${s}" in "${value}"`);
+    }
+  }), value);
+}
+
+export function parseRateList(value: string): number[] {
+  return increasing(parseList(value, 'churn rates', (s) => {
+    const n = Number(s);
+    if (!/^\d*\.?\d+(e[-+]?\d+)?$/i.test(s) || !(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected positive numbers of events per second, got "${s}" in "${value}"`);
+    return n;
+  }), value);
+}
