@@ -22,6 +22,12 @@ export function updateBaseline(from: string, out: string, opts: BaselineOptions 
   if (shard && shard.count > 1 && !opts.allowShard) {
     throw new InputError(`is shard ${shard.index}/${shard.count} of a sweep: merge the shards first (kpsim merge reports/shard-* --out reports/merged), or --allow-shard`, file, 'meta.shard', shard);
   }
-  writeFileAtomic(out, JSON.stringify(results, null, 1) + '\n');
-  return { file, results };
+  // Raw wall-clock samples are kept to 5 significant digits, one set per line: the gate's
+  // tests cannot see a 0.001% difference, and a committed baseline shrinks about threefold.
+  const samples = results.samples.map((s) => ({ ...s, values: s.values.map((v) => Number(v.toPrecision(5))) }));
+  const { samples: _omit, ...rest } = results;
+  const head = JSON.stringify({ ...rest, samples: [] }, null, 1);
+  const sampleLines = samples.map((s) => ' ' + JSON.stringify(s)).join(',\n');
+  writeFileAtomic(out, head.replace(/"samples": \[\]/, samples.length ? `"samples": [\n${sampleLines}\n ]` : '"samples": []') + '\n');
+  return { file, results: { ...results, samples } };
 }
