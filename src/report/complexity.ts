@@ -49,7 +49,10 @@ export function plainVerdict(f: Pick<FitRecord, 'exponent' | 'ciLow' | 'ciHigh' 
   const caveats: string[] = [];
   if (!finite(f.n) || f.n < 3 || !finite(f.ciLow) || !finite(f.ciHigh)) caveats.push('too few scales for a confidence interval');
   else if (f.ciHigh - f.ciLow > 0.4) caveats.push('uncertain: wide confidence interval');
-  if (finite(f.r2) && f.r2 < 0.9) caveats.push(`poor power-law fit (R² ${f.r2.toFixed(2)})`);
+  // R² measures how much of the spread the slope explains: a flat series has almost none to
+  // explain, so a low R² there says nothing about the fit. Flag it only for a real slope.
+  const flat = finite(f.ciLow) && finite(f.ciHigh) && f.ciLow > -0.2 && f.ciHigh < 0.2;
+  if (finite(f.r2) && f.r2 < 0.9 && !flat) caveats.push(`poor power-law fit (R² ${f.r2.toFixed(2)})`);
   return caveats.length > 0 ? `${words} (${caveats.join('; ')})` : words;
 }
 

@@ -122,5 +122,8 @@ test('verdicts in plain words', () => {
   assert.match(f(-1.0), /^inverse-linear: halves/);
   assert.match(f(0.5), /slower than linear: ×1.41/);
   assert.match(f(1.0, { r2: 0.5 }), /poor power-law fit/);
+  // A flat series (interval inside ±0.2) has nothing for R² to explain: no caveat.
+  assert.doesNotMatch(f(0.0, { r2: 0.1 }), /poor power-law fit/);
+  assert.match(f(0.3, { r2: 0.5, ciLow: 0.1, ciHigh: 0.5 }), /poor power-law fit/);
   assert.match(f(1.0, { n: 2 }), /too few scales/);
 });
