@@ -37,6 +37,11 @@ export class IptablesDataPlane implements DataPlane {
     const node = nodeView(cluster, this.config.hostnameOverride, this.configFile);
     this.options = resolveOptions(this.config, node, this.features, this.configFile);
     const previous = this.payload?.serviceChains;
+    // Let the old ruleset go before the new one is built: at 50,000 services each is ~10^6
+    // objects, and holding both doubles the heap the collector has to mark.
+    this.plane = undefined!;
+    this.payload = undefined!;
+    this.saveText = null;
     this.payload = renderRestore(buildServiceMap(cluster, node), this.options);
     this.saveText = null;
     // The rules are built as netfilter objects directly (equal to parsing render('iptables-save')).
