@@ -10,13 +10,12 @@ import { positiveOnly, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigure, type PublishedFigures, num, sourceOf } from './published.ts';
 import { RULE_ADD_FIGURE, iptablesProfileOf } from './reproduction.ts';
+import { KPSIM_LINE, PUBLISHED_MARK, figure, missingFigure } from './repro-kit.ts';
 import { CONFIG, DASH_LEGEND, VL_SCHEMA, logY, modeColor, servicesX } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
 export const KEP3453_FIGURE = 'kep3453-partial-sync';
 
-const KPSIM_LINE = { type: 'line', point: { size: 22, filled: true }, strokeWidth: 2 };
-const PUBLISHED_MARK = { type: 'point', filled: true, size: 130, stroke: '#111', strokeWidth: 1, opacity: 1 };
 
 const PUBLISHED_TOOLTIP = (valueTitle: string): Record<string, unknown>[] => [
   { field: 'source', type: 'nominal', title: 'source' },
@@ -33,15 +32,6 @@ const KPSIM_TOOLTIP = (valueTitle: string): Record<string, unknown>[] => [
   { field: 'rateLabel', type: 'nominal', title: 'churn' },
   { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
 ];
-
-function figure(pub: PublishedFigures, id: string): PublishedFigure | undefined {
-  return pub.figures.find((f) => f.id === id);
-}
-
-function missingFigure(name: string, title: string, id: string, pub: PublishedFigures): Block {
-  const why = pub.error ? pub.error : `figure "${id}" is not in ${pub.file}`;
-  return { chart: { name, title, caption: '', spec: null, notes: [`No published figure to compare with: ${why}.`] } };
-}
 
 /** Layers over a services axis; a layer with `noX` (a published value without a cluster size) spans the width. */
 function layered(title: string, subtitle: string, values: Record<string, unknown>[], scales: number[], layers: (Record<string, unknown> & { noX?: boolean })[]): TopLevelSpec {

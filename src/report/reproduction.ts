@@ -11,6 +11,7 @@ import { runScales } from './charts.ts';
 import { type SeriesPoint, positiveOnly, series, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigure, type PublishedFigures, num, sourceOf } from './published.ts';
+import { KPSIM_LINE, PUBLISHED_MARK, figure, missingFigure } from './repro-kit.ts';
 import { CONFIG, DASH_LEGEND, VL_SCHEMA, logY, modeColor, servicesX } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
@@ -19,8 +20,6 @@ export const CPU_FIGURE = 'tigera2019-cpu';
 export const RULE_ADD_FIGURE = 'huawei2017-iptables-rule-add';
 const IPVS_RULE_ADD_FIGURE = 'huawei2017-ipvs-rule-add';
 
-const KPSIM_POINT = { type: 'line', point: { size: 22, filled: true }, strokeWidth: 2 };
-const PUBLISHED_MARK = { type: 'point', filled: true, size: 130, stroke: '#111', strokeWidth: 1, opacity: 1 };
 
 function publishedTooltip(valueTitle: string): Record<string, unknown>[] {
   return [
@@ -41,15 +40,6 @@ function kpsimTooltip(valueTitle: string, extra: Record<string, unknown>[] = [])
     { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
     ...extra,
   ];
-}
-
-function figure(pub: PublishedFigures, id: string): PublishedFigure | undefined {
-  return pub.figures.find((f) => f.id === id);
-}
-
-function missingFigure(name: string, title: string, id: string, pub: PublishedFigures): Block {
-  const why = pub.error ? pub.error : `figure "${id}" is not in ${pub.file}`;
-  return { chart: { name, title, caption: '', spec: null, notes: [`No published figure to compare with: ${why}.`] } };
 }
 
 function layered(title: string, subtitle: string, values: Record<string, unknown>[], scales: number[], layers: Record<string, unknown>[]): TopLevelSpec {
@@ -103,7 +93,7 @@ export function firstPacketBlock(results: RunResults, pub: PublishedFigures): Bl
   const spec = layered('First-packet latency', `${unit}, log-log; marks: published; lines: kpsim simulated`, [...kpsim, ...published], ticks(results, published.map((p) => p.services)), [
     {
       transform: [{ filter: { field: 'series', equal: 'kpsim (simulated)' } }],
-      mark: KPSIM_POINT,
+      mark: KPSIM_LINE,
       encoding: {
         y,
         color: modeColor(colorModes),
@@ -156,7 +146,7 @@ export function cpuBlock(results: RunResults, pub: PublishedFigures): Block {
   const spec = layered('CPU for 1,000 new connections/s', 'fraction of one core, log-log; marks: published; lines: kpsim simulated', [...kpsim, ...published], ticks(results, published.map((p) => p.services)), [
     {
       transform: [{ filter: { field: 'series', equal: 'kpsim (simulated)' } }],
-      mark: KPSIM_POINT,
+      mark: KPSIM_LINE,
       encoding: { y, color: modeColor(colorModes), tooltip: kpsimTooltip('fraction of a core') },
     },
     {
@@ -225,7 +215,7 @@ export function ruleAddBlock(results: RunResults, pub: PublishedFigures): Block 
   const spec = layered('Time to add one service', `${unit}, log-log; marks: published; lines: kpsim simulated (${profile ?? 'unknown'} iptables profile)`, [...kpsim, ...published], ticks(results, published.map((p) => p.services)), [
     {
       transform: [{ filter: { field: 'series', equal: 'kpsim (simulated)' } }],
-      mark: KPSIM_POINT,
+      mark: KPSIM_LINE,
       encoding: { y, color: modeColor(modes), tooltip: kpsimTooltip(unit) },
     },
     {
