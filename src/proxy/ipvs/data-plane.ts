@@ -12,7 +12,7 @@ import type { Rng } from '../../engine/rng.ts';
 import { createKubeIpvsSets, formatIpsetList, KUBE_IPVS_SETS, KUBE_LOOP_BACK, type IpSet } from '../../ipset/index.ts';
 import { compareDests, formatIpvsadmList, Ipvs, msort, type RealServer, type VirtualService } from '../../ipvs/index.ts';
 import { getTable, writeIptablesSave } from '../../netfilter/index.ts';
-import { cidrContains, formatIPv4 } from '../../util/ipv4.ts';
+import { formatIPv4 } from '../../util/ipv4.ts';
 import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { buildServiceMap } from '../service-map.ts';
@@ -22,7 +22,7 @@ import type {
 import { applyDesired, GracefulTermination } from './apply.ts';
 import { computeDesired } from './desired.ts';
 import { resolveIpvsOptions, type IpvsModeOptions, type IpvsOptions } from './options.ts';
-import { CompiledTable, V_ACCEPT, V_DROP, V_MASQUERADE, V_REJECT, type WalkEnv } from './rule-walk.ts';
+import { CompiledTable, resetWalkEnv, V_ACCEPT, V_DROP, V_MASQUERADE, V_REJECT, type WalkEnv } from './rule-walk.ts';
 import { buildFixedRules, type FixedRules } from './rules.ts';
 
 /** Counts of the last sync, beyond SyncWork. */
@@ -202,18 +202,7 @@ export class IpvsDataPlane implements DataPlane {
   // --- walk steps ---------------------------------------------------------------------
 
   private reset(p: Packet, origin: PacketOrigin, path: string[] | null): WalkEnv {
-    const e = this.env;
-    e.src = p.src >>> 0;
-    e.dst = p.dst >>> 0;
-    e.proto = p.proto;
-    e.sport = p.sport;
-    e.dport = p.dport;
-    e.mark = 0;
-    // Pods on this node reach the host through the CNI bridge, which `-m physdev` sees.
-    e.bridged = origin === 'forwarded' && this.opts.podCIDR !== null && cidrContains(this.opts.podCIDR, e.src);
-    e.rules = 0;
-    e.path = path;
-    return e;
+    return resetWalkEnv(this.env, p, origin, this.opts.podCIDR, path);
   }
 
   /**

@@ -7,6 +7,8 @@
 // being recorded.
 import type { IpSet } from '../../ipset/index.ts';
 import type { Chain, Match, Table } from '../../netfilter/index.ts';
+import { type Cidr, cidrContains } from '../../util/ipv4.ts';
+import type { Packet, PacketOrigin } from '../types.ts';
 
 /** The packet as the rules see it; one instance is reused for every walk. */
 export interface WalkEnv {
@@ -25,6 +27,24 @@ export interface WalkEnv {
   path: string[] | null;
   /** Port of the DNAT/REDIRECT target that ended the last walk (0 for none). */
   natPort: number;
+}
+
+/**
+ * Loads a packet into the reused walk state. A packet from a pod on this node (`'forwarded'`
+ * from the node's pod CIDR) crossed the CNI bridge, which `-m physdev` sees.
+ */
+export function resetWalkEnv(e: WalkEnv, p: Packet, origin: PacketOrigin, podCIDR: Cidr | null, path: string[] | null): WalkEnv {
+  e.src = p.src >>> 0;
+  e.dst = p.dst >>> 0;
+  e.proto = p.proto;
+  e.sport = p.sport;
+  e.dport = p.dport;
+  e.mark = 0;
+  e.bridged = origin === 'forwarded' && podCIDR !== null && cidrContains(podCIDR, e.src);
+  e.rules = 0;
+  e.path = path;
+  e.natPort = 0;
+  return e;
 }
 
 export const V_NONE = 0, V_ACCEPT = 1, V_DROP = 2, V_REJECT = 3, V_MASQUERADE = 4, V_DNAT = 5, V_REDIRECT = 6;

@@ -7,10 +7,10 @@
 import type { Cluster } from '../../cluster/model.ts';
 import { Rng } from '../../engine/rng.ts';
 import { writeIptablesSave } from '../../netfilter/index.ts';
-import { cidrContains, formatIPv4, tryParseCidr, type Cidr } from '../../util/ipv4.ts';
+import { formatIPv4, tryParseCidr, type Cidr } from '../../util/ipv4.ts';
 import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
-import { V_DNAT, V_REDIRECT, type WalkEnv } from '../ipvs/rule-walk.ts';
+import { resetWalkEnv, V_DNAT, V_REDIRECT, type WalkEnv } from '../ipvs/rule-walk.ts';
 import { buildServiceMap, nodeView, type NodeView, type ServicePortInfo } from '../service-map.ts';
 import type {
   DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult,
@@ -191,18 +191,7 @@ export class UserspaceDataPlane implements DataPlane {
   }
 
   private reset(p: Packet, origin: PacketOrigin, path: string[] | null): WalkEnv {
-    const e = this.env;
-    e.src = p.src >>> 0;
-    e.dst = p.dst >>> 0;
-    e.proto = p.proto;
-    e.sport = p.sport;
-    e.dport = p.dport;
-    e.mark = 0;
-    e.bridged = origin === 'forwarded' && this.podCIDR !== null && cidrContains(this.podCIDR, e.src);
-    e.rules = 0;
-    e.path = path;
-    e.natPort = 0;
-    return e;
+    return resetWalkEnv(this.env, p, origin, this.podCIDR, path);
   }
 }
 
