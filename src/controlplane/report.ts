@@ -159,11 +159,23 @@ export function verdict(s: ChurnSummary): { keepsUp: boolean; text: string } {
   const grows = q1 > 1.25 * q0 + 0.5 && l1 > 1.25 * l0;
   const syncTime = Number.isFinite(s.sync.lastThird.mean) ? s.sync.lastThird.mean : Math.max(s.sync.full.mean || 0, s.sync.partial.mean || 0);
   const interval = s.churn.meanIntervalS;
-  const behind = s.unprogrammed > 0 || (grows && syncTime > interval);
+  // A sync longer than a third of the run: every change waits for the same long sync, so
+  // latency cannot rise from third to third even while the queue piles up. The queue alone
+  // then tells: if it grows while syncs outlast the interval between changes, the proxy falls
+  // behind (the run is too short to see the latency follow).
+  const queueGrows = q1 > 1.25 * q0 + 0.5;
+  const longSync = syncTime > s.durationS / 3;
+  const behind = s.unprogrammed > 0 || (grows && syncTime > interval) || (queueGrows && longSync && syncTime > interval);
   if (!behind) {
     // Bounded, but with syncs back to back: say so (latency then sits near one to two sync times).
     const saturated = s.cpuShare.mean > 0.9 && syncTime > interval;
     return { keepsUp: true, text: saturated ? `keeps up (saturated: syncs run back to back, sync time ${fmtS(syncTime)} s > interval between changes ${fmtS(interval)} s; latency stays bounded)` : 'keeps up' };
+  }
+  if (!grows && longSync && s.unprogrammed === 0) {
+    return {
+      keepsUp: false,
+      text: `falls behind: the pending queue grows without bound (${fmtS(q0)} -> ${fmtS(q1)} changes, first to last third) and one sync (${fmtS(syncTime)} s) outlasts a third of the ${fmtS(s.durationS)} s run, too long for the latency to show it (interval between changes ${fmtS(interval)} s)`,
+    };
   }
   return {
     keepsUp: false,

@@ -55,6 +55,23 @@ test('churn faster than iptables can sync: queue and p99 grow over the run, IPVS
   assert.ok(ipvs.cpuShare.mean < 0.2);
 });
 
+test('a sync longer than a third of the run: the growing queue alone says the proxy falls behind', () => {
+  // Legacy iptables at 3,000 services: one restore takes minutes, longer than a third of the
+  // 120 s run, so every change waits for the same sync and the latency cannot rise from third
+  // to third; the pending queue still piles up.
+  const s = scenario(3000, `  duration: 120s
+  nodes: 2
+  profile: legacy
+  rates: { endpointReady: 2, endpointNotReady: 2 }`);
+  const r = runChurn(s, { mode: 'iptables', services: 3000 }).summary;
+  assert.ok(r.sync.full.mean > 40, `sync ${r.sync.full.mean} s`);
+  assert.ok(r.queue.lastThirdMean > 1.5 * r.queue.firstThirdMean, `queue ${r.queue.firstThirdMean} -> ${r.queue.lastThirdMean}`);
+  assert.equal(r.verdict.keepsUp, false, r.verdict.text);
+  assert.match(r.verdict.text, /^falls behind: the pending queue grows without bound .* outlasts a third of the 120 s run/);
+  // The same churn in IPVS: short syncs, bounded queue.
+  assert.equal(runChurn(s, { mode: 'ipvs', services: 3000 }).summary.verdict.keepsUp, true);
+});
+
 test('iptables sync time grows linearly with the rules; IPVS sync time does not grow', () => {
   const scales = [500, 1000, 2000, 4000];
   const rules: number[] = [];
