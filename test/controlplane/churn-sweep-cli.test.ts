@@ -115,3 +115,31 @@ test('sweep list options: what each refuses, in words naming the value', () => {
   refuses(parseScaleList, '0,10', /got "0"/);
   refuses(parseScaleList, '', /comma-separated list of numbers of services, got ""/);
 });
+
+test('kpsim merge joins churn sweeps run at different rates into the rows of one sweep', () => {
+  const dir = tempDir();
+  const run = (name: string, rates: string) => {
+    const out = join(dir, name);
+    const r = kpsim(['churn', SCENARIO, '--sweep', '--quiet', '--modes', 'iptables,ipvs', '--rates', rates, '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    return out;
+  };
+  const [slow, fast, both] = [run('slow', '1'), run('fast', '5'), run('both', '1,5')];
+  const merged = join(dir, 'merged');
+  const m = kpsim(['merge', slow, fast, '--out', merged]);
+  assert.equal(m.status, 0, m.stderr);
+  assert.equal(readFileSync(join(merged, 'results.csv'), 'utf8'), readFileSync(join(both, 'results.csv'), 'utf8'));
+  const a = JSON.parse(readFileSync(join(merged, 'results.json'), 'utf8')) as RunResults;
+  const b = JSON.parse(readFileSync(join(both, 'results.json'), 'utf8')) as RunResults;
+  assert.deepEqual(a.fits, b.fits);
+  assert.deepEqual(a.meta.churn, b.meta.churn);
+  // The same rate twice is a point in two runs; other churn settings must agree.
+  const again = kpsim(['merge', slow, slow, '--out', join(dir, 'dup')]);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /point iptables\/10\/0 at 1\/s appears in more than one shard/);
+  const other = join(dir, 'other');
+  assert.equal(kpsim(['churn', SCENARIO, '--sweep', '--quiet', '--modes', 'ipvs', '--rates', '5', '--nodes', '3', '--out', other]).status, 0);
+  const mixed = kpsim(['merge', slow, other, '--out', join(dir, 'mixed')]);
+  assert.equal(mixed.status, 2);
+  assert.match(mixed.stderr, /meta\.churn: churn settings differ from .*only the rates and scales may differ/);
+});
