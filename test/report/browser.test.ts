@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { writeReport } from '../../src/report/index.ts';
 import { ROOT, tempDir } from '../helpers/cli.ts';
+import { CHURN_MODES, churnResults } from './churn-fixture.ts';
 import { FIXTURE_MODES, syntheticResults } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -69,6 +70,46 @@ test('index.html renders offline in headless Chromium: every chart drawn, no err
     mkdirSync(join(ROOT, 'test-output'), { recursive: true });
     await page.mouse.move(0, 0);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.deepEqual([...requests], [], 'no network requests');
+    assert.deepEqual(errors, [], 'no console errors or page errors');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a churn sweep\'s report renders offline too: every control-plane chart drawn, no errors, no network', { timeout: 20_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found (see the test above)`);
+  const dir = tempDir('kpsim-report-browser-churn-');
+  const files = await writeReport(dir, churnResults());
+  const charts = files.filter((f) => f.endsWith('.vl.json')).length;
+  assert.ok(charts >= 3, `${charts} charts`);
+  const url = pathToFileURL(files[0]).href;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    const requests = new Set<string>();
+    await context.route('**/*', (route) => {
+      const u = route.request().url();
+      if (u === url) return route.continue();
+      requests.add(u);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction((n) => {
+      const els = [...document.querySelectorAll('.chart')];
+      return els.length === n && els.every((el) => el.getAttribute('data-rendered') === 'true' && (el.querySelector('svg')?.querySelectorAll('path').length ?? 0) > 0);
+    }, charts, { timeout: 10_000 });
+    const texts = await page.evaluate(() => [...document.querySelectorAll('.chart')].map((el) => ({ id: el.id, text: el.querySelector('svg')?.textContent ?? '' })));
+    for (const c of texts.filter((x) => x.id.startsWith('chart-churn-'))) {
+      for (const m of CHURN_MODES) assert.ok(c.text.includes(m), `${c.id} shows mode ${m}`);
+    }
+    assert.ok(texts.some((x) => x.id.startsWith('chart-churn-')), 'the control-plane charts are on the page');
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-output', 'report-churn.png'), fullPage: true });
     assert.deepEqual([...requests], [], 'no network requests');
     assert.deepEqual(errors, [], 'no console errors or page errors');
   } finally {
