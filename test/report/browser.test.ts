@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { writeReport } from '../../src/report/index.ts';
 import { ROOT, tempDir } from '../helpers/cli.ts';
 import { CHURN_MODES, churnResults } from './churn-fixture.ts';
@@ -14,6 +14,26 @@ import { FIXTURE_MODES, syntheticResults } from './fixture.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = join(ROOT, 'test-output', 'report.png');
+
+/** Opens a report page with every request but the page itself refused and recorded. */
+async function openReport(browser: Browser, url: string) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const errors: string[] = [];
+  const requests = new Set<string>();
+  // Anything but the page itself is a network request the report must not make: record and refuse it.
+  await context.route('**/*', (route) => {
+    const u = route.request().url();
+    if (u === url) return route.continue();
+    requests.add(u);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on('request', (r) => { if (r.url() !== url) requests.add(r.url()); });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, errors, requests };
+}
 
 test('index.html renders offline in headless Chromium: every chart drawn, no errors, no network', { timeout: 20_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: this test needs Debian's chromium package (as root: apt-get update && apt-get install -y chromium). CI installs it; the test does not skip without it.`);
@@ -25,22 +45,7 @@ test('index.html renders offline in headless Chromium: every chart drawn, no err
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   try {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const errors: string[] = [];
-    const requests = new Set<string>();
-    // Anything but the page itself is a network request the report must not make: record and refuse it.
-    await context.route('**/*', (route) => {
-      const u = route.request().url();
-      if (u === url) return route.continue();
-      requests.add(u);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    page.on('request', (r) => { if (r.url() !== url) requests.add(r.url()); });
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, errors, requests } = await openReport(browser, url);
     try {
       await page.waitForFunction((n) => {
         const els = [...document.querySelectorAll('.chart')];
@@ -86,19 +91,7 @@ test('a churn sweep\'s report renders offline too: every control-plane chart dra
   const url = pathToFileURL(files[0]).href;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   try {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const errors: string[] = [];
-    const requests = new Set<string>();
-    await context.route('**/*', (route) => {
-      const u = route.request().url();
-      if (u === url) return route.continue();
-      requests.add(u);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, errors, requests } = await openReport(browser, url);
     await page.waitForFunction((n) => {
       const els = [...document.querySelectorAll('.chart')];
       return els.length === n && els.every((el) => el.getAttribute('data-rendered') === 'true' && (el.querySelector('svg')?.querySelectorAll('path').length ?? 0) > 0);
