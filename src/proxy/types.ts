@@ -63,6 +63,17 @@ export interface LookupResult {
   hashProbes: number;
 }
 
+/** Resets a reused LookupResult before a lookup fills it in. */
+export function clearLookupResult(out: LookupResult): LookupResult {
+  out.verdict = 'NONE';
+  out.endpointIP = 0;
+  out.endpointPort = 0;
+  out.masquerade = false;
+  out.rulesEvaluated = 0;
+  out.hashProbes = 0;
+  return out;
+}
+
 export function newLookupResult(): LookupResult {
   return { verdict: 'NONE', endpointIP: 0, endpointPort: 0, masquerade: false, rulesEvaluated: 0, hashProbes: 0 };
 }

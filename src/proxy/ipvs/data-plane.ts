@@ -19,6 +19,7 @@ import { buildServiceMap } from '../service-map.ts';
 import type {
   DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult, Verdict,
 } from '../types.ts';
+import { clearLookupResult } from '../types.ts';
 import { applyDesired, GracefulTermination } from './apply.ts';
 import { computeDesired } from './desired.ts';
 import { resolveIpvsOptions, type IpvsModeOptions, type IpvsOptions } from './options.ts';
@@ -162,10 +163,7 @@ export class IpvsDataPlane implements DataPlane {
 
   lookup(packet: Packet, origin: PacketOrigin, _rng: Rng, out: LookupResult): LookupResult {
     const env = this.reset(packet, origin, null);
-    out.endpointIP = 0;
-    out.endpointPort = 0;
-    out.masquerade = false;
-    out.hashProbes = 0;
+    clearLookupResult(out);
     let verdict: Verdict = 'NONE';
     const pre = this.beforeIpvs(origin);
     if (pre === 'DROP') verdict = 'DROP';

@@ -15,6 +15,7 @@ import { buildServiceMap, nodeView, type NodeView, type ServicePortInfo } from '
 import type {
   DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult,
 } from '../types.ts';
+import { clearLookupResult } from '../types.ts';
 import { type Backend, BalancerState } from './load-balancer.ts';
 import { DEFAULT_PROXY_PORT_RANGE, PortAllocator } from './port-allocator.ts';
 import { PortalChains } from './portal-chains.ts';
@@ -166,11 +167,7 @@ export class UserspaceDataPlane implements DataPlane {
 
   lookup(packet: Packet, origin: PacketOrigin, _rng: Rng, out: LookupResult): LookupResult {
     const env = this.reset(packet, origin, null);
-    out.endpointIP = 0;
-    out.endpointPort = 0;
-    out.masquerade = false;
-    out.hashProbes = 0;
-    out.verdict = 'NONE';
+    clearLookupResult(out);
     // The same rule-by-rule walk as trace(): the portal chains hold one rule per service port,
     // so the wall-clock cost of this lookup grows with the services, as the kernel's does.
     const v = this.chains.nat.walk(origin === 'local' ? 'OUTPUT' : 'PREROUTING', env);
