@@ -69,7 +69,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
     idleTimeout: 60_000,
     resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb ?? 4096 },
   });
-  const progress = new Progress(planned.length, process.stderr, opts.quiet);
+  // A point's cost: a fixed part (worker, cluster, benchmarks) plus a part per service.
+  const weight = (p: PlannedPoint) => p.scale + 1000;
+  const progress = new Progress(planned.length, process.stderr, opts.quiet, planned.reduce((s, p) => s + weight(p), 0));
   const points: PointRecord[] = [];
   const rows: ResultRow[] = [];
   const samples: SampleSet[] = [];
@@ -85,13 +87,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
         rows.push(...out.rows);
         samples.push(...out.samples);
         points.push({ ...p, status: 'ok', wallSeconds });
-        progress.tick(label, true, wallSeconds);
+        progress.tick(label, true, wallSeconds, weight(p));
       } catch (err) {
         const wallSeconds = (performance.now() - started) / 1000;
         const e = err as Error & { code?: string };
         const error = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory (worker heap limit ${opts.workerHeapMb ?? 4096} MiB): ${e.message}` : e.message;
         points.push({ ...p, status: 'failed', error, wallSeconds });
-        progress.tick(`${label}: ${error.split('\n')[0]}`, false, wallSeconds);
+        progress.tick(`${label}: ${error.split('\n')[0]}`, false, wallSeconds, weight(p));
       }
     }));
   } finally {
