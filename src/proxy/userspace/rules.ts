@@ -26,13 +26,9 @@ export const JUMP_RULES: [('nat' | 'filter'), string, string][] = [
   ['filter', 'INPUT', `-m comment --comment "${NON_LOCAL_COMMENT}" -j ${NODEPORT_NON_LOCAL}`],
 ];
 
-/** One portal rule: its iptables-save text and the (protocol, destination, port) it matches. */
+/** One portal rule: its iptables-save text. */
 export interface PortalRule {
   text: string;
-  proto: number;
-  /** Destination address matched (0 for NodePort rules, which match any local address). */
-  dst: number;
-  dport: number;
   /** The parsed rule, made once: a portal's rules outlive many syncs (see PortalChains). */
   parsed?: Rule;
 }
@@ -48,7 +44,6 @@ export interface PortalRules {
 
 export function portalRules(sp: ServicePortInfo, proxyPort: number, hostIP: number): PortalRules {
   const p = sp.protocol.toLowerCase();
-  const proto = sp.protoNumber;
   const common = (dst: number | null, port: number) =>
     `${dst === null ? '' : `-d ${formatIPv4(dst)}/32 `}-p ${p} -m comment --comment "${sp.name}" -m ${p} --dport ${port}`;
   const redirect = `-j REDIRECT --to-ports ${proxyPort}`;
@@ -56,22 +51,22 @@ export function portalRules(sp: ServicePortInfo, proxyPort: number, hostIP: numb
   const r: PortalRules = { container: [], host: [], nodeContainer: [], nodeHost: [], nonLocal: [] };
   // ClusterIP and load-balancer ingress IPs: one rule for containers, one for the host.
   const portal = (ip: number) => {
-    r.container.push({ text: `${common(ip, sp.port)} ${redirect}`, proto, dst: ip, dport: sp.port });
-    r.host.push({ text: `${common(ip, sp.port)} ${dnat}`, proto, dst: ip, dport: sp.port });
+    r.container.push({ text: `${common(ip, sp.port)} ${redirect}` });
+    r.host.push({ text: `${common(ip, sp.port)} ${dnat}` });
   };
   portal(sp.clusterIP);
   // External IPs: from off the machine (not bridged), or to an external IP that is local.
   for (const ip of sp.externalIPs) {
-    r.container.push({ text: `${common(ip, sp.port)} -m physdev ! --physdev-is-in ${redirect}`, proto, dst: ip, dport: sp.port });
-    r.container.push({ text: `${common(ip, sp.port)} -m addrtype --dst-type LOCAL ${redirect}`, proto, dst: ip, dport: sp.port });
-    r.host.push({ text: `${common(ip, sp.port)} -m addrtype --dst-type LOCAL ${dnat}`, proto, dst: ip, dport: sp.port });
+    r.container.push({ text: `${common(ip, sp.port)} -m physdev ! --physdev-is-in ${redirect}` });
+    r.container.push({ text: `${common(ip, sp.port)} -m addrtype --dst-type LOCAL ${redirect}` });
+    r.host.push({ text: `${common(ip, sp.port)} -m addrtype --dst-type LOCAL ${dnat}` });
   }
   for (const ip of sp.loadBalancerVIPs) portal(ip);
   if (sp.nodePort !== 0) {
-    r.nodeContainer.push({ text: `${common(null, sp.nodePort)} ${redirect}`, proto, dst: 0, dport: sp.nodePort });
-    r.nodeHost.push({ text: `${common(null, sp.nodePort)} ${dnat}`, proto, dst: 0, dport: sp.nodePort });
+    r.nodeContainer.push({ text: `${common(null, sp.nodePort)} ${redirect}` });
+    r.nodeHost.push({ text: `${common(null, sp.nodePort)} ${dnat}` });
     // Accepts the redirected traffic to the proxy port in filter INPUT.
-    r.nonLocal.push({ text: `${common(null, proxyPort)} -m state --state NEW -j ACCEPT`, proto, dst: 0, dport: proxyPort });
+    r.nonLocal.push({ text: `${common(null, proxyPort)} -m state --state NEW -j ACCEPT` });
   }
   return r;
 }
