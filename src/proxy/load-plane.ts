@@ -7,7 +7,7 @@ import { InputError } from '../util/errors.ts';
 import { loadKubeProxyConfig, parseKubeProxyConfig, PROXY_MODES, type ProxyModeName } from './config.ts';
 import { IptablesDumpPlane } from './iptables/dump-plane.ts';
 import { resolveOptions } from './iptables/options.ts';
-import { LOOPBACK_IP, nodeView } from './node-view.ts';
+import { LOOPBACK_IP, nodeView, sampleNames } from './node-view.ts';
 import { getProxyMode } from './registry.ts';
 import type { DataPlane } from './types.ts';
 
@@ -46,8 +46,7 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
     : parseKubeProxyConfig({ hostnameOverride: cluster.nodes[0]?.metadata.name ?? '', clusterCIDR: cluster.config.clusterCIDR });
   if (src.node !== undefined) {
     if (!cluster.nodes.some((n) => n.metadata.name === src.node)) {
-      const names = cluster.nodes.slice(0, 5).map((n) => n.metadata.name).join(', ') + (cluster.nodes.length > 5 ? ', ...' : '');
-      throw new InputError(`node not in the cluster (nodes: ${names})`, undefined, '--node', src.node);
+      throw new InputError(`node not in the cluster (${sampleNames(cluster)})`, undefined, '--node', src.node);
     }
     config.hostnameOverride = src.node;
   }

@@ -53,7 +53,8 @@ export function viewOf(node: Node): NodeView {
   };
 }
 
-function sampleNames(cluster: Cluster): string {
+/** "nodes: a, b, c" (the first five) for error messages. */
+export function sampleNames(cluster: Cluster): string {
   const names = cluster.nodes.slice(0, 5).map((n) => n.metadata.name);
   if (names.length === 0) return 'the cluster has no Node objects';
   const more = cluster.nodes.length > names.length ? `, ... ${cluster.nodes.length} in all` : '';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadPlane } from '../../proxy/load-plane.ts';
+import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
 import type { ProxyModeName, RenderFormat } from '../../proxy/types.ts';
 import { InputError } from '../../util/errors.ts';
 
@@ -18,7 +18,7 @@ export function registerRules(program: Command): void {
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default: the mode's own)`)
     .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster')
     .addHelpText('after', '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --cluster cluster.json --node node-2 --mode ipvs --format ipvsadm\n  kpsim rules --iptables-save node1.iptables')
-    .action((opts: { cluster?: string; proxyConfig?: string; node?: string; mode?: string; format?: string; iptablesSave?: string }) => {
+    .action((opts: PlaneSource & { format?: string }) => {
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);
       }

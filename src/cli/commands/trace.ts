@@ -1,18 +1,12 @@
 import type { Command } from 'commander';
-import { loadPlane } from '../../proxy/load-plane.ts';
+import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
 import { describePacket, packetFrom, readPacketsFile } from '../../proxy/packet-input.ts';
 import { explainTrace } from '../../proxy/iptables/explain.ts';
 import type { DetailedTrace } from '../../proxy/iptables/ruleset-plane.ts';
 import type { DataPlane, Packet, PacketOrigin } from '../../proxy/types.ts';
 import { InputError } from '../../util/errors.ts';
 
-interface TraceOptions {
-  cluster?: string;
-  proxyConfig?: string;
-  node?: string;
-  mode?: string;
-  iptablesSave?: string;
-  localIps?: string;
+interface TraceOptions extends PlaneSource {
   src?: string;
   dst?: string;
   dport?: string;

@@ -43,7 +43,6 @@ export class IptablesDataPlane implements DataPlane {
     this.payload = undefined!;
     this.saveText = null;
     this.payload = renderRestore(buildServiceMap(cluster, node), this.options);
-    this.saveText = null;
     // The rules are built as netfilter objects directly (equal to parsing render('iptables-save')).
     this.plane = new RulesetPlane(buildNodeRuleset(this.payload), {
       localIPs: node.localIPs,
