@@ -2,7 +2,6 @@
 // run's conditions match the published ones (iptables profile, min-sync-period); otherwise the
 // block says what differs and how to rerun. Same conventions as reproduction.ts: published
 // values are large outlined marks (or lines across) whose tooltip cites the source.
-import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../metrics/results.ts';
 import { runScales } from './charts.ts';
 import { atRate, churnSeries, middleRate, rateLabel, runRates } from './churn-data.ts';
@@ -10,8 +9,8 @@ import { positiveOnly, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigure, type PublishedFigures, num, sourceOf } from './published.ts';
 import { RULE_ADD_FIGURE, iptablesProfileOf } from './reproduction.ts';
-import { KPSIM_LINE, PUBLISHED_MARK, figure, missingFigure } from './repro-kit.ts';
-import { CONFIG, DASH_LEGEND, VL_SCHEMA, logY, modeColor, servicesX } from './spec-kit.ts';
+import { KPSIM_LINE, PUBLISHED_MARK, figure, layered, missingFigure } from './repro-kit.ts';
+import { DASH_LEGEND, logY, modeColor } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
 export const KEP3453_FIGURE = 'kep3453-partial-sync';
@@ -32,21 +31,6 @@ const KPSIM_TOOLTIP = (valueTitle: string): Record<string, unknown>[] => [
   { field: 'rateLabel', type: 'nominal', title: 'churn' },
   { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
 ];
-
-/** Layers over a services axis; a layer with `noX` (a published value without a cluster size) spans the width. */
-function layered(title: string, subtitle: string, values: Record<string, unknown>[], scales: number[], layers: (Record<string, unknown> & { noX?: boolean })[]): TopLevelSpec {
-  const x = servicesX(scales);
-  return {
-    $schema: VL_SCHEMA,
-    config: CONFIG,
-    title: { text: title, subtitle },
-    data: { values },
-    width: 460,
-    height: 260,
-    layer: layers.map(({ noX, ...l }) => (noX ? l : { ...l, encoding: { x, ...(l.encoding as object) } })),
-    resolve: { legend: { shape: 'independent', strokeDash: 'independent' } },
-  } as unknown as TopLevelSpec;
-}
 
 /**
  * Huawei (KubeCon 2017): seconds to add one service on legacy iptables. Its kpsim counterpart is

@@ -3,16 +3,15 @@
 // cites the source; kpsim's are lines. A figure whose kpsim metric the run lacks gets a note.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../metrics/results.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { parseSweep } from '../workload/schema.ts';
 import { runScales } from './charts.ts';
 import { type SeriesPoint, positiveOnly, series, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
-import { type PublishedFigure, type PublishedFigures, num, sourceOf } from './published.ts';
-import { KPSIM_LINE, PUBLISHED_MARK, figure, missingFigure } from './repro-kit.ts';
-import { CONFIG, DASH_LEGEND, VL_SCHEMA, logY, modeColor, servicesX } from './spec-kit.ts';
+import { type PublishedFigures, num, sourceOf } from './published.ts';
+import { KPSIM_LINE, PUBLISHED_MARK, figure, layered, missingFigure } from './repro-kit.ts';
+import { DASH_LEGEND, logY, modeColor } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
 export const FIRST_PACKET_FIGURE = 'k8s-blog-2025-nftables-first-packet';
@@ -40,20 +39,6 @@ function kpsimTooltip(valueTitle: string, extra: Record<string, unknown>[] = [])
     { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
     ...extra,
   ];
-}
-
-function layered(title: string, subtitle: string, values: Record<string, unknown>[], scales: number[], layers: Record<string, unknown>[]): TopLevelSpec {
-  return {
-    $schema: VL_SCHEMA,
-    config: CONFIG,
-    title: { text: title, subtitle },
-    data: { values },
-    width: 460,
-    height: 260,
-    encoding: { x: servicesX(scales) },
-    layer: layers,
-    resolve: { legend: { shape: 'independent', strokeDash: 'independent' } },
-  } as unknown as TopLevelSpec;
 }
 
 /** The x ticks of a reproduction chart: the run's scales and the published conditions. */
