@@ -44,38 +44,67 @@ class BinaryTypedHeap implements HoldQueue {
 
   schedule(time: number, kind: number, a = 0, b = 0): void {
     if (this.n === this.cap) this.grow();
-    const t = this.t, q = this.q, k = this.k, pa = this.pa, pb = this.pb;
+    const t = this.t,
+      q = this.q,
+      k = this.k,
+      pa = this.pa,
+      pb = this.pb;
     let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (t[p] <= time) break;
-      t[i] = t[p]; q[i] = q[p]; k[i] = k[p]; pa[i] = pa[p]; pb[i] = pb[p];
+      t[i] = t[p];
+      q[i] = q[p];
+      k[i] = k[p];
+      pa[i] = pa[p];
+      pb[i] = pb[p];
       i = p;
     }
-    t[i] = time; q[i] = this.seq++; k[i] = kind; pa[i] = a; pb[i] = b;
+    t[i] = time;
+    q[i] = this.seq++;
+    k[i] = kind;
+    pa[i] = a;
+    pb[i] = b;
   }
 
   pop(): boolean {
     if (this.n === 0) return false;
-    const t = this.t, q = this.q, k = this.k, pa = this.pa, pb = this.pb;
-    this.time = t[0]; this.kind = k[0]; this.a = pa[0]; this.b = pb[0];
+    const t = this.t,
+      q = this.q,
+      k = this.k,
+      pa = this.pa,
+      pb = this.pb;
+    this.time = t[0];
+    this.kind = k[0];
+    this.a = pa[0];
+    this.b = pb[0];
     const last = --this.n;
-    const xt = t[last], xq = q[last];
+    const xt = t[last],
+      xq = q[last];
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= last) break;
       if (c + 1 < last) {
         // Same branchless child choice as EventQueue; ties fall back to seq.
-        const tl = t[c], tr = t[c + 1];
+        const tl = t[c],
+          tr = t[c + 1];
         if (tl === tr) c += +(q[c + 1] < q[c]);
         else c += +(tr < tl);
       }
       if (t[c] > xt || (t[c] === xt && q[c] > xq)) break;
-      t[i] = t[c]; q[i] = q[c]; k[i] = k[c]; pa[i] = pa[c]; pb[i] = pb[c];
+      t[i] = t[c];
+      q[i] = q[c];
+      k[i] = k[c];
+      pa[i] = pa[c];
+      pb[i] = pb[c];
       i = c;
     }
-    t[i] = xt; q[i] = xq; k[i] = k[last]; pa[i] = pa[last]; pb[i] = pb[last];
+    t[i] = xt;
+    q[i] = xq;
+    k[i] = k[last];
+    pa[i] = pa[last];
+    pb[i] = pb[last];
     return true;
   }
 
@@ -95,7 +124,13 @@ class BinaryTypedHeap implements HoldQueue {
 }
 
 // ---- Reference only: the naive design we avoid (one object per event, array of objects).
-interface ObjEvent { time: number; seq: number; kind: number; a: number; b: number }
+interface ObjEvent {
+  time: number;
+  seq: number;
+  kind: number;
+  a: number;
+  b: number;
+}
 class NaiveObjectHeap implements HoldQueue {
   time = 0;
   private heap: ObjEvent[] = [];
@@ -123,7 +158,8 @@ class NaiveObjectHeap implements HoldQueue {
       h[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < h.length && this.less(h[l], h[m])) m = l;
         if (r < h.length && this.less(h[r], h[m])) m = r;
@@ -164,21 +200,30 @@ function holdNaive(q: NaiveObjectHeap, rng: Rng, n: number): void {
 /** A contender: makes a pre-filled queue and returns its "run n pairs" function. */
 type Contender = [name: string, setup: (rng: Rng) => (n: number) => void];
 const contenders: Contender[] = [
-  ['EventQueue (4-ary typed arrays)', (rng) => {
-    const q = new EventQueue(PENDING + 1);
-    prefill(q, rng);
-    return (n) => holdEventQueue(q, rng, n);
-  }],
-  ['alt: binary typed-array heap', (rng) => {
-    const q = new BinaryTypedHeap();
-    prefill(q, rng);
-    return (n) => holdBinary(q, rng, n);
-  }],
-  ['REFERENCE naive object-per-event heap', (rng) => {
-    const q = new NaiveObjectHeap();
-    prefill(q, rng);
-    return (n) => holdNaive(q, rng, n);
-  }],
+  [
+    'EventQueue (4-ary typed arrays)',
+    (rng) => {
+      const q = new EventQueue(PENDING + 1);
+      prefill(q, rng);
+      return (n) => holdEventQueue(q, rng, n);
+    },
+  ],
+  [
+    'alt: binary typed-array heap',
+    (rng) => {
+      const q = new BinaryTypedHeap();
+      prefill(q, rng);
+      return (n) => holdBinary(q, rng, n);
+    },
+  ],
+  [
+    'REFERENCE naive object-per-event heap',
+    (rng) => {
+      const q = new NaiveObjectHeap();
+      prefill(q, rng);
+      return (n) => holdNaive(q, rng, n);
+    },
+  ],
 ];
 
 // 1) tinybench: per-batch latency statistics.

@@ -10,7 +10,9 @@ export const EXIT_USAGE = 2;
 
 export function buildProgram(): Command {
   const program = new Command('kpsim')
-    .description('Discrete-event simulator and benchmark harness for Kubernetes service networking\n(kube-proxy userspace, iptables and IPVS data planes, conntrack, SNAT, cluster DNS).')
+    .description(
+      'Discrete-event simulator and benchmark harness for Kubernetes service networking\n(kube-proxy userspace, iptables and IPVS data planes, conntrack, SNAT, cluster DNS).',
+    )
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     // Descriptions are laid out by hand at under 100 columns; commander would wrap them at 80

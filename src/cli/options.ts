@@ -4,7 +4,8 @@ import { InvalidArgumentError } from 'commander';
 
 export function parseCount(value: string): number {
   const n = Number(value.replace(/_/g, ''));
-  if (!/^\d[\d_]*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  if (!/^\d[\d_]*$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
   return n;
 }
 

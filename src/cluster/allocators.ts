@@ -13,7 +13,10 @@ export class ClusterIPAllocator {
   readonly first: number;
   readonly last: number;
 
-  constructor(readonly cidr: Cidr, private readonly rng: Rng) {
+  constructor(
+    readonly cidr: Cidr,
+    private readonly rng: Rng,
+  ) {
     this.first = cidr.addr + 1;
     this.last = cidr.addr + cidrSize(cidr) - 2;
     if (this.last < this.first + 1) throw new InputError(`service CIDR ${formatCidr(cidr)} is too small`, undefined, 'cluster.serviceCIDR');
@@ -25,7 +28,13 @@ export class ClusterIPAllocator {
   }
 
   reserve(ip: number, owner: string): void {
-    if (ip < this.first || ip > this.last) throw new InputError(`${formatIPv4(ip)} is outside the service CIDR ${formatCidr(this.cidr)}`, undefined, `${owner}.spec.clusterIP`, formatIPv4(ip));
+    if (ip < this.first || ip > this.last)
+      throw new InputError(
+        `${formatIPv4(ip)} is outside the service CIDR ${formatCidr(this.cidr)}`,
+        undefined,
+        `${owner}.spec.clusterIP`,
+        formatIPv4(ip),
+      );
     if (this.used.has(ip)) throw new InputError('clusterIP already allocated', undefined, `${owner}.spec.clusterIP`, formatIPv4(ip));
     this.used.add(ip);
   }
@@ -50,7 +59,11 @@ export class ClusterIPAllocator {
 export class NodePortAllocator {
   private readonly used = new Set<number>();
 
-  constructor(readonly min: number, readonly max: number, private readonly rng: Rng) {}
+  constructor(
+    readonly min: number,
+    readonly max: number,
+    private readonly rng: Rng,
+  ) {}
 
   get capacity(): number {
     return this.max - this.min + 1;
@@ -58,7 +71,11 @@ export class NodePortAllocator {
 
   allocate(): number {
     if (this.used.size >= this.capacity) {
-      throw new InputError(`NodePort range ${this.min}-${this.max} is exhausted (${this.capacity} ports): lower the NodePort/LoadBalancer share or ports per service`, undefined, 'serviceTypes');
+      throw new InputError(
+        `NodePort range ${this.min}-${this.max} is exhausted (${this.capacity} ports): lower the NodePort/LoadBalancer share or ports per service`,
+        undefined,
+        'serviceTypes',
+      );
     }
     for (;;) {
       const p = this.rng.int(this.min, this.max + 1);
@@ -74,7 +91,12 @@ export class NodePortAllocator {
 export function podCIDRFor(cluster: Cidr, maskSize: number, index: number): Cidr {
   const count = 2 ** (maskSize - cluster.prefix);
   if (index >= count) {
-    throw new InputError(`cluster CIDR ${formatCidr(cluster)} has room for ${count} node pod CIDRs of /${maskSize}; node ${index + 1} does not fit`, undefined, 'nodes', index + 1);
+    throw new InputError(
+      `cluster CIDR ${formatCidr(cluster)} has room for ${count} node pod CIDRs of /${maskSize}; node ${index + 1} does not fit`,
+      undefined,
+      'nodes',
+      index + 1,
+    );
   }
   const addr = (cluster.addr + index * 2 ** (32 - maskSize)) >>> 0;
   return { addr, mask: prefixToMask(maskSize), prefix: maskSize };
@@ -88,7 +110,10 @@ export class PodIPAllocator {
   private next = 2;
   readonly capacity: number;
 
-  constructor(readonly podCidr: Cidr, maxPods: number) {
+  constructor(
+    readonly podCidr: Cidr,
+    maxPods: number,
+  ) {
     this.capacity = Math.min(maxPods, cidrSize(podCidr) - 3);
   }
 

@@ -51,16 +51,30 @@ export function checkConfig(c: ClusterConfig, where?: string, prefix = 'config')
   const service = cidr('serviceCIDR');
   const nodeNetwork = cidr('nodeNetworkCIDR');
   const loadBalancer = cidr('loadBalancerCIDR');
-  const named: [string, Cidr][] = [['clusterCIDR', cluster], ['serviceCIDR', service], ['nodeNetworkCIDR', nodeNetwork], ['loadBalancerCIDR', loadBalancer]];
+  const named: [string, Cidr][] = [
+    ['clusterCIDR', cluster],
+    ['serviceCIDR', service],
+    ['nodeNetworkCIDR', nodeNetwork],
+    ['loadBalancerCIDR', loadBalancer],
+  ];
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
       if (cidrsOverlap(named[i][1], named[j][1])) {
-        throw new InputError(`${named[i][0]} ${c[named[i][0] as keyof ClusterConfig]} overlaps ${named[j][0]} ${c[named[j][0] as keyof ClusterConfig]}; they must be disjoint`, where, `${prefix}.${named[j][0]}`);
+        throw new InputError(
+          `${named[i][0]} ${c[named[i][0] as keyof ClusterConfig]} overlaps ${named[j][0]} ${c[named[j][0] as keyof ClusterConfig]}; they must be disjoint`,
+          where,
+          `${prefix}.${named[j][0]}`,
+        );
       }
     }
   }
   if (!Number.isInteger(c.nodeCIDRMaskSize) || c.nodeCIDRMaskSize < cluster.prefix || c.nodeCIDRMaskSize > 30) {
-    throw new InputError(`must be an integer between the cluster CIDR prefix (${cluster.prefix}) and 30`, where, `${prefix}.nodeCIDRMaskSize`, c.nodeCIDRMaskSize);
+    throw new InputError(
+      `must be an integer between the cluster CIDR prefix (${cluster.prefix}) and 30`,
+      where,
+      `${prefix}.nodeCIDRMaskSize`,
+      c.nodeCIDRMaskSize,
+    );
   }
   const { min, max } = c.nodePortRange;
   if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {

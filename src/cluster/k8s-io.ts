@@ -61,8 +61,13 @@ function flattenItems(docs: unknown[], path: string): { obj: Record<string, unkn
   docs.forEach((doc, d) => {
     const docWhere = docs.length > 1 ? `document ${d + 1}` : '';
     if (!isObject(doc)) throw new InputError('expected a Kubernetes object or List', path, docWhere || '(top level)', doc);
-    if (doc.kind === 'List' || (doc.kind === undefined && Array.isArray(doc.items)) || (typeof doc.kind === 'string' && doc.kind.endsWith('List'))) {
-      if (!Array.isArray(doc.items)) throw new InputError('a List must have an items array', path, `${docWhere ? docWhere + '.' : ''}items`, doc.items);
+    if (
+      doc.kind === 'List' ||
+      (doc.kind === undefined && Array.isArray(doc.items)) ||
+      (typeof doc.kind === 'string' && doc.kind.endsWith('List'))
+    ) {
+      if (!Array.isArray(doc.items))
+        throw new InputError('a List must have an items array', path, `${docWhere ? docWhere + '.' : ''}items`, doc.items);
       doc.items.forEach((item, i) => {
         const where = `${docWhere ? docWhere + '.' : ''}items[${i}]`;
         if (!isObject(item)) throw new InputError('expected an object', path, where, item);
@@ -109,7 +114,13 @@ export function clusterFromObjects(docs: unknown[], path: string): LoadResult {
         const spec = isObject(obj.spec) ? obj.spec : {};
         const status = isObject(obj.status) ? obj.status : {};
         if (typeof status.podIP === 'string') {
-          podObjects.push({ namespace: (meta.namespace as string) ?? 'default', name: meta.name, ip: status.podIP, nodeName: spec.nodeName as string | undefined, hostname: spec.hostname as string | undefined });
+          podObjects.push({
+            namespace: (meta.namespace as string) ?? 'default',
+            name: meta.name,
+            ip: status.podIP,
+            nodeName: spec.nodeName as string | undefined,
+            hostname: spec.hostname as string | undefined,
+          });
         }
         break;
       }
@@ -126,7 +137,11 @@ function configFromData(data: Record<string, string>, path: string, where: strin
   const str = (k: keyof ClusterConfig) => {
     if (data[k] !== undefined) (c as unknown as Record<string, unknown>)[k] = String(data[k]);
   };
-  str('clusterCIDR'); str('serviceCIDR'); str('clusterDomain'); str('nodeNetworkCIDR'); str('loadBalancerCIDR');
+  str('clusterCIDR');
+  str('serviceCIDR');
+  str('clusterDomain');
+  str('nodeNetworkCIDR');
+  str('loadBalancerCIDR');
   for (const k of ['nodeCIDRMaskSize', 'maxPodsPerNode'] as const) {
     if (data[k] === undefined) continue;
     const n = Number(data[k]);
@@ -192,7 +207,9 @@ export function writeClusterFile(cluster: Cluster, path: string): void {
 
 export function clusterToYaml(cluster: Cluster): string {
   // Multi-document YAML, one object per document, as `kubectl get -o yaml` users often keep them.
-  return clusterItems(cluster).map((item) => yamlDoc(sortKeys(item))).join('');
+  return clusterItems(cluster)
+    .map((item) => yamlDoc(sortKeys(item)))
+    .join('');
 }
 
 function yamlDoc(obj: unknown): string {

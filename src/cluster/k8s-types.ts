@@ -13,7 +13,10 @@ export interface ObjectMeta {
   [extra: string]: unknown;
 }
 
-export interface NodeAddress { type: 'InternalIP' | 'ExternalIP' | 'Hostname' | 'InternalDNS' | 'ExternalDNS'; address: string }
+export interface NodeAddress {
+  type: 'InternalIP' | 'ExternalIP' | 'Hostname' | 'InternalDNS' | 'ExternalDNS';
+  address: string;
+}
 
 export interface Node {
   apiVersion: 'v1';
@@ -65,7 +68,11 @@ export interface Service {
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: string }[] }; [extra: string]: unknown };
 }
 
-export interface EndpointConditions { ready?: boolean; serving?: boolean; terminating?: boolean }
+export interface EndpointConditions {
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+}
 
 export interface Endpoint {
   addresses: string[];
@@ -77,7 +84,12 @@ export interface Endpoint {
   [extra: string]: unknown;
 }
 
-export interface EndpointPort { name?: string; port?: number; protocol?: Protocol; appProtocol?: string }
+export interface EndpointPort {
+  name?: string;
+  port?: number;
+  protocol?: Protocol;
+  appProtocol?: string;
+}
 
 export interface EndpointSlice {
   apiVersion: 'discovery.k8s.io/v1';
@@ -88,9 +100,18 @@ export interface EndpointSlice {
   ports?: EndpointPort[] | null;
 }
 
-export interface Namespace { apiVersion: 'v1'; kind: 'Namespace'; metadata: ObjectMeta }
+export interface Namespace {
+  apiVersion: 'v1';
+  kind: 'Namespace';
+  metadata: ObjectMeta;
+}
 
-export interface ConfigMap { apiVersion: 'v1'; kind: 'ConfigMap'; metadata: ObjectMeta; data?: Record<string, string> }
+export interface ConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: ObjectMeta;
+  data?: Record<string, string>;
+}
 
 /** Label the EndpointSlice controller puts on every slice to name its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

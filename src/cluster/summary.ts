@@ -47,12 +47,20 @@ export function summarize(cluster: Cluster): ClusterSummary {
     nodePorts,
     endpointSlices: cluster.endpointSlices.length,
     endpoints: eps,
-    config: { clusterCIDR: c.clusterCIDR, serviceCIDR: c.serviceCIDR, nodePortRange: `${c.nodePortRange.min}-${c.nodePortRange.max}`, clusterDomain: c.clusterDomain },
+    config: {
+      clusterCIDR: c.clusterCIDR,
+      serviceCIDR: c.serviceCIDR,
+      nodePortRange: `${c.nodePortRange.min}-${c.nodePortRange.max}`,
+      clusterDomain: c.clusterDomain,
+    },
   };
 }
 
 export function formatSummary(s: ClusterSummary): string {
-  const types = Object.entries(s.servicesByType).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ');
+  const types = Object.entries(s.servicesByType)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
   return [
     `nodes:           ${s.nodes}`,
     `namespaces:      ${s.namespaces}`,

@@ -88,13 +88,15 @@ function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn:
     seenKeys.add(key);
     const spec = svc.spec;
     const type = spec.type ?? 'ClusterIP';
-    if (!SERVICE_TYPES.includes(type)) error(`${where}.spec.type`, `unknown service type (expected one of ${SERVICE_TYPES.join(', ')})`, type);
+    if (!SERVICE_TYPES.includes(type))
+      error(`${where}.spec.type`, `unknown service type (expected one of ${SERVICE_TYPES.join(', ')})`, type);
     checkClusterIP(svc, type, where, serviceCidr, cluster.config.serviceCIDR, clusterIPs, error);
     const portNames = new Set<string>();
     (spec.ports ?? []).forEach((p, j) => {
       const pw = `${where}.spec.ports[${j}]`;
       const proto = p.protocol ?? 'TCP';
-      if (!PROTOCOLS.includes(proto as Protocol)) error(`${pw}.protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
+      if (!PROTOCOLS.includes(proto as Protocol))
+        error(`${pw}.protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
       if (!isPort(p.port)) error(`${pw}.port`, 'port must be an integer in 1-65535', p.port);
       if (typeof p.targetPort === 'number' ? !isPort(p.targetPort) : p.targetPort !== undefined && !IANA_SVC_NAME.test(p.targetPort)) {
         error(`${pw}.targetPort`, 'targetPort must be a port number or a container port name', p.targetPort);
@@ -105,33 +107,60 @@ function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn:
         portNames.add(p.name ?? '');
       }
       if (p.nodePort !== undefined) {
-        if (type !== 'NodePort' && type !== 'LoadBalancer') error(`${pw}.nodePort`, `nodePort is only allowed for NodePort and LoadBalancer services, not ${type}`, p.nodePort);
+        if (type !== 'NodePort' && type !== 'LoadBalancer')
+          error(`${pw}.nodePort`, `nodePort is only allowed for NodePort and LoadBalancer services, not ${type}`, p.nodePort);
         else claimNodePort(p.nodePort, `${pw}.nodePort`, key, min, max, nodePorts, error);
       }
     });
     if (spec.healthCheckNodePort !== undefined) {
-      if (type !== 'LoadBalancer' || spec.externalTrafficPolicy !== 'Local') error(`${where}.spec.healthCheckNodePort`, 'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local', spec.healthCheckNodePort);
+      if (type !== 'LoadBalancer' || spec.externalTrafficPolicy !== 'Local')
+        error(
+          `${where}.spec.healthCheckNodePort`,
+          'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local',
+          spec.healthCheckNodePort,
+        );
       else claimNodePort(spec.healthCheckNodePort, `${where}.spec.healthCheckNodePort`, key, min, max, nodePorts, error);
     }
-    for (const [field, allowed] of [['externalTrafficPolicy', ['Cluster', 'Local']], ['internalTrafficPolicy', ['Cluster', 'Local']], ['sessionAffinity', ['None', 'ClientIP']]] as const) {
+    for (const [field, allowed] of [
+      ['externalTrafficPolicy', ['Cluster', 'Local']],
+      ['internalTrafficPolicy', ['Cluster', 'Local']],
+      ['sessionAffinity', ['None', 'ClientIP']],
+    ] as const) {
       const v = spec[field];
-      if (v !== undefined && !(allowed as readonly string[]).includes(v)) error(`${where}.spec.${field}`, `must be one of ${allowed.join(', ')}`, v);
+      if (v !== undefined && !(allowed as readonly string[]).includes(v))
+        error(`${where}.spec.${field}`, `must be one of ${allowed.join(', ')}`, v);
     }
     const timeout = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
     if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0 && timeout <= 86400)) {
       error(`${where}.spec.sessionAffinityConfig.clientIP.timeoutSeconds`, 'must be an integer in 1-86400', timeout);
     }
-    (spec.externalIPs ?? []).forEach((ip, j) => { if (tryParseIPv4(ip) === null) error(`${where}.spec.externalIPs[${j}]`, 'not a valid IPv4 address', ip); });
-    (spec.loadBalancerSourceRanges ?? []).forEach((r, j) => { if (!tryParseCidr(r.trim(), false)) error(`${where}.spec.loadBalancerSourceRanges[${j}]`, 'not a valid IPv4 CIDR', r); });
-    (svc.status?.loadBalancer?.ingress ?? []).forEach((ing, j) => { if (ing.ip !== undefined && tryParseIPv4(ing.ip) === null) error(`${where}.status.loadBalancer.ingress[${j}].ip`, 'not a valid IPv4 address', ing.ip); });
+    (spec.externalIPs ?? []).forEach((ip, j) => {
+      if (tryParseIPv4(ip) === null) error(`${where}.spec.externalIPs[${j}]`, 'not a valid IPv4 address', ip);
+    });
+    (spec.loadBalancerSourceRanges ?? []).forEach((r, j) => {
+      if (!tryParseCidr(r.trim(), false)) error(`${where}.spec.loadBalancerSourceRanges[${j}]`, 'not a valid IPv4 CIDR', r);
+    });
+    (svc.status?.loadBalancer?.ingress ?? []).forEach((ing, j) => {
+      if (ing.ip !== undefined && tryParseIPv4(ing.ip) === null)
+        error(`${where}.status.loadBalancer.ingress[${j}].ip`, 'not a valid IPv4 address', ing.ip);
+    });
     if (type !== 'ExternalName' && spec.selector && Object.keys(spec.selector).length > 0) {
       const hasEndpoint = (slices.get(key) ?? []).some((s) => (s.endpoints ?? []).length > 0);
-      if (!hasEndpoint) warn(`${where}.spec.selector`, 'selector matches no pods: the Service has no endpoints and rejects traffic', spec.selector);
+      if (!hasEndpoint)
+        warn(`${where}.spec.selector`, 'selector matches no pods: the Service has no endpoints and rejects traffic', spec.selector);
     }
   }
 }
 
-function checkClusterIP(svc: Service, type: string, where: string, cidr: Cidr, cidrText: string, seen: Map<number, string>, error: Report): void {
+function checkClusterIP(
+  svc: Service,
+  type: string,
+  where: string,
+  cidr: Cidr,
+  cidrText: string,
+  seen: Map<number, string>,
+  error: Report,
+): void {
   const ip = svc.spec.clusterIP;
   if (type === 'ExternalName') {
     if (!svc.spec.externalName) error(`${where}.spec.externalName`, 'ExternalName services need spec.externalName', svc.spec.externalName);
@@ -139,7 +168,8 @@ function checkClusterIP(svc: Service, type: string, where: string, cidr: Cidr, c
   }
   if (ip === undefined || ip === '') return void error(`${where}.spec.clusterIP`, 'Service has no clusterIP', ip);
   if (ip === 'None') {
-    if (type !== 'ClusterIP') error(`${where}.spec.clusterIP`, `headless (clusterIP: None) is only valid for type ClusterIP, not ${type}`, ip);
+    if (type !== 'ClusterIP')
+      error(`${where}.spec.clusterIP`, `headless (clusterIP: None) is only valid for type ClusterIP, not ${type}`, ip);
     return;
   }
   const addr = tryParseIPv4(ip);
@@ -151,7 +181,15 @@ function checkClusterIP(svc: Service, type: string, where: string, cidr: Cidr, c
   else seen.set(addr, where.slice('Service '.length));
 }
 
-function claimNodePort(port: number, field: string, owner: string, min: number, max: number, seen: Map<number, string>, error: Report): void {
+function claimNodePort(
+  port: number,
+  field: string,
+  owner: string,
+  min: number,
+  max: number,
+  seen: Map<number, string>,
+  error: Report,
+): void {
   if (!Number.isInteger(port) || port < min || port > max) return void error(field, `nodePort is outside the range ${min}-${max}`, port);
   const other = seen.get(port);
   // One Service may use the same nodePort for TCP and UDP (e.g. DNS); two Services may not share one.
@@ -162,15 +200,23 @@ function claimNodePort(port: number, field: string, owner: string, min: number, 
 function checkSlices(cluster: Cluster, error: Report, warn: Report): void {
   for (const slice of cluster.endpointSlices) {
     const where = `EndpointSlice ${slice.metadata.namespace ?? 'default'}/${slice.metadata.name}`;
-    if (!slice.metadata.labels?.['kubernetes.io/service-name']) warn(`${where}.metadata.labels`, 'slice has no kubernetes.io/service-name label: no Service will use it');
-    if (slice.addressType !== 'IPv4') { warn(`${where}.addressType`, 'only IPv4 slices are modelled; this one is ignored', slice.addressType); continue; }
+    if (!slice.metadata.labels?.['kubernetes.io/service-name'])
+      warn(`${where}.metadata.labels`, 'slice has no kubernetes.io/service-name label: no Service will use it');
+    if (slice.addressType !== 'IPv4') {
+      warn(`${where}.addressType`, 'only IPv4 slices are modelled; this one is ignored', slice.addressType);
+      continue;
+    }
     (slice.ports ?? []).forEach((p, j) => {
-      if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) error(`${where}.ports[${j}].protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
+      if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol))
+        error(`${where}.ports[${j}].protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
       if (p.port !== undefined && !isPort(p.port)) error(`${where}.ports[${j}].port`, 'port must be an integer in 1-65535', p.port);
     });
     (slice.endpoints ?? []).forEach((ep, j) => {
-      if (!Array.isArray(ep.addresses) || ep.addresses.length === 0) return void error(`${where}.endpoints[${j}].addresses`, 'endpoint has no addresses', ep.addresses);
-      ep.addresses.forEach((a, k) => { if (tryParseIPv4(a) === null) error(`${where}.endpoints[${j}].addresses[${k}]`, 'not a valid IPv4 address', a); });
+      if (!Array.isArray(ep.addresses) || ep.addresses.length === 0)
+        return void error(`${where}.endpoints[${j}].addresses`, 'endpoint has no addresses', ep.addresses);
+      ep.addresses.forEach((a, k) => {
+        if (tryParseIPv4(a) === null) error(`${where}.endpoints[${j}].addresses[${k}]`, 'not a valid IPv4 address', a);
+      });
     });
   }
 }

@@ -21,7 +21,6 @@ function mixBlock(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-
 /** Packs two 16-bit ports into one uint32 word: sport in the high half. */
 export function packPorts(sport: number, dport: number): number {
   return ((sport << 16) | (dport & 0xffff)) >>> 0;

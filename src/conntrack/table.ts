@@ -169,17 +169,17 @@ export class ConntrackTable {
   private sweepCursor = 0;
 
   constructor(opts: ConntrackOptions = {}) {
-    const max =
-      opts.max ??
-      kubeProxyConntrackMax(opts.cores ?? 1, opts.maxPerCore ?? KUBE_PROXY_MAX_PER_CORE, opts.min ?? KUBE_PROXY_MIN);
+    const max = opts.max ?? kubeProxyConntrackMax(opts.cores ?? 1, opts.maxPerCore ?? KUBE_PROXY_MAX_PER_CORE, opts.min ?? KUBE_PROXY_MIN);
     if (!Number.isInteger(max) || max < 1 || max > 2 ** 30) throw new Error(`conntrack max must be an integer in [1, 2^30], got ${max}`);
     const buckets = opts.buckets ?? kubeProxyBuckets(max);
-    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 2 ** 30) throw new Error(`conntrack buckets must be a positive integer, got ${buckets}`);
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 2 ** 30)
+      throw new Error(`conntrack buckets must be a positive integer, got ${buckets}`);
     this.max = max;
     this.buckets = buckets;
     this.timeouts = Object.freeze({ ...KUBE_PROXY_TIMEOUTS, ...opts.timeouts });
     for (const [k, v] of Object.entries(this.timeouts)) {
-      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`conntrack timeout ${k} must be a positive number of ns, got ${v}`);
+      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v)))
+        throw new Error(`conntrack timeout ${k} must be a positive number of ns, got ${v}`);
     }
     this.hashKey = (opts.hashKey ?? 0) | 0;
     this.head = new Int32Array(buckets).fill(-1);
@@ -246,7 +246,13 @@ export class ConntrackTable {
         continue;
       }
       searched++;
-      if (u32[w + W_HASH] === h && u32[w + W_SRC] === src && u32[w + W_DST] === dst && u32[w + W_PORTS] === ports && u32[w + W_PROTO] === proto) {
+      if (
+        u32[w + W_HASH] === h &&
+        u32[w + W_SRC] === src &&
+        u32[w + W_DST] === dst &&
+        u32[w + W_PORTS] === ports &&
+        u32[w + W_PROTO] === proto
+      ) {
         this.stats.searches += searched;
         return n;
       }

@@ -78,14 +78,21 @@ function prepare(scenario: Scenario, scale: number, spec: ChurnSpec): Prepared {
   if (cache?.key === key) return cache;
   cache = null;
   const cluster = generateCluster(scenario, scale);
-  if (!cluster.nodes.some((n) => n.metadata.name === node)) throw new InputError(`reference node not in the cluster (node-1 to node-${cluster.nodes.length})`, file, 'churn.node', node);
+  if (!cluster.nodes.some((n) => n.metadata.name === node))
+    throw new InputError(`reference node not in the cluster (node-1 to node-${cluster.nodes.length})`, file, 'churn.node', node);
   const config = scenarioConfig(scenario);
   const kpcBase = parseKubeProxyConfig({ ...(scenario.proxy ?? {}), hostnameOverride: node, clusterCIDR: config.clusterCIDR }, file);
   cache = { key, cluster, initial: servicesFromCluster(cluster, node), kpcBase, measurements: new Map() };
   return cache;
 }
 
-function modelFor(mode: ProxyModeName, p: Prepared, spec: ChurnSpec, capacity: number, table: InitialServices['table']): { model: ModeModel; measurement: IptablesMeasurement | null } {
+function modelFor(
+  mode: ProxyModeName,
+  p: Prepared,
+  spec: ChurnSpec,
+  capacity: number,
+  table: InitialServices['table'],
+): { model: ModeModel; measurement: IptablesMeasurement | null } {
   switch (mode) {
     case 'iptables': {
       const mkey = String(spec.measureServices);
@@ -120,16 +127,35 @@ export function resolveSpec(scenario: Scenario, o: ChurnOptions): ChurnSpec {
   return spec;
 }
 
-export interface LoopSettings { minSyncPeriodNs: number; syncPeriodNs: number; fullSyncPeriodNs: number; burst: number }
+export interface LoopSettings {
+  minSyncPeriodNs: number;
+  syncPeriodNs: number;
+  fullSyncPeriodNs: number;
+  burst: number;
+}
 
 /** The sync loop's settings: the churn section's, else the scenario's KubeProxyConfiguration (1s / 30s). */
-export function resolveLoop(scenario: Scenario, spec: ChurnSpec, kpc: KubeProxyConfiguration = parseKubeProxyConfig(scenario.proxy ?? {}, scenario.file ?? '(scenario)')): LoopSettings {
+export function resolveLoop(
+  scenario: Scenario,
+  spec: ChurnSpec,
+  kpc: KubeProxyConfiguration = parseKubeProxyConfig(scenario.proxy ?? {}, scenario.file ?? '(scenario)'),
+): LoopSettings {
   const file = scenario.file ?? '(scenario)';
   const minSync = spec.minSyncPeriod ?? kpc.minSyncPeriodNs;
   const syncPeriod = spec.syncPeriod ?? kpc.syncPeriodNs;
   if (!(syncPeriod > 0)) throw new InputError('syncPeriod must be greater than 0', file, 'churn.syncPeriod');
-  if (syncPeriod < minSync) throw new InputError(`syncPeriod (${syncPeriod / 1e9}s) must be >= minSyncPeriod (${minSync / 1e9}s), as BoundedFrequencyRunner requires`, file, 'churn.syncPeriod');
-  return { minSyncPeriodNs: minSync, syncPeriodNs: syncPeriod, fullSyncPeriodNs: spec.fullSyncPeriod ?? syncPeriod, burst: spec.burstSyncs };
+  if (syncPeriod < minSync)
+    throw new InputError(
+      `syncPeriod (${syncPeriod / 1e9}s) must be >= minSyncPeriod (${minSync / 1e9}s), as BoundedFrequencyRunner requires`,
+      file,
+      'churn.syncPeriod',
+    );
+  return {
+    minSyncPeriodNs: minSync,
+    syncPeriodNs: syncPeriod,
+    fullSyncPeriodNs: spec.fullSyncPeriod ?? syncPeriod,
+    burst: spec.burstSyncs,
+  };
 }
 
 /** One churn run: cluster at `services`, churn stream, every node's loop; summary and rows. */
@@ -152,20 +178,42 @@ export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
     const pr = rng.fork('phases');
     for (let n = 0; n < phases.length; n++) phases[n] = pr.int(0, syncPeriod);
   } else {
-    if (spec.phase >= syncPeriod) throw new InputError(`phase must be less than syncPeriod (${syncPeriod / 1e9}s)`, file, 'churn.phase', spec.phase / 1e9);
+    if (spec.phase >= syncPeriod)
+      throw new InputError(`phase must be less than syncPeriod (${syncPeriod / 1e9}s)`, file, 'churn.phase', spec.phase / 1e9);
     phases.fill(spec.phase);
   }
   const sim = simulate({
-    table, stream, model, costModel: costModelWith(scenario.costModel, file), profile: spec.profile, loop, phases,
-    durationNs: spec.duration, windowNs: spec.window, sampleIntervalNs: spec.sampleInterval, exactSamples: spec.exactSamples,
+    table,
+    stream,
+    model,
+    costModel: costModelWith(scenario.costModel, file),
+    profile: spec.profile,
+    loop,
+    phases,
+    durationNs: spec.duration,
+    windowNs: spec.window,
+    sampleIntervalNs: spec.sampleInterval,
+    exactSamples: spec.exactSamples,
     trace: o.trace,
   });
   const partial = o.mode === 'iptables' && spec.minimizeIPTablesRestore;
-  const summary = buildSummary({
-    scenario: scenario.name, mode: o.mode, partialSync: partial, profile: spec.profile, services: scale, seed: scenario.seed,
-    durationNs: spec.duration, windowNs: spec.window, loop, events: stream.events, skipped: stream.skipped,
-    measuredServices: measurement ? measurement.sample.services : null,
-  }, sim);
+  const summary = buildSummary(
+    {
+      scenario: scenario.name,
+      mode: o.mode,
+      partialSync: partial,
+      profile: spec.profile,
+      services: scale,
+      seed: scenario.seed,
+      durationNs: spec.duration,
+      windowNs: spec.window,
+      loop,
+      events: stream.events,
+      skipped: stream.skipped,
+      measuredServices: measurement ? measurement.sample.services : null,
+    },
+    sim,
+  );
   const label = partial ? `${o.mode}+partial` : o.mode;
   return { summary, rows: summaryRows(summary, label, scale, repetition), sim, spec, measurement };
 }
@@ -190,10 +238,18 @@ export function runChurnPoint(scenario: Scenario, o: ChurnPointOptions): ResultR
 }
 
 /** A sweep over services x churn rate x modes; the rate goes in the metric name ("programming.latency@10/s"). */
-export function churnSweep(scenario: Scenario, modes: readonly ProxyModeName[], scales: readonly number[], rates: readonly number[], o: Omit<ChurnOptions, 'mode' | 'services' | 'rate'> = {}): ResultRow[] {
+export function churnSweep(
+  scenario: Scenario,
+  modes: readonly ProxyModeName[],
+  scales: readonly number[],
+  rates: readonly number[],
+  o: Omit<ChurnOptions, 'mode' | 'services' | 'rate'> = {},
+): ResultRow[] {
   const rows: ResultRow[] = [];
-  for (const scale of scales) for (const rate of rates) for (const mode of modes) {
-    rows.push(...runChurnPoint(scenario, { ...o, mode, scale, rate, metricSuffix: churnMetricName('', rate) }));
-  }
+  for (const scale of scales)
+    for (const rate of rates)
+      for (const mode of modes) {
+        rows.push(...runChurnPoint(scenario, { ...o, mode, scale, rate, metricSuffix: churnMetricName('', rate) }));
+      }
   return rows;
 }

@@ -55,10 +55,11 @@ export function attributeRuleset(rs: Ruleset): Attribution {
     // Owner of each per-service chain: from comments inside it, then along jumps (fixpoint).
     const owner = new Map<string, string>();
     const commentOwner = (r: (typeof table.chains)[number]['rules'][number]): string | null => {
-      for (const m of r.matches) if (m.kind === 'comment') {
-        const name = servicePortOfComment(m.text);
-        if (name) return name;
-      }
+      for (const m of r.matches)
+        if (m.kind === 'comment') {
+          const name = servicePortOfComment(m.text);
+          if (name) return name;
+        }
       return null;
     };
     for (const chain of table.chains) {
@@ -71,7 +72,7 @@ export function attributeRuleset(rs: Ruleset): Attribution {
         }
       }
     }
-    for (let changed = true; changed;) {
+    for (let changed = true; changed; ) {
       changed = false;
       for (const chain of table.chains) {
         const from = isServiceChain(chain.name) ? owner.get(chain.name) : undefined;

@@ -24,7 +24,10 @@ export function programmedEndpoints(sp: ServicePortInfo): number {
   return ready > 0 ? ready : term;
 }
 
-interface Acc { n: number; sum: PortLines }
+interface Acc {
+  n: number;
+  sum: PortLines;
+}
 
 /** Mean lines per service port by shape and programmed endpoints, with a linear fit per shape. */
 export class LineTable {
@@ -122,14 +125,20 @@ export class LineTable {
 
 function mean(acc: Acc): PortLines {
   return {
-    fixedChainLines: acc.sum.fixedChainLines / acc.n, ownLines: acc.sum.ownLines / acc.n,
-    ownChains: acc.sum.ownChains / acc.n, rules: acc.sum.rules / acc.n,
+    fixedChainLines: acc.sum.fixedChainLines / acc.n,
+    ownLines: acc.sum.ownLines / acc.n,
+    ownChains: acc.sum.ownChains / acc.n,
+    rules: acc.sum.rules / acc.n,
   };
 }
 
 /** Weighted least squares y = a + b x; one distinct x gives a flat line. */
 function leastSquares(pts: [number, number, number][]): { a: number; b: number } {
-  let sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  let sw = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0;
   for (const [x, y, w] of pts) {
     sw += w;
     sx += w * x;
@@ -169,11 +178,16 @@ export function measureIptables(cluster: Cluster, config: KubeProxyConfiguration
     const key = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
     if (system(s.metadata.namespace) || i++ % stride === 0) keep.add(key);
   }
-  const sample: Cluster = stride === 1 ? cluster : {
-    ...cluster,
-    services: cluster.services.filter((s) => keep.has(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`)),
-    endpointSlices: cluster.endpointSlices.filter((sl) => keep.has(`${sl.metadata.namespace ?? 'default'}/${sl.metadata.labels?.[SERVICE_NAME_LABEL] ?? ''}`)),
-  };
+  const sample: Cluster =
+    stride === 1
+      ? cluster
+      : {
+          ...cluster,
+          services: cluster.services.filter((s) => keep.has(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`)),
+          endpointSlices: cluster.endpointSlices.filter((sl) =>
+            keep.has(`${sl.metadata.namespace ?? 'default'}/${sl.metadata.labels?.[SERVICE_NAME_LABEL] ?? ''}`),
+          ),
+        };
   const dp = getProxyMode('iptables').build(sample, { ...config, mode: 'iptables' });
   const attribution = attributeRuleset(parseIptablesSave(dp.render('iptables-save')));
 

@@ -55,7 +55,12 @@ export class IptablesModel implements ModeModel {
   private chainsBefore = 0;
   private readonly tmp: PortLines = { fixedChainLines: 0, ownLines: 0, ownChains: 0, rules: 0 };
 
-  constructor(private readonly table: ServiceTable, private readonly m: IptablesMeasurement, capacity: number, readonly partial: boolean) {
+  constructor(
+    private readonly table: ServiceTable,
+    private readonly m: IptablesMeasurement,
+    capacity: number,
+    readonly partial: boolean,
+  ) {
     this.baseP = new Int32Array(capacity);
     this.base = new Float64Array(capacity * 4);
     for (let s = 0; s < table.count; s++) {
@@ -143,12 +148,20 @@ export class IptablesModel implements ModeModel {
   }
 
   size() {
-    return { restoreLines: this.m.fixedLines + this.fixedChain + this.own, totalRules: this.m.fixedRules + this.rules, virtualServers: 0, proxyPorts: 0 };
+    return {
+      restoreLines: this.m.fixedLines + this.fixedChain + this.own,
+      totalRules: this.m.fixedRules + this.rules,
+      virtualServers: 0,
+      proxyPorts: 0,
+    };
   }
 }
 
 /** Fixed iptables rules of the IPVS proxier (it restores them on every sync). */
-export interface IpvsFixed { restoreLines: number; totalRules: number }
+export interface IpvsFixed {
+  restoreLines: number;
+  totalRules: number;
+}
 
 /**
  * IPVS: every sync restores the proxier's small fixed iptables ruleset and issues one netlink
@@ -163,12 +176,16 @@ export class IpvsModel implements ModeModel {
   private vs = 0;
   private rs = 0;
 
-  constructor(private readonly table: ServiceTable, private readonly fixed: IpvsFixed) {
-    for (let s = 0; s < table.count; s++) if (table.alive[s]) {
-      const v = table.shapes[table.shape[s]].virtualServers;
-      this.vs += v;
-      this.rs += v * table.programmed(s);
-    }
+  constructor(
+    private readonly table: ServiceTable,
+    private readonly fixed: IpvsFixed,
+  ) {
+    for (let s = 0; s < table.count; s++)
+      if (table.alive[s]) {
+        const v = table.shapes[table.shape[s]].virtualServers;
+        this.vs += v;
+        this.rs += v * table.programmed(s);
+      }
   }
 
   before(s: number): void {
@@ -195,7 +212,13 @@ export class IpvsModel implements ModeModel {
   }
 
   syncWork(_full: boolean, covered: ChangeWork): SyncWork {
-    return { restoreLines: this.fixed.restoreLines, totalRules: this.fixed.totalRules, netlinkOps: covered.netlinkOps, ipsetOps: covered.ipsetOps, portOps: 0 };
+    return {
+      restoreLines: this.fixed.restoreLines,
+      totalRules: this.fixed.totalRules,
+      netlinkOps: covered.netlinkOps,
+      ipsetOps: covered.ipsetOps,
+      portOps: 0,
+    };
   }
 
   size() {
@@ -225,10 +248,11 @@ export class UserspaceModel implements ModeModel {
   private ports = 0;
 
   constructor(private readonly table: ServiceTable) {
-    for (let s = 0; s < table.count; s++) if (table.alive[s]) {
-      this.portals += table.shapes[table.shape[s]].portalRules;
-      this.ports += table.shapes[table.shape[s]].proxyPorts;
-    }
+    for (let s = 0; s < table.count; s++)
+      if (table.alive[s]) {
+        this.portals += table.shapes[table.shape[s]].portalRules;
+        this.ports += table.shapes[table.shape[s]].proxyPorts;
+      }
   }
 
   before(): void {}

@@ -7,7 +7,14 @@ import type { ChurnKind } from './spec.ts';
 
 const S = 1e9;
 
-export interface Quantiles { count: number; mean: number; p50: number; p90: number; p99: number; max: number }
+export interface Quantiles {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
 
 export interface ChurnSummary {
   scenario: string;
@@ -40,7 +47,12 @@ export interface ChurnSummary {
     histogram: { upToS: number | null; full: number; partial: number }[];
   };
   queue: {
-    start: number; end: number; max: number; maxAnyNode: number; firstThirdMean: number; lastThirdMean: number;
+    start: number;
+    end: number;
+    max: number;
+    maxAnyNode: number;
+    firstThirdMean: number;
+    lastThirdMean: number;
     series: { tS: number[]; mean: number[]; max: number[] };
   };
   cpuShare: { mean: number; min: number; max: number };
@@ -51,11 +63,20 @@ export interface ChurnSummary {
 
 export function quantilesOf(sk: QuantileSketch, scale = S): Quantiles {
   const [p50, p90, p99] = sk.quantiles([0.5, 0.9, 0.99]);
-  return { count: sk.count, mean: sk.mean / scale, p50: p50 / scale, p90: p90 / scale, p99: p99 / scale, max: sk.count ? sk.max / scale : NaN };
+  return {
+    count: sk.count,
+    mean: sk.mean / scale,
+    p50: p50 / scale,
+    p90: p90 / scale,
+    p99: p99 / scale,
+    max: sk.count ? sk.max / scale : NaN,
+  };
 }
 
 function quantilesOfArray(values: ArrayLike<number>): Quantiles {
-  const finite = Array.from(values).filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const finite = Array.from(values)
+    .filter((v) => Number.isFinite(v))
+    .sort((a, b) => a - b);
   const q = (p: number) => {
     if (finite.length === 0) return NaN;
     const idx = finite.length * p;
@@ -63,10 +84,19 @@ function quantilesOfArray(values: ArrayLike<number>): Quantiles {
     return idx === 0 ? finite[0] : idx >= finite.length ? finite[finite.length - 1] : (finite[idx - 1] + finite[idx]) / 2;
   };
   const mean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
-  return { count: finite.length, mean: mean / S, p50: q(0.5) / S, p90: q(0.9) / S, p99: q(0.99) / S, max: (finite.length ? finite[finite.length - 1] : NaN) / S };
+  return {
+    count: finite.length,
+    mean: mean / S,
+    p50: q(0.5) / S,
+    p90: q(0.9) / S,
+    p99: q(0.99) / S,
+    max: (finite.length ? finite[finite.length - 1] : NaN) / S,
+  };
 }
 
-const SYNC_EDGES_S = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
+const SYNC_EDGES_S = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000,
+];
 
 export interface SummaryContext {
   scenario: string;
@@ -92,11 +122,14 @@ export function buildSummary(ctx: SummaryContext, sim: SimulationOutput): ChurnS
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
   };
   const shares = Array.from(sim.busyNs, (b) => (dur > 0 ? b / dur : 0));
-  const nodeMeans = Array.from(sim.nodeMeanLatency).filter(Number.isFinite).sort((a, b) => a - b);
+  const nodeMeans = Array.from(sim.nodeMeanLatency)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const edgesNs = SYNC_EDGES_S.map((e) => e * S);
   const hf = sim.syncFull.histogram(edgesNs);
   const hp = sim.syncPartial.histogram(edgesNs);
-  const histogram = hf.map((full, i) => ({ upToS: i < SYNC_EDGES_S.length ? SYNC_EDGES_S[i] : null, full, partial: hp[i] }))
+  const histogram = hf
+    .map((full, i) => ({ upToS: i < SYNC_EDGES_S.length ? SYNC_EDGES_S[i] : null, full, partial: hp[i] }))
     .filter((b) => b.full > 0 || b.partial > 0);
   const summary: ChurnSummary = {
     scenario: ctx.scenario,
@@ -108,20 +141,30 @@ export function buildSummary(ctx: SummaryContext, sim: SimulationOutput): ChurnS
     durationS: durS,
     seed: ctx.seed,
     loop: {
-      minSyncPeriodS: ctx.loop.minSyncPeriodNs / S, syncPeriodS: ctx.loop.syncPeriodNs / S,
-      fullSyncPeriodS: ctx.loop.fullSyncPeriodNs / S, burstSyncs: ctx.loop.burst,
+      minSyncPeriodS: ctx.loop.minSyncPeriodNs / S,
+      syncPeriodS: ctx.loop.syncPeriodNs / S,
+      fullSyncPeriodS: ctx.loop.fullSyncPeriodNs / S,
+      burstSyncs: ctx.loop.burst,
     },
     churn: {
-      events: ctx.events, skipped: ctx.skipped, changes: sim.changes, changesPerS: durS > 0 ? sim.changes / durS : 0,
+      events: ctx.events,
+      skipped: ctx.skipped,
+      changes: sim.changes,
+      changesPerS: durS > 0 ? sim.changes / durS : 0,
       meanIntervalS: sim.changes > 0 ? durS / sim.changes : Infinity,
     },
     ruleset: { start: sim.sizeStart, end: sim.sizeEnd, measuredServices: ctx.measuredServices },
     latency: { ...quantilesOf(sim.latency), exact: sim.latency.isExact },
     latencyAllNodes: quantilesOfArray(sim.allNodes),
-    windows: sim.windows.map((w, i) => ({ startS: (i * ctx.windowNs) / S, endS: Math.min(dur, (i + 1) * ctx.windowNs) / S, ...quantilesOf(w) })),
+    windows: sim.windows.map((w, i) => ({
+      startS: (i * ctx.windowNs) / S,
+      endS: Math.min(dur, (i + 1) * ctx.windowNs) / S,
+      ...quantilesOf(w),
+    })),
     thirds: { first: quantilesOf(sim.firstThird), last: quantilesOf(sim.lastThird) },
     nodeMeanLatency: {
-      min: nodeMeans.length ? nodeMeans[0] / S : NaN, p50: nodeMeans.length ? nodeMeans[Math.floor((nodeMeans.length - 1) / 2)] / S : NaN,
+      min: nodeMeans.length ? nodeMeans[0] / S : NaN,
+      p50: nodeMeans.length ? nodeMeans[Math.floor((nodeMeans.length - 1) / 2)] / S : NaN,
       max: nodeMeans.length ? nodeMeans[nodeMeans.length - 1] / S : NaN,
     },
     sync: { full: quantilesOf(sim.syncFull), partial: quantilesOf(sim.syncPartial), lastThird: quantilesOf(sim.syncLastThird), histogram },
@@ -136,7 +179,8 @@ export function buildSummary(ctx: SummaryContext, sim: SimulationOutput): ChurnS
     },
     cpuShare: {
       mean: shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : 0,
-      min: Math.min(...shares), max: Math.max(...shares),
+      min: Math.min(...shares),
+      max: Math.max(...shares),
     },
     unprogrammed: sim.unprogrammed,
     simulatedEndS: sim.endNs / S,
@@ -157,7 +201,9 @@ export function verdict(s: ChurnSummary): { keepsUp: boolean; text: string } {
   const l0 = s.thirds.first.p99;
   const l1 = s.thirds.last.p99;
   const grows = q1 > 1.25 * q0 + 0.5 && l1 > 1.25 * l0;
-  const syncTime = Number.isFinite(s.sync.lastThird.mean) ? s.sync.lastThird.mean : Math.max(s.sync.full.mean || 0, s.sync.partial.mean || 0);
+  const syncTime = Number.isFinite(s.sync.lastThird.mean)
+    ? s.sync.lastThird.mean
+    : Math.max(s.sync.full.mean || 0, s.sync.partial.mean || 0);
   const interval = s.churn.meanIntervalS;
   // A sync longer than a third of the run: every change waits for the same long sync, so
   // latency cannot rise from third to third even while the queue piles up. The queue alone
@@ -169,7 +215,12 @@ export function verdict(s: ChurnSummary): { keepsUp: boolean; text: string } {
   if (!behind) {
     // Bounded, but with syncs back to back: say so (latency then sits near one to two sync times).
     const saturated = s.cpuShare.mean > 0.9 && syncTime > interval;
-    return { keepsUp: true, text: saturated ? `keeps up (saturated: syncs run back to back, sync time ${fmtS(syncTime)} s > interval between changes ${fmtS(interval)} s; latency stays bounded)` : 'keeps up' };
+    return {
+      keepsUp: true,
+      text: saturated
+        ? `keeps up (saturated: syncs run back to back, sync time ${fmtS(syncTime)} s > interval between changes ${fmtS(interval)} s; latency stays bounded)`
+        : 'keeps up',
+    };
   }
   if (!grows && longSync && s.unprogrammed === 0) {
     return {
@@ -230,22 +281,47 @@ const int = (v: number) => Math.round(v).toLocaleString('en-US');
 export function formatSummary(s: ChurnSummary): string {
   const L: string[] = [];
   const q = (x: Quantiles) => `p50 ${fmtS(x.p50)} s  p90 ${fmtS(x.p90)} s  p99 ${fmtS(x.p99)} s  max ${fmtS(x.max)} s`;
-  const variant = s.mode === 'iptables' ? `${s.partialSync ? 'partial restore (KEP-3453)' : 'full restore'}, ${s.profile} profile` : `${s.profile} profile`;
-  L.push(`kpsim churn: ${s.scenario}, ${s.mode} (${variant}), ${int(s.services)} services, ${int(s.nodes)} nodes, ${fmtS(s.durationS)} s simulated`);
-  const kinds = Object.entries(s.churn.events).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-  L.push(`churn: ${int(s.churn.changes)} API changes (${fmtS(s.churn.changesPerS)}/s, one every ${fmtS(s.churn.meanIntervalS)} s) from ${kinds || 'no events'}${s.churn.skipped ? `; ${s.churn.skipped} events skipped (no eligible service)` : ''}`);
-  L.push(`loop: minSyncPeriod ${fmtS(s.loop.minSyncPeriodS)} s, burst ${s.loop.burstSyncs}, syncPeriod ${fmtS(s.loop.syncPeriodS)} s, full sync when the last is ${fmtS(s.loop.fullSyncPeriodS)} s old`);
+  const variant =
+    s.mode === 'iptables'
+      ? `${s.partialSync ? 'partial restore (KEP-3453)' : 'full restore'}, ${s.profile} profile`
+      : `${s.profile} profile`;
+  L.push(
+    `kpsim churn: ${s.scenario}, ${s.mode} (${variant}), ${int(s.services)} services, ${int(s.nodes)} nodes, ${fmtS(s.durationS)} s simulated`,
+  );
+  const kinds = Object.entries(s.churn.events)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  L.push(
+    `churn: ${int(s.churn.changes)} API changes (${fmtS(s.churn.changesPerS)}/s, one every ${fmtS(s.churn.meanIntervalS)} s) from ${kinds || 'no events'}${s.churn.skipped ? `; ${s.churn.skipped} events skipped (no eligible service)` : ''}`,
+  );
+  L.push(
+    `loop: minSyncPeriod ${fmtS(s.loop.minSyncPeriodS)} s, burst ${s.loop.burstSyncs}, syncPeriod ${fmtS(s.loop.syncPeriodS)} s, full sync when the last is ${fmtS(s.loop.fullSyncPeriodS)} s old`,
+  );
   const r = s.ruleset;
-  if (s.mode === 'ipvs') L.push(`reference node: ${int(r.start.virtualServers)} -> ${int(r.end.virtualServers)} IPVS virtual servers; ${int(r.start.restoreLines)} iptables-restore lines per sync`);
-  else if (s.mode === 'userspace') L.push(`reference node: ${int(r.start.totalRules)} -> ${int(r.end.totalRules)} iptables rules, ${int(r.start.proxyPorts)} -> ${int(r.end.proxyPorts)} proxy ports`);
-  else L.push(`reference node ruleset: ${int(r.start.restoreLines)} -> ${int(r.end.restoreLines)} restore lines, ${int(r.start.totalRules)} -> ${int(r.end.totalRules)} rules${r.measuredServices !== null ? ` (lines measured on ${int(r.measuredServices)} rendered services)` : ''}`);
+  if (s.mode === 'ipvs')
+    L.push(
+      `reference node: ${int(r.start.virtualServers)} -> ${int(r.end.virtualServers)} IPVS virtual servers; ${int(r.start.restoreLines)} iptables-restore lines per sync`,
+    );
+  else if (s.mode === 'userspace')
+    L.push(
+      `reference node: ${int(r.start.totalRules)} -> ${int(r.end.totalRules)} iptables rules, ${int(r.start.proxyPorts)} -> ${int(r.end.proxyPorts)} proxy ports`,
+    );
+  else
+    L.push(
+      `reference node ruleset: ${int(r.start.restoreLines)} -> ${int(r.end.restoreLines)} restore lines, ${int(r.start.totalRules)} -> ${int(r.end.totalRules)} rules${r.measuredServices !== null ? ` (lines measured on ${int(r.measuredServices)} rendered services)` : ''}`,
+    );
   L.push('');
-  L.push(`network programming latency (API change -> end of the first sync that includes it), ${int(s.latency.count)} change x node samples${s.latency.exact ? '' : ' (0.1% histogram)'}:`);
+  L.push(
+    `network programming latency (API change -> end of the first sync that includes it), ${int(s.latency.count)} change x node samples${s.latency.exact ? '' : ' (0.1% histogram)'}:`,
+  );
   L.push(`  all:               ${q(s.latency)}`);
   L.push(`  slowest node:      ${q(s.latencyAllNodes)}`);
   L.push(`  first third:       ${q(s.thirds.first)}`);
   L.push(`  last third:        ${q(s.thirds.last)}`);
-  L.push(`  node means:        min ${fmtS(s.nodeMeanLatency.min)} s  median ${fmtS(s.nodeMeanLatency.p50)} s  max ${fmtS(s.nodeMeanLatency.max)} s`);
+  L.push(
+    `  node means:        min ${fmtS(s.nodeMeanLatency.min)} s  median ${fmtS(s.nodeMeanLatency.p50)} s  max ${fmtS(s.nodeMeanLatency.max)} s`,
+  );
   const shown = s.windows.filter((w) => w.count > 0);
   if (shown.length > 1) {
     L.push('  by window of change time:');
@@ -257,12 +333,19 @@ export function formatSummary(s: ChurnSummary): string {
   if (s.sync.histogram.length) {
     L.push('  histogram (syncs per duration bin, full / partial):');
     for (const b of s.sync.histogram) {
-      L.push(`    ${b.upToS === null ? `> ${fmtS(SYNC_EDGES_S[SYNC_EDGES_S.length - 1])} s` : `<= ${fmtS(b.upToS)} s`.padEnd(12)}  ${String(b.full).padStart(7)} / ${b.partial}`);
+      L.push(
+        `    ${b.upToS === null ? `> ${fmtS(SYNC_EDGES_S[SYNC_EDGES_S.length - 1])} s` : `<= ${fmtS(b.upToS)} s`.padEnd(12)}  ${String(b.full).padStart(7)} / ${b.partial}`,
+      );
     }
   }
-  L.push(`pending changes per node (mean over nodes): start ${fmtS(s.queue.start)}, end ${fmtS(s.queue.end)}, max ${fmtS(s.queue.max)} (max on any node ${int(s.queue.maxAnyNode)}); first-third mean ${fmtS(s.queue.firstThirdMean)}, last-third mean ${fmtS(s.queue.lastThirdMean)}`);
-  L.push(`CPU share of each node's proxy spent syncing: mean ${(100 * s.cpuShare.mean).toFixed(1)}%, max ${(100 * s.cpuShare.max).toFixed(1)}%`);
-  if (s.unprogrammed > 0) L.push(`never programmed by the end of the drain (${fmtS(s.simulatedEndS)} s): ${int(s.unprogrammed)} change x node pairs`);
+  L.push(
+    `pending changes per node (mean over nodes): start ${fmtS(s.queue.start)}, end ${fmtS(s.queue.end)}, max ${fmtS(s.queue.max)} (max on any node ${int(s.queue.maxAnyNode)}); first-third mean ${fmtS(s.queue.firstThirdMean)}, last-third mean ${fmtS(s.queue.lastThirdMean)}`,
+  );
+  L.push(
+    `CPU share of each node's proxy spent syncing: mean ${(100 * s.cpuShare.mean).toFixed(1)}%, max ${(100 * s.cpuShare.max).toFixed(1)}%`,
+  );
+  if (s.unprogrammed > 0)
+    L.push(`never programmed by the end of the drain (${fmtS(s.simulatedEndS)} s): ${int(s.unprogrammed)} change x node pairs`);
   L.push(`verdict: ${s.verdict.text}`);
   return L.join('\n') + '\n';
 }

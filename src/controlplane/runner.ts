@@ -26,7 +26,10 @@ export class RunnerState {
   /** A refused run cannot succeed before this time (the token bucket is short until then). */
   readonly refusedUntil: Float64Array;
 
-  constructor(readonly n: number, readonly cfg: RunnerConfig) {
+  constructor(
+    readonly n: number,
+    readonly cfg: RunnerConfig,
+  ) {
     this.tokens = new Float64Array(n).fill(cfg.burst);
     this.tokenTime = new Float64Array(n);
     this.lastEnd = new Float64Array(n);

@@ -29,8 +29,13 @@ const SYSTEM_NAMESPACES = new Set(['default', 'kube-system']);
 /** Per-port shape key: type-defining fields of ServicePortInfo (endpoints excluded). */
 export function portShapeKey(sp: ServicePortInfo): string {
   return [
-    sp.nodePort !== 0 ? 'np' : '-', sp.sessionAffinity === 'ClientIP' ? 'aff' : '-', sp.externalPolicyLocal ? 'el' : '-',
-    sp.internalPolicyLocal ? 'il' : '-', sp.externalIPs.length, sp.loadBalancerVIPs.length, sp.loadBalancerSourceRanges.length,
+    sp.nodePort !== 0 ? 'np' : '-',
+    sp.sessionAffinity === 'ClientIP' ? 'aff' : '-',
+    sp.externalPolicyLocal ? 'el' : '-',
+    sp.internalPolicyLocal ? 'il' : '-',
+    sp.externalIPs.length,
+    sp.loadBalancerVIPs.length,
+    sp.loadBalancerSourceRanges.length,
     sp.healthCheckNodePort !== 0 ? 'hc' : '-',
   ].join(':');
 }
@@ -47,7 +52,14 @@ export function shapeOf(ports: ServicePortInfo[], nodeIPs: number): ServiceShape
     proxyPorts += 1 + (sp.nodePort !== 0 ? 1 : 0);
     portalRules += 2 * (1 + sp.loadBalancerVIPs.length) + 3 * sp.externalIPs.length + (sp.nodePort !== 0 ? 3 : 0);
   }
-  return { key: ports.length > 0 ? portShapeKey(ports[0]) : '', ports: ports.length, virtualServers, ipsetEntries, proxyPorts, portalRules };
+  return {
+    key: ports.length > 0 ? portShapeKey(ports[0]) : '',
+    ports: ports.length,
+    virtualServers,
+    ipsetEntries,
+    proxyPorts,
+    portalRules,
+  };
 }
 
 export class ServiceTable {

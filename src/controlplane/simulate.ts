@@ -39,7 +39,15 @@ export interface SimulationInput {
   drainNs?: number;
 }
 
-export interface SyncRecord { node: number; start: number; end: number; full: boolean; from: number; to: number; restoreLines: number }
+export interface SyncRecord {
+  node: number;
+  start: number;
+  end: number;
+  full: boolean;
+  from: number;
+  to: number;
+  restoreLines: number;
+}
 
 export interface SimulationOutput {
   nodes: number;
@@ -101,10 +109,26 @@ export function simulate(inp: SimulationInput): SimulationOutput {
   const skPart = () => new QuantileSketch(Math.min(inp.exactSamples, 500_000));
   const nWindows = Math.max(1, Math.ceil(dur / inp.windowNs));
   const out: SimulationOutput = {
-    nodes: N, changes: C, latency: sk(), windows: Array.from({ length: nWindows }, skPart), firstThird: skPart(), lastThird: skPart(),
-    allNodes, syncFull: new QuantileSketch(), syncPartial: new QuantileSketch(), syncLastThird: new QuantileSketch(), queue: { t: [], mean: [], max: [] },
-    busyNs, nodeMeanLatency: new Float64Array(N), unprogrammed: 0, endNs: 0, sizeStart: model.size(), sizeEnd: model.size(),
-    syncs: [], latencies: [], events: 0,
+    nodes: N,
+    changes: C,
+    latency: sk(),
+    windows: Array.from({ length: nWindows }, skPart),
+    firstThird: skPart(),
+    lastThird: skPart(),
+    allNodes,
+    syncFull: new QuantileSketch(),
+    syncPartial: new QuantileSketch(),
+    syncLastThird: new QuantileSketch(),
+    queue: { t: [], mean: [], max: [] },
+    busyNs,
+    nodeMeanLatency: new Float64Array(N),
+    unprogrammed: 0,
+    endNs: 0,
+    sizeStart: model.size(),
+    sizeEnd: model.size(),
+    syncs: [],
+    latencies: [],
+    events: 0,
   };
   const sim = new Simulator({ seed: 0, initialQueueCapacity: C + 4 * N + 64 });
   const work = emptyChangeWork();

@@ -48,7 +48,13 @@ const EV_TIMELINE = 1;
 const EV_STEP = 2;
 
 /** Generates the stream; `table` is left untouched (the generator works on a copy). */
-export function generateStream(spec: ChurnSpec, initial: ServiceTable, endpointsPerService: DistributionSpecInput, rng: Rng, file?: string): ChangeStream {
+export function generateStream(
+  spec: ChurnSpec,
+  initial: ServiceTable,
+  endpointsPerService: DistributionSpecInput,
+  rng: Rng,
+  file?: string,
+): ChangeStream {
   const table = initial.copy();
   const rates = effectiveRates(spec);
   const pickRng = rng.fork('targets');
@@ -57,8 +63,13 @@ export function generateStream(spec: ChurnSpec, initial: ServiceTable, endpoints
   const sim = new Simulator({ seed: 0 });
   const steps: Step[] = [];
   const out = {
-    time: [] as number[], service: [] as number[], op: [] as number[], dReady: [] as number[], dNotReady: [] as number[],
-    dTerminating: [] as number[], shape: [] as number[],
+    time: [] as number[],
+    service: [] as number[],
+    op: [] as number[],
+    dReady: [] as number[],
+    dNotReady: [] as number[],
+    dTerminating: [] as number[],
+    shape: [] as number[],
   };
   const events = Object.fromEntries(CHURN_KINDS.map((k) => [k, 0])) as Record<ChurnKind, number>;
   let skipped = 0;
@@ -81,7 +92,14 @@ export function generateStream(spec: ChurnSpec, initial: ServiceTable, endpoints
     steps.push(step);
     sim.after(delay, EV_STEP, steps.length - 1);
   };
-  const step = (svc: number, type: Step['type'], dR = 0, dN = 0, dT = 0, remaining = 0): Step => ({ type, svc, dReady: dR, dNotReady: dN, dTerminating: dT, remaining });
+  const step = (svc: number, type: Step['type'], dR = 0, dN = 0, dT = 0, remaining = 0): Step => ({
+    type,
+    svc,
+    dReady: dR,
+    dNotReady: dN,
+    dTerminating: dT,
+    remaining,
+  });
 
   /** A random alive user service satisfying `ok`, or -1 after a few tries. */
   const pick = (ok: (s: number) => boolean): number => {
@@ -185,7 +203,12 @@ export function generateStream(spec: ChurnSpec, initial: ServiceTable, endpoints
   }
   const timeline = spec.timeline.map((e, i) => ({ ...e, i })).sort((a, b) => a.at - b.at || a.i - b.i);
   for (const e of timeline) {
-    if (e.at >= end) throw new InputError(`timeline entry at ${e.at / 1e9}s is not before the end of the run (${end / 1e9}s)`, file, `churn.timeline[${e.i}].at`);
+    if (e.at >= end)
+      throw new InputError(
+        `timeline entry at ${e.at / 1e9}s is not before the end of the run (${end / 1e9}s)`,
+        file,
+        `churn.timeline[${e.i}].at`,
+      );
     sim.at(e.at, EV_TIMELINE, e.i);
   }
 
@@ -211,7 +234,12 @@ export function generateStream(spec: ChurnSpec, initial: ServiceTable, endpoints
     } else {
       const st = steps[a];
       if (st.type !== 'apply') runRoll(st);
-      else if (table.alive[st.svc] === 1 && table.ready[st.svc] + st.dReady >= 0 && table.notReady[st.svc] + st.dNotReady >= 0 && table.terminating[st.svc] + st.dTerminating >= 0) {
+      else if (
+        table.alive[st.svc] === 1 &&
+        table.ready[st.svc] + st.dReady >= 0 &&
+        table.notReady[st.svc] + st.dNotReady >= 0 &&
+        table.terminating[st.svc] + st.dTerminating >= 0
+      ) {
         emit(st.svc, OP_UPDATE, st.dReady, st.dNotReady, st.dTerminating);
       }
     }

@@ -44,7 +44,11 @@ export interface CacheStats {
   entries: number;
 }
 
-interface Entry { response: DnsResponse; storedNs: number; expiresNs: number }
+interface Entry {
+  response: DnsResponse;
+  storedNs: number;
+  expiresNs: number;
+}
 
 /** One pool: a Map used as an LRU list, or 256 shards with random eviction. */
 class Pool {
@@ -53,7 +57,11 @@ class Pool {
   private readonly shardSize: number;
   evictions = 0;
 
-  constructor(readonly capacity: number, policy: EvictionPolicy, private readonly rng: Rng) {
+  constructor(
+    readonly capacity: number,
+    policy: EvictionPolicy,
+    private readonly rng: Rng,
+  ) {
     if (policy === 'lru') {
       this.lru = new Map();
       this.shardSize = capacity;
@@ -90,7 +98,11 @@ class Pool {
       else {
         let k = this.rng.int(0, m.size);
         victim = '';
-        for (const key of m.keys()) if (k-- === 0) { victim = key; break; }
+        for (const key of m.keys())
+          if (k-- === 0) {
+            victim = key;
+            break;
+          }
       }
       m.delete(victim);
       this.evictions++;
@@ -168,13 +180,22 @@ export class DnsCache {
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, expired: this.expired, evictions: this.success.evictions + this.denial.evictions, entries: this.success.size + this.denial.size };
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      expired: this.expired,
+      evictions: this.success.evictions + this.denial.evictions,
+      entries: this.success.size + this.denial.size,
+    };
   }
 }
 
 /** A cache in front of a transport: CoreDNS's `cache` plugin in front of its backends. */
 export class CachedTransport implements DnsTransport {
-  constructor(readonly inner: DnsTransport, readonly cache: DnsCache = new DnsCache()) {}
+  constructor(
+    readonly inner: DnsTransport,
+    readonly cache: DnsCache = new DnsCache(),
+  ) {}
 
   query(q: DnsQuestion, ctx: QueryContext = {}): DnsResponse {
     const now = ctx.nowNs ?? 0;

@@ -88,8 +88,10 @@ export class DnsServerModel {
     this.replicas = opts.replicas ?? COREDNS_DEFAULT_REPLICAS;
     this.qpsPerReplica = opts.qpsPerReplica ?? COREDNS_QPS_PER_REPLICA;
     this.coresPerReplica = opts.coresPerReplica ?? COREDNS_VCPUS_PER_REPLICA;
-    if (!Number.isInteger(this.replicas) || this.replicas < 1) throw new Error(`DnsServerModel: replicas must be a positive integer, got ${this.replicas}`);
-    if (!Number.isInteger(this.coresPerReplica) || this.coresPerReplica < 1) throw new Error(`DnsServerModel: coresPerReplica must be a positive integer, got ${this.coresPerReplica}`);
+    if (!Number.isInteger(this.replicas) || this.replicas < 1)
+      throw new Error(`DnsServerModel: replicas must be a positive integer, got ${this.replicas}`);
+    if (!Number.isInteger(this.coresPerReplica) || this.coresPerReplica < 1)
+      throw new Error(`DnsServerModel: coresPerReplica must be a positive integer, got ${this.coresPerReplica}`);
     if (!(this.qpsPerReplica > 0)) throw new Error(`DnsServerModel: qpsPerReplica must be > 0, got ${this.qpsPerReplica}`);
   }
 
@@ -110,7 +112,12 @@ export class DnsServerModel {
 
   /** Mean wait in queue at an offered query rate, ns (Infinity at or over capacity). */
   waitNs(offeredQps: number): number {
-    return queueingDelayNs({ offeredQps, replicas: this.replicas, serversPerReplica: this.coresPerReplica, serviceTimeNs: this.meanServiceNs });
+    return queueingDelayNs({
+      offeredQps,
+      replicas: this.replicas,
+      serversPerReplica: this.coresPerReplica,
+      serviceTimeNs: this.meanServiceNs,
+    });
   }
 
   /** Mean time a query spends in CoreDNS (queueing + service), ns, at an offered query rate. */

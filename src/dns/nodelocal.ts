@@ -49,17 +49,29 @@ export class NodeLocalDnsCache implements DnsTransport {
    * @param clusterDns where cluster-zone misses go: CoreDNS (usually with its own cache) behind kube-dns-upstream
    * @param upstream where other names go: the node's resolvers
    */
-  constructor(readonly node: string, clusterDns: DnsTransport, upstream: DnsTransport, opts: NodeLocalOptions) {
+  constructor(
+    readonly node: string,
+    clusterDns: DnsTransport,
+    upstream: DnsTransport,
+    opts: NodeLocalOptions,
+  ) {
     this.domain = canonicalName(opts.clusterDomain);
     const common = { capacity: opts.capacity, eviction: opts.eviction };
-    this.cluster = new CachedTransport(clusterDns, new DnsCache({ ...common, maxTtl: 30, denialMaxTtl: 5, seed: `${opts.seed ?? node}/cluster` }));
+    this.cluster = new CachedTransport(
+      clusterDns,
+      new DnsCache({ ...common, maxTtl: 30, denialMaxTtl: 5, seed: `${opts.seed ?? node}/cluster` }),
+    );
     this.reverse = new CachedTransport(clusterDns, new DnsCache({ ...common, maxTtl: 30, seed: `${opts.seed ?? node}/arpa` }));
     this.external = new CachedTransport(upstream, new DnsCache({ ...common, maxTtl: 30, seed: `${opts.seed ?? node}/root` }));
   }
 
   query(q: DnsQuestion, ctx: QueryContext = {}): DnsResponse {
     const name = canonicalName(q.name);
-    const zone = isUnder(name, this.domain) ? this.cluster : isUnder(name, 'in-addr.arpa') || isUnder(name, 'ip6.arpa') ? this.reverse : this.external;
+    const zone = isUnder(name, this.domain)
+      ? this.cluster
+      : isUnder(name, 'in-addr.arpa') || isUnder(name, 'ip6.arpa')
+        ? this.reverse
+        : this.external;
     const r = zone.query(q, ctx);
     this.lastRoute = r.cache === 'hit' ? 'hit' : zone === this.external ? 'upstream' : 'cluster-dns';
     this.routes[this.lastRoute]++;
@@ -85,5 +97,7 @@ export class NodeLocalDnsCache implements DnsTransport {
  */
 export function podDnsHops(r: Pick<DnsResponse, 'source' | 'cache'>): DnsHop[] {
   const first: DnsHop = { from: 'pod', to: 'coredns', dst: 'kube-dns', protocol: 'UDP', dnat: true };
-  return r.source === 'upstream' && r.cache !== 'hit' ? [first, { from: 'coredns', to: 'upstream', dst: 'upstream', protocol: 'UDP', dnat: false }] : [first];
+  return r.source === 'upstream' && r.cache !== 'hit'
+    ? [first, { from: 'coredns', to: 'upstream', dst: 'upstream', protocol: 'UDP', dnat: false }]
+    : [first];
 }

@@ -32,7 +32,12 @@ export interface ResolvConf {
  * kubelet's resolv.conf for a ClusterFirst pod: `search <ns>.svc.<domain> svc.<domain> <domain>`
  * followed by the node's search domains (duplicates dropped, as kubelet does), `options ndots:5`.
  */
-export function podResolvConf(namespace: string, clusterDomain = DEFAULT_CLUSTER_DOMAIN, hostSearch: readonly string[] = [], ndots = DEFAULT_NDOTS): ResolvConf {
+export function podResolvConf(
+  namespace: string,
+  clusterDomain = DEFAULT_CLUSTER_DOMAIN,
+  hostSearch: readonly string[] = [],
+  ndots = DEFAULT_NDOTS,
+): ResolvConf {
   const d = canonicalName(clusterDomain);
   const search: string[] = [];
   for (const s of [`${namespace.toLowerCase()}.svc.${d}`, `svc.${d}`, d, ...hostSearch.map(canonicalName)]) {
@@ -110,7 +115,8 @@ export function lookupHost(name: string, opts: Omit<ResolveOptions, 'type'>): Re
 function walk(name: string, types: RecordType[], opts: ResolveOptions): ResolveResult {
   if (!isValidQueryName(name)) throw new InputError('not a valid domain name', undefined, 'name', name);
   const ndots = opts.ndots ?? DEFAULT_NDOTS;
-  if (!Number.isInteger(ndots) || ndots < 0 || ndots > MAX_NDOTS) throw new InputError(`ndots must be an integer from 0 to ${MAX_NDOTS}`, undefined, 'ndots', ndots);
+  if (!Number.isInteger(ndots) || ndots < 0 || ndots > MAX_NDOTS)
+    throw new InputError(`ndots must be an integer from 0 to ${MAX_NDOTS}`, undefined, 'ndots', ndots);
   for (const s of opts.hostSearch ?? []) if (!isValidDomain(s)) throw new InputError('not a valid search domain', undefined, 'search', s);
 
   const result: ResolveResult = { rcode: 'NXDOMAIN', answers: [], queries: [], log: [], amplification: 0, work: 0 };

@@ -24,7 +24,12 @@ export interface CoreDnsOptions {
   autopathHostSearch?: string[];
 }
 
-interface Answer { rcode: 'NOERROR' | 'NXDOMAIN'; answers: DnsRecord[]; negativeTtl: number; source: 'cluster' | 'upstream' }
+interface Answer {
+  rcode: 'NOERROR' | 'NXDOMAIN';
+  answers: DnsRecord[];
+  negativeTtl: number;
+  source: 'cluster' | 'upstream';
+}
 
 export class CoreDnsServer implements DnsTransport {
   readonly upstream: UpstreamZone;
@@ -33,7 +38,10 @@ export class CoreDnsServer implements DnsTransport {
   /** Queries handled (client queries, not autopath's internal steps). */
   queries = 0;
 
-  constructor(readonly zone: ClusterZone, opts: CoreDnsOptions = {}) {
+  constructor(
+    readonly zone: ClusterZone,
+    opts: CoreDnsOptions = {},
+  ) {
     this.upstream = opts.upstream ?? new UpstreamZone();
     this.autopath = opts.autopath ?? false;
     this.autopathHostSearch = (opts.autopathHostSearch ?? []).map(canonicalName);
@@ -88,7 +96,12 @@ export class CoreDnsServer implements DnsTransport {
       const ip = ipv4FromReverseName(name);
       const targets = ip === null ? undefined : this.zone.reverse(ip);
       if (targets) {
-        return { rcode: 'NOERROR', answers: targets.map((t) => ({ name: owner, type: 'PTR', value: displayName(t), ttl: this.zone.ttl })), negativeTtl: this.zone.ttl, source: 'cluster' };
+        return {
+          rcode: 'NOERROR',
+          answers: targets.map((t) => ({ name: owner, type: 'PTR', value: displayName(t), ttl: this.zone.ttl })),
+          negativeTtl: this.zone.ttl,
+          source: 'cluster',
+        };
       }
     }
     // Not ours, or an in-addr.arpa name the cluster does not know (`fallthrough in-addr.arpa`).
@@ -121,7 +134,8 @@ export class CoreDnsServer implements DnsTransport {
         if (data.cname !== undefined) answers.push({ name: owner, type: 'CNAME', value: displayName(data.cname), ttl });
         break;
       case 'SRV':
-        for (const s of data.srv) answers.push({ name: owner, type: 'SRV', value: `${s.priority} ${s.weight} ${s.port} ${displayName(s.target)}`, ttl });
+        for (const s of data.srv)
+          answers.push({ name: owner, type: 'SRV', value: `${s.priority} ${s.weight} ${s.port} ${displayName(s.target)}`, ttl });
         break;
       case 'PTR':
         break; // forward names have no PTR: NODATA

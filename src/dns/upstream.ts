@@ -11,7 +11,11 @@ export const UPSTREAM_DEFAULT_TTL = 300;
 export const UPSTREAM_NEGATIVE_TTL = 60;
 const MAX_CNAME_DEPTH = 8;
 
-export interface UpstreamRecord { type: RecordType; value: string; ttl: number }
+export interface UpstreamRecord {
+  type: RecordType;
+  value: string;
+  ttl: number;
+}
 
 export class UpstreamZone implements DnsTransport {
   private readonly names = new Map<string, UpstreamRecord[]>();

@@ -54,7 +54,10 @@ const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-
 
 const EMPTY: NameData = Object.freeze({ a: [], aaaa: [], srv: [] }) as unknown as NameData;
 
-interface SrvCandidate { port: number; target: string }
+interface SrvCandidate {
+  port: number;
+  target: string;
+}
 
 export class ClusterZone {
   readonly domain: string;
@@ -207,7 +210,12 @@ export class ClusterZone {
     const target = canonicalName(raw);
     // CoreDNS only serves an ExternalName that is a name; an IP literal there yields no records.
     if (isIPv4(target) || isIPv6(target)) return;
-    const owners = [base, ...(svc.spec.ports ?? []).filter((p) => p.name).map((p) => `_${p.name!.toLowerCase()}._${(p.protocol ?? 'TCP').toLowerCase()}.${base}`)];
+    const owners = [
+      base,
+      ...(svc.spec.ports ?? [])
+        .filter((p) => p.name)
+        .map((p) => `_${p.name!.toLowerCase()}._${(p.protocol ?? 'TCP').toLowerCase()}.${base}`),
+    ];
     for (const owner of owners) {
       const e = this.entry(owner);
       e.cname = target;
@@ -238,7 +246,11 @@ function readyEndpoints(svc: Service, slices: EndpointSlice[]): ReadyEndpoint[] 
   const out: ReadyEndpoint[] = [];
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;
-    const ports = (slice.ports ?? []).map((p) => ({ name: (p.name ?? '').toLowerCase(), protocol: (p.protocol ?? 'TCP').toLowerCase(), port: p.port ?? -1 }));
+    const ports = (slice.ports ?? []).map((p) => ({
+      name: (p.name ?? '').toLowerCase(),
+      protocol: (p.protocol ?? 'TCP').toLowerCase(),
+      port: p.port ?? -1,
+    }));
     if (ports.length === 0) ports.push({ name: '', protocol: '', port: -1 }); // CoreDNS's "no ports" sentinel
     for (const ep of slice.endpoints ?? []) {
       if (!all && ep.conditions?.ready === false) continue;

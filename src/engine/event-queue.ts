@@ -68,7 +68,11 @@ export class EventQueue {
     if ((kind | 0) !== kind) throw new Error(`EventQueue.schedule: kind must be a 32-bit integer, got ${kind}`);
     if (this.n === this.cap) this.grow();
     const seq = this.nextSeq++;
-    const t = this.t, q = this.q, k = this.k, pa = this.pa, pb = this.pb;
+    const t = this.t,
+      q = this.q,
+      k = this.k,
+      pa = this.pa,
+      pb = this.pb;
     // Sift up with a hole. The new seq is larger than every stored one, so a
     // parent with an equal time is already ahead: compare times only.
     let i = this.n++;
@@ -97,7 +101,11 @@ export class EventQueue {
   pop(): boolean {
     const n = this.n;
     if (n === 0) return false;
-    const t = this.t, q = this.q, k = this.k, pa = this.pa, pb = this.pb;
+    const t = this.t,
+      q = this.q,
+      k = this.k,
+      pa = this.pa,
+      pb = this.pb;
     this.time = t[0];
     this.kind = k[0];
     this.a = pa[0];
@@ -106,7 +114,8 @@ export class EventQueue {
     this.n = last;
     if (last === 0) return true;
     // Move the last element into the root hole and sift it down.
-    const xt = t[last], xq = q[last];
+    const xt = t[last],
+      xq = q[last];
     let i = 0;
     for (;;) {
       const c0 = (i << 2) + 1;
@@ -116,10 +125,14 @@ export class EventQueue {
         // outcome is computed arithmetically (+(x < y) is 0 or 1), not by
         // branching. Comparing random keys is a coin flip, so branches here
         // mispredict ~once per level; this was ~1.4-1.6x faster at 100k events.
-        const t0 = t[c0], t1 = t[c0 + 1], t2 = t[c0 + 2], t3 = t[c0 + 3];
+        const t0 = t[c0],
+          t1 = t[c0 + 1],
+          t2 = t[c0 + 2],
+          t3 = t[c0 + 3];
         const m01 = c0 + +(t1 < t0);
         const m23 = c0 + 2 + +(t3 < t2);
-        const w01 = t[m01], w23 = t[m23];
+        const w01 = t[m01],
+          w23 = t[m23];
         m = m01 + +(w23 < w01) * (m23 - m01);
         if (t1 === t0 || t3 === t2 || w23 === w01) m = minChild(t, q, c0, c0 + 4); // equal times: FIFO by seq
       } else if (c0 < last) {
@@ -127,7 +140,8 @@ export class EventQueue {
       } else {
         break;
       }
-      const mt = t[m], mq = q[m];
+      const mt = t[m],
+        mq = q[m];
       if (mt > xt || (mt === xt && mq > xq)) break;
       t[i] = mt;
       q[i] = mq;

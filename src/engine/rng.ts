@@ -18,7 +18,6 @@ const GOLDEN = 0x9e3779b9;
 const TWO_32 = 4294967296;
 const TWO_53 = 9007199254740992;
 
-
 /**
  * Fill a 4-word xoshiro state from a 32-bit SplitMix32 seed. The four outputs
  * are fmix32 of four distinct inputs, so at most one is zero: the state can
@@ -101,7 +100,10 @@ export class Rng {
   /** Next 32-bit unsigned integer, uniform on [0, 2^32). One xoshiro128** step. */
   nextU32(): number {
     const s = this.s;
-    const s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+    const s0 = s[0],
+      s1 = s[1],
+      s2 = s[2],
+      s3 = s[3];
     // result = rotl(s1 * 5, 7) * 9
     const m = Math.imul(s1, 5);
     const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;

@@ -8,19 +8,34 @@ import { readGateInput } from './inputs.ts';
 
 export const DEFAULT_BASELINE = 'bench/baseline.json';
 
-export interface BaselineOptions { allowFailed?: boolean; allowShard?: boolean }
+export interface BaselineOptions {
+  allowFailed?: boolean;
+  allowShard?: boolean;
+}
 
 export function updateBaseline(from: string, out: string, opts: BaselineOptions = {}): { file: string; results: RunResults } {
   const { file, results } = readGateInput(from, 'source');
   if (results.rows.length === 0) throw new InputError('no result rows: not a usable baseline', file, 'rows');
   const failed = results.points.filter((p) => p.status === 'failed');
   if (failed.length && !opts.allowFailed) {
-    const list = failed.slice(0, 5).map((p) => `${p.mode}/${p.scale}/${p.repetition}`).join(', ');
-    throw new InputError(`${failed.length} point${failed.length > 1 ? 's' : ''} failed (${list}${failed.length > 5 ? ', ...' : ''}): a baseline without them would not catch those points failing again (--allow-failed to write it anyway)`, file, 'points');
+    const list = failed
+      .slice(0, 5)
+      .map((p) => `${p.mode}/${p.scale}/${p.repetition}`)
+      .join(', ');
+    throw new InputError(
+      `${failed.length} point${failed.length > 1 ? 's' : ''} failed (${list}${failed.length > 5 ? ', ...' : ''}): a baseline without them would not catch those points failing again (--allow-failed to write it anyway)`,
+      file,
+      'points',
+    );
   }
   const shard = results.meta?.shard;
   if (shard && shard.count > 1 && !opts.allowShard) {
-    throw new InputError(`is shard ${shard.index}/${shard.count} of a sweep: merge the shards first (kpsim merge reports/shard-* --out reports/merged), or --allow-shard`, file, 'meta.shard', shard);
+    throw new InputError(
+      `is shard ${shard.index}/${shard.count} of a sweep: merge the shards first (kpsim merge reports/shard-* --out reports/merged), or --allow-shard`,
+      file,
+      'meta.shard',
+      shard,
+    );
   }
   // Raw wall-clock samples are kept to 5 significant digits, one set per line: the gate's
   // tests cannot see a 0.001% difference, and a committed baseline shrinks about threefold.

@@ -13,7 +13,8 @@ export function checkBands(baseline: FitRecord[], current: FitRecord[], bands: B
   let skipped = 0;
   const key = (f: FitRecord) => `${f.mode}|${f.metric}|${f.clock}|${f.statistic}`;
   for (const band of bands) {
-    const match = (f: FitRecord) => globMatch(band.mode, f.mode) && globMatch(band.metric, f.metric) && f.clock === band.clock && globMatch(band.statistic, f.statistic);
+    const match = (f: FitRecord) =>
+      globMatch(band.mode, f.mode) && globMatch(band.metric, f.metric) && f.clock === band.clock && globMatch(band.statistic, f.statistic);
     const cur = new Map(current.filter(match).map((f) => [key(f), f]));
     const base = new Map(baseline.filter(match).map((f) => [key(f), f]));
     const keys = [...new Set([...cur.keys(), ...base.keys()])].sort();
@@ -21,13 +22,19 @@ export function checkBands(baseline: FitRecord[], current: FitRecord[], bands: B
     for (const k of keys) {
       const f = (cur.get(k) ?? base.get(k))!;
       const c = cur.get(k);
-      const inBand = c !== undefined && (band.min === undefined || c.exponent >= band.min) && (band.max === undefined || c.exponent <= band.max);
+      const inBand =
+        c !== undefined && (band.min === undefined || c.exponent >= band.min) && (band.max === undefined || c.exponent <= band.max);
       checks.push({
-        mode: f.mode, metric: f.metric, clock: f.clock, statistic: f.statistic,
-        min: band.min ?? null, max: band.max ?? null,
+        mode: f.mode,
+        metric: f.metric,
+        clock: f.clock,
+        statistic: f.statistic,
+        min: band.min ?? null,
+        max: band.max ?? null,
         baselineExponent: base.get(k)?.exponent ?? null,
         exponent: c?.exponent ?? null,
-        ciLow: finite(c?.ciLow), ciHigh: finite(c?.ciHigh),
+        ciLow: finite(c?.ciLow),
+        ciHigh: finite(c?.ciHigh),
         verdict: c === undefined ? 'missing' : inBand ? 'pass' : 'FAIL',
       });
     }

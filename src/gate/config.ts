@@ -12,7 +12,10 @@ import { globMatch } from './glob.ts';
 import type { Direction } from './types.ts';
 
 /** A wall-clock sample test counts a change only beyond `factor` (ratio of medians) and below `p`. */
-export interface FactorP { factor: number; p: number }
+export interface FactorP {
+  factor: number;
+  p: number;
+}
 
 export interface SimulatedLevels {
   /** Relative change |current - baseline| / |baseline| above which a simulated number warns (0: any change). */
@@ -21,7 +24,10 @@ export interface SimulatedLevels {
   fail: number;
 }
 
-export interface SampleLevels { warn: FactorP; fail: FactorP }
+export interface SampleLevels {
+  warn: FactorP;
+  fail: FactorP;
+}
 
 export interface RowLevels {
   /** Factor (current/baseline, or its inverse when higher is better) above which a single wall value warns. */
@@ -40,9 +46,21 @@ export interface Override {
   wallRows?: Partial<RowLevels>;
 }
 
-export interface IgnoreRule { metric: string; mode?: string; clock?: Clock; statistic?: string }
+export interface IgnoreRule {
+  metric: string;
+  mode?: string;
+  clock?: Clock;
+  statistic?: string;
+}
 
-export interface Band { mode: string; metric: string; clock: Clock; statistic?: string; min?: number; max?: number }
+export interface Band {
+  mode: string;
+  metric: string;
+  clock: Clock;
+  statistic?: string;
+  min?: number;
+  max?: number;
+}
 
 export interface GateConfig {
   simulated: SimulatedLevels;
@@ -80,7 +98,10 @@ export const DEFAULT_GATE_CONFIG: GateConfig = {
   wallRows: { warn: 2, fail: 3, noiseFloor: { ms: 500 } },
   higherIsBetter: ['throughput.*'],
   overrides: [],
-  ignore: [{ metric: 'memory.heap_bytes', clock: 'wall' }, { metric: 'throughput.engine', clock: 'wall' }],
+  ignore: [
+    { metric: 'memory.heap_bytes', clock: 'wall' },
+    { metric: 'throughput.engine', clock: 'wall' },
+  ],
   complexity: [
     { mode: 'iptables', metric: 'lookup.rules_evaluated', clock: 'simulated', min: 0.8, max: 1.2 },
     { mode: 'iptables', metric: 'lookup.latency', clock: 'simulated', min: 0.8, max: 1.2 },
@@ -102,42 +123,66 @@ const partialFactorP = z.object({ factor: factor.optional(), p: pValue.optional(
 const clock = z.enum(['simulated', 'wall']);
 const name = z.string().min(1);
 
-const schema = z.object({
-  simulated: z.object({ warn: relative.optional(), fail: relative.optional() }).strict().optional(),
-  wallSamples: z.object({
-    normalizeBy: z.union([name, z.null(), z.literal('none')]).optional(),
-    permutations: z.number().int().min(1).max(1_000_000).optional(),
-    seed: z.union([z.number().int(), z.string()]).optional(),
-    maxSamples: z.number().int().min(10).optional(),
-    warn: factorP.optional(),
-    fail: factorP.optional(),
-  }).strict().optional(),
-  wallRows: z.object({
-    warn: factor.optional(),
-    fail: factor.optional(),
-    noiseFloor: z.record(z.string(), z.number().min(0)).optional(),
-  }).strict().optional(),
-  higherIsBetter: z.array(name).optional(),
-  overrides: z.array(z.object({
-    metric: name,
-    mode: name.optional(),
-    clock: clock.optional(),
-    statistic: name.optional(),
-    direction: z.enum(['lower', 'higher', 'both']).optional(),
+const schema = z
+  .object({
     simulated: z.object({ warn: relative.optional(), fail: relative.optional() }).strict().optional(),
-    wallSamples: z.object({ warn: partialFactorP.optional(), fail: partialFactorP.optional() }).strict().optional(),
-    wallRows: z.object({ warn: factor.optional(), fail: factor.optional() }).strict().optional(),
-  }).strict()).optional(),
-  ignore: z.array(z.union([name, z.object({ metric: name, mode: name.optional(), clock: clock.optional(), statistic: name.optional() }).strict()])).optional(),
-  complexity: z.array(z.object({
-    mode: name,
-    metric: name,
-    clock,
-    statistic: name.optional(),
-    min: z.number().optional(),
-    max: z.number().optional(),
-  }).strict()).optional(),
-}).strict();
+    wallSamples: z
+      .object({
+        normalizeBy: z.union([name, z.null(), z.literal('none')]).optional(),
+        permutations: z.number().int().min(1).max(1_000_000).optional(),
+        seed: z.union([z.number().int(), z.string()]).optional(),
+        maxSamples: z.number().int().min(10).optional(),
+        warn: factorP.optional(),
+        fail: factorP.optional(),
+      })
+      .strict()
+      .optional(),
+    wallRows: z
+      .object({
+        warn: factor.optional(),
+        fail: factor.optional(),
+        noiseFloor: z.record(z.string(), z.number().min(0)).optional(),
+      })
+      .strict()
+      .optional(),
+    higherIsBetter: z.array(name).optional(),
+    overrides: z
+      .array(
+        z
+          .object({
+            metric: name,
+            mode: name.optional(),
+            clock: clock.optional(),
+            statistic: name.optional(),
+            direction: z.enum(['lower', 'higher', 'both']).optional(),
+            simulated: z.object({ warn: relative.optional(), fail: relative.optional() }).strict().optional(),
+            wallSamples: z.object({ warn: partialFactorP.optional(), fail: partialFactorP.optional() }).strict().optional(),
+            wallRows: z.object({ warn: factor.optional(), fail: factor.optional() }).strict().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    ignore: z
+      .array(
+        z.union([name, z.object({ metric: name, mode: name.optional(), clock: clock.optional(), statistic: name.optional() }).strict()]),
+      )
+      .optional(),
+    complexity: z
+      .array(
+        z
+          .object({
+            mode: name,
+            metric: name,
+            clock,
+            statistic: name.optional(),
+            min: z.number().optional(),
+            max: z.number().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
 
 export function loadGateConfig(path: string): GateConfig {
   let text: string;
@@ -158,7 +203,12 @@ export function parseGateConfig(text: string, path: string): GateConfig {
   }
   const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputError('a gate config must be a mapping (simulated, wallSamples, wallRows, overrides, ignore, complexity, ...)', path, '(top level)', raw);
+    throw new InputError(
+      'a gate config must be a mapping (simulated, wallSamples, wallRows, overrides, ignore, complexity, ...)',
+      path,
+      '(top level)',
+      raw,
+    );
   }
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw schemaError(parsed.error, path);
@@ -185,14 +235,33 @@ export function parseGateConfig(text: string, path: string): GateConfig {
 /** Levels that could never trigger or contradict each other are errors, naming the field. */
 export function checkConsistency(c: GateConfig, path?: string): void {
   const levels = (where: string, sim: SimulatedLevels, rows: RowLevels, samples: SampleLevels) => {
-    if (sim.warn > sim.fail) throw new InputError(`warn level ${sim.warn} is above the fail level ${sim.fail}`, path, `${where}simulated.warn`, sim.warn);
-    if (rows.warn > rows.fail) throw new InputError(`warn factor ${rows.warn} is above the fail factor ${rows.fail}`, path, `${where}wallRows.warn`, rows.warn);
-    if (samples.warn.factor > samples.fail.factor) throw new InputError(`warn factor ${samples.warn.factor} is above the fail factor ${samples.fail.factor}`, path, `${where}wallSamples.warn.factor`, samples.warn.factor);
-    if (samples.warn.p < samples.fail.p) throw new InputError(`warn p-value ${samples.warn.p} is stricter than the fail p-value ${samples.fail.p}`, path, `${where}wallSamples.warn.p`, samples.warn.p);
+    if (sim.warn > sim.fail)
+      throw new InputError(`warn level ${sim.warn} is above the fail level ${sim.fail}`, path, `${where}simulated.warn`, sim.warn);
+    if (rows.warn > rows.fail)
+      throw new InputError(`warn factor ${rows.warn} is above the fail factor ${rows.fail}`, path, `${where}wallRows.warn`, rows.warn);
+    if (samples.warn.factor > samples.fail.factor)
+      throw new InputError(
+        `warn factor ${samples.warn.factor} is above the fail factor ${samples.fail.factor}`,
+        path,
+        `${where}wallSamples.warn.factor`,
+        samples.warn.factor,
+      );
+    if (samples.warn.p < samples.fail.p)
+      throw new InputError(
+        `warn p-value ${samples.warn.p} is stricter than the fail p-value ${samples.fail.p}`,
+        path,
+        `${where}wallSamples.warn.p`,
+        samples.warn.p,
+      );
     const k = c.wallSamples.permutations;
     const needed = Math.ceil(PERMUTATIONS_PER_INVERSE_P / samples.fail.p);
     if (k < needed) {
-      throw new InputError(`${k} permutations cannot resolve the fail level p < ${samples.fail.p}: the smallest attainable p-value is 1/(permutations+1) = ${(1 / (k + 1)).toPrecision(2)}; use at least ${needed} (${PERMUTATIONS_PER_INVERSE_P}/p)`, path, 'wallSamples.permutations', k);
+      throw new InputError(
+        `${k} permutations cannot resolve the fail level p < ${samples.fail.p}: the smallest attainable p-value is 1/(permutations+1) = ${(1 / (k + 1)).toPrecision(2)}; use at least ${needed} (${PERMUTATIONS_PER_INVERSE_P}/p)`,
+        path,
+        'wallSamples.permutations',
+        k,
+      );
     }
   };
   levels('', c.simulated, c.wallRows, c.wallSamples);
@@ -202,7 +271,8 @@ export function checkConsistency(c: GateConfig, path?: string): void {
   });
   c.complexity.forEach((b, i) => {
     if (b.min === undefined && b.max === undefined) throw new InputError('a band needs min, max or both', path, `complexity[${i}]`, b);
-    if (b.min !== undefined && b.max !== undefined && b.min > b.max) throw new InputError(`min ${b.min} is above max ${b.max}`, path, `complexity[${i}].min`, b.min);
+    if (b.min !== undefined && b.max !== undefined && b.min > b.max)
+      throw new InputError(`min ${b.min} is above max ${b.max}`, path, `complexity[${i}].min`, b.min);
   });
 }
 
@@ -224,16 +294,29 @@ function applyOverride(base: Omit<Thresholds, 'direction'>, o: Override): Omit<T
   };
 }
 
-export interface Subject { mode: string; metric: string; clock: Clock; statistic?: string | null }
+export interface Subject {
+  mode: string;
+  metric: string;
+  clock: Clock;
+  statistic?: string | null;
+}
 
 function matches(rule: { metric: string; mode?: string; clock?: Clock; statistic?: string }, s: Subject): boolean {
-  return globMatch(rule.metric, s.metric) && globMatch(rule.mode, s.mode) && (rule.clock === undefined || rule.clock === s.clock) &&
-    (rule.statistic === undefined || (s.statistic != null && globMatch(rule.statistic, s.statistic)));
+  return (
+    globMatch(rule.metric, s.metric) &&
+    globMatch(rule.mode, s.mode) &&
+    (rule.clock === undefined || rule.clock === s.clock) &&
+    (rule.statistic === undefined || (s.statistic != null && globMatch(rule.statistic, s.statistic)))
+  );
 }
 
 /** The levels and direction for one number: defaults, then every matching override in order. */
 export function thresholdsFor(c: GateConfig, s: Subject): Thresholds {
-  let levels: Omit<Thresholds, 'direction'> = { simulated: c.simulated, wallSamples: { warn: c.wallSamples.warn, fail: c.wallSamples.fail }, wallRows: { warn: c.wallRows.warn, fail: c.wallRows.fail } };
+  let levels: Omit<Thresholds, 'direction'> = {
+    simulated: c.simulated,
+    wallSamples: { warn: c.wallSamples.warn, fail: c.wallSamples.fail },
+    wallRows: { warn: c.wallRows.warn, fail: c.wallRows.fail },
+  };
   // Simulated numbers are deterministic: a change either way means the model or the code changed.
   let direction: Direction = s.clock === 'simulated' ? 'both' : c.higherIsBetter.some((g) => globMatch(g, s.metric)) ? 'higher' : 'lower';
   for (const o of c.overrides) {

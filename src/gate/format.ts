@@ -34,9 +34,18 @@ export function lines(report: GateReport): Line[] {
   }
   const out: Line[] = [];
   for (const list of groups.values()) {
-    const worst = list.reduce((a, b) => (severity(b.verdict) > severity(a.verdict) || (severity(b.verdict) === severity(a.verdict) && Math.abs(b.change ?? 0) > Math.abs(a.change ?? 0)) ? b : a));
-    const stat = worst.kind === 'point' ? `rep ${worst.repetition}` : worst.kind === 'wall-samples' ? 'samples' :
-      `${worst.statistic}${worst.repetition !== null && worst.repetition !== 1 ? ` #${worst.repetition}` : ''}`;
+    const worst = list.reduce((a, b) =>
+      severity(b.verdict) > severity(a.verdict) ||
+      (severity(b.verdict) === severity(a.verdict) && Math.abs(b.change ?? 0) > Math.abs(a.change ?? 0))
+        ? b
+        : a,
+    );
+    const stat =
+      worst.kind === 'point'
+        ? `rep ${worst.repetition}`
+        : worst.kind === 'wall-samples'
+          ? 'samples'
+          : `${worst.statistic}${worst.repetition !== null && worst.repetition !== 1 ? ` #${worst.repetition}` : ''}`;
     const others = list.length > 1 ? `${list.length} checked` : '';
     out.push({
       mode: worst.mode,
@@ -55,8 +64,12 @@ export function lines(report: GateReport): Line[] {
     });
   }
   const clockRank = (c: string) => (c === 'simulated' ? 0 : c === 'wall' ? 1 : -1);
-  return out.sort((a, b) => comparePoints({ mode: a.mode, scale: a.worst.scale, repetition: 0 }, { mode: b.mode, scale: b.worst.scale, repetition: 0 }) ||
-    (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0) || clockRank(a.clock) - clockRank(b.clock));
+  return out.sort(
+    (a, b) =>
+      comparePoints({ mode: a.mode, scale: a.worst.scale, repetition: 0 }, { mode: b.mode, scale: b.worst.scale, repetition: 0 }) ||
+      (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0) ||
+      clockRank(a.clock) - clockRank(b.clock),
+  );
 }
 
 export function summaryLine(report: GateReport): string {
@@ -76,7 +89,10 @@ export function summaryLine(report: GateReport): string {
 }
 
 export function formatText(report: GateReport): string {
-  const out: string[] = [`baseline: ${report.baselineFile} (run ${report.baselineRun})`, `current:  ${report.currentFile} (run ${report.currentRun})`];
+  const out: string[] = [
+    `baseline: ${report.baselineFile} (run ${report.baselineRun})`,
+    `current:  ${report.currentFile} (run ${report.currentRun})`,
+  ];
   for (const w of report.warnings) out.push(`warning: ${w}`);
   const ls = lines(report);
   out.push('', render([[...HEAD], ...ls.map(cells)], [1, 5, 6, 7, 8]));
@@ -87,8 +103,14 @@ export function formatText(report: GateReport): string {
 
 export function formatMarkdown(report: GateReport): string {
   const icon = report.outcome === 'FAIL' ? '❌' : report.outcome === 'warn' ? '⚠️' : '✅';
-  const out: string[] = [`## ${icon} kpsim performance gate: ${report.outcome}`, '', `**${summaryLine(report)}**`, '',
-    `Baseline \`${report.baselineFile}\` (run \`${report.baselineRun}\`), current \`${report.currentFile}\` (run \`${report.currentRun}\`).`, ''];
+  const out: string[] = [
+    `## ${icon} kpsim performance gate: ${report.outcome}`,
+    '',
+    `**${summaryLine(report)}**`,
+    '',
+    `Baseline \`${report.baselineFile}\` (run \`${report.baselineRun}\`), current \`${report.currentFile}\` (run \`${report.currentRun}\`).`,
+    '',
+  ];
   if (report.warnings.length) out.push(report.warnings.map((w) => `> **Warning:** ${md(w)}`).join('\n>\n'), '');
   const ls = lines(report);
   const problems = ls.filter((l) => l.worst.verdict !== 'pass');
@@ -105,14 +127,31 @@ function cells(l: Line): string[] {
 function bandCells(b: BandCheck): string[] {
   const band = `[${b.min ?? '-inf'}, ${b.max ?? '+inf'}]`;
   const k = (v: number | null) => (v === null ? '-' : v.toFixed(3));
-  return [b.mode, b.metric, b.clock, b.statistic, band, k(b.baselineExponent), k(b.exponent), b.ciLow !== null && b.ciHigh !== null ? `[${b.ciLow.toFixed(2)}, ${b.ciHigh.toFixed(2)}]` : '-', b.verdict];
+  return [
+    b.mode,
+    b.metric,
+    b.clock,
+    b.statistic,
+    band,
+    k(b.baselineExponent),
+    k(b.exponent),
+    b.ciLow !== null && b.ciHigh !== null ? `[${b.ciLow.toFixed(2)}, ${b.ciHigh.toFixed(2)}]` : '-',
+    b.verdict,
+  ];
 }
 
 function render(rows: string[][], rightAligned: number[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   const right = new Set(rightAligned);
-  return rows.map((row) => row.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function mdTable(head: string[], rows: string[][]): string {

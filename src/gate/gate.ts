@@ -16,9 +16,20 @@ export function runGate(baselinePath: string, currentPath: string, config: GateC
   return compareRuns(base.results, cur.results, config, { baseline: base.file, current: cur.file });
 }
 
-interface PointInfo { mode: string; scale: number; repetition: number; status: 'ok' | 'failed'; error?: string }
+interface PointInfo {
+  mode: string;
+  scale: number;
+  repetition: number;
+  status: 'ok' | 'failed';
+  error?: string;
+}
 
-export function compareRuns(baseline: RunResults, current: RunResults, config: GateConfig, files = { baseline: '(baseline)', current: '(current)' }): GateReport {
+export function compareRuns(
+  baseline: RunResults,
+  current: RunResults,
+  config: GateConfig,
+  files = { baseline: '(baseline)', current: '(current)' },
+): GateReport {
   if (baseline.rows.length === 0 && baseline.samples.length === 0) {
     throw inputError('baseline', 'no rows and no samples: nothing to compare against', files.baseline, 'rows');
   }
@@ -30,16 +41,49 @@ export function compareRuns(baseline: RunResults, current: RunResults, config: G
   const common = new Set<string>();
   for (const [key, b] of pb) {
     const c = pc.get(key);
-    const skeleton = { kind: 'point' as const, mode: b.mode, scale: b.scale, repetition: b.repetition, metric: '(point)', clock: null, statistic: null, unit: '', baseline: null, current: null, change: null, p: null };
+    const skeleton = {
+      kind: 'point' as const,
+      mode: b.mode,
+      scale: b.scale,
+      repetition: b.repetition,
+      metric: '(point)',
+      clock: null,
+      statistic: null,
+      unit: '',
+      baseline: null,
+      current: null,
+      change: null,
+      p: null,
+    };
     if (b.status !== 'ok') continue;
     if (!c) comparisons.push({ ...skeleton, verdict: 'missing', note: 'point not in the current run' });
-    else if (c.status !== 'ok') comparisons.push({ ...skeleton, verdict: 'missing', note: `point failed in the current run: ${(c.error ?? 'no error message').split('\n')[0].slice(0, 120)}` });
+    else if (c.status !== 'ok')
+      comparisons.push({
+        ...skeleton,
+        verdict: 'missing',
+        note: `point failed in the current run: ${(c.error ?? 'no error message').split('\n')[0].slice(0, 120)}`,
+      });
     else common.add(key);
   }
   for (const [key, c] of pc) {
     const b = pb.get(key);
     if (c.status === 'ok' && b?.status !== 'ok') {
-      comparisons.push({ kind: 'point', mode: c.mode, scale: c.scale, repetition: c.repetition, metric: '(point)', clock: null, statistic: null, unit: '', baseline: null, current: null, change: null, p: null, verdict: 'new', note: b ? 'failed in the baseline' : 'not in the baseline' });
+      comparisons.push({
+        kind: 'point',
+        mode: c.mode,
+        scale: c.scale,
+        repetition: c.repetition,
+        metric: '(point)',
+        clock: null,
+        statistic: null,
+        unit: '',
+        baseline: null,
+        current: null,
+        change: null,
+        p: null,
+        verdict: 'new',
+        note: b ? 'failed in the baseline' : 'not in the baseline',
+      });
     }
   }
 
@@ -68,7 +112,14 @@ export function compareRuns(baseline: RunResults, current: RunResults, config: G
 /** Point records, plus any (mode, scale, repetition) that has rows or samples but no record. */
 function points(r: RunResults): Map<string, PointInfo> {
   const m = new Map<string, PointInfo>();
-  for (const p of r.points) m.set(pointKey(p.mode, p.scale, p.repetition), { mode: p.mode, scale: p.scale, repetition: p.repetition, status: p.status, error: p.error });
+  for (const p of r.points)
+    m.set(pointKey(p.mode, p.scale, p.repetition), {
+      mode: p.mode,
+      scale: p.scale,
+      repetition: p.repetition,
+      status: p.status,
+      error: p.error,
+    });
   for (const x of [...r.rows, ...r.samples]) {
     const key = pointKey(x.mode, x.scale, x.repetition);
     if (!m.has(key)) m.set(key, { mode: x.mode, scale: x.scale, repetition: x.repetition, status: 'ok' });
@@ -81,15 +132,21 @@ function metaWarnings(b: RunResults, c: RunResults): string[] {
   const sb = b.meta?.scenario;
   const sc = c.meta?.scenario;
   if (sb && sc && (sb.sha256 !== sc.sha256 || sb.seed !== sc.seed)) {
-    out.push(`the runs come from different scenarios or seeds (baseline ${sb.name} seed ${sb.seed}, current ${sc.name} seed ${sc.seed}): simulated changes may come from the scenario, not the code`);
+    out.push(
+      `the runs come from different scenarios or seeds (baseline ${sb.name} seed ${sb.seed}, current ${sc.name} seed ${sc.seed}): simulated changes may come from the scenario, not the code`,
+    );
   }
   const mb = b.meta?.machine;
   const mc = c.meta?.machine;
   if (mb && mc && mb.node !== mc.node) {
-    out.push(`different Node.js versions (baseline ${mb.node}, current ${mc.node}): Math functions may differ in the last bit, which exact simulated comparisons would show`);
+    out.push(
+      `different Node.js versions (baseline ${mb.node}, current ${mc.node}): Math functions may differ in the last bit, which exact simulated comparisons would show`,
+    );
   }
   if (mb && mc && mb.cpuModel !== mc.cpuModel) {
-    out.push(`different machines (baseline "${mb.cpuModel}", current "${mc.cpuModel}"): wall-clock samples are normalised by the calibration loop; single wall-clock values are not`);
+    out.push(
+      `different machines (baseline "${mb.cpuModel}", current "${mc.cpuModel}"): wall-clock samples are normalised by the calibration loop; single wall-clock values are not`,
+    );
   }
   return out;
 }

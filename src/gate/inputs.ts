@@ -14,7 +14,15 @@ const clock = z.enum(['simulated', 'wall']);
 const rowSchema = z.object({ mode: text, scale: num, repetition: num, metric: text, clock, unit: z.string(), statistic: text, value: num });
 const sampleSchema = z.object({ mode: text, scale: num, repetition: num, metric: text, unit: z.string(), values: z.array(num) });
 // NaN bounds (fewer than three scales) are written as null by JSON.stringify.
-const fitSchema = z.object({ mode: text, metric: text, clock, statistic: text, exponent: num, ciLow: num.nullable().optional(), ciHigh: num.nullable().optional() });
+const fitSchema = z.object({
+  mode: text,
+  metric: text,
+  clock,
+  statistic: text,
+  exponent: num,
+  ciLow: num.nullable().optional(),
+  ciHigh: num.nullable().optional(),
+});
 const pointSchema = z.object({ mode: text, scale: num, repetition: num, status: z.enum(['ok', 'failed']), error: z.string().optional() });
 
 /** Which input a message is about: the gate's baseline or current run, or the run a baseline is made from. */
@@ -42,7 +50,9 @@ export function readGateInput(path: string, role: Role): { file: string; results
         const issue = r.error.issues[0];
         const field = `${key}[${i}]${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
         const got = getPath(list[i], issue.path);
-        throw got === undefined ? inputError(role, 'missing field', file, field) : inputError(role, issue.message.replace(/^Invalid (input|option): /, ''), file, field, got);
+        throw got === undefined
+          ? inputError(role, 'missing field', file, field)
+          : inputError(role, issue.message.replace(/^Invalid (input|option): /, ''), file, field, got);
       }
     }
   };

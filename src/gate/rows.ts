@@ -17,12 +17,22 @@ import { median, pointKey } from './keys.ts';
 import { badness } from './samples.ts';
 import type { Comparison, Direction, Verdict } from './types.ts';
 
-export interface RowOutcome { comparisons: Comparison[]; ignored: Set<string> }
+export interface RowOutcome {
+  comparisons: Comparison[];
+  ignored: Set<string>;
+}
 
-export function compareRows(baseline: RunResults, current: RunResults, common: Set<string>, sampled: Set<string>, config: GateConfig): RowOutcome {
+export function compareRows(
+  baseline: RunResults,
+  current: RunResults,
+  common: Set<string>,
+  sampled: Set<string>,
+  config: GateConfig,
+): RowOutcome {
   const out: RowOutcome = { comparisons: [], ignored: new Set() };
   const ref = config.wallSamples.normalizeBy;
-  const keep = (r: ResultRow) => common.has(pointKey(r.mode, r.scale, r.repetition)) &&
+  const keep = (r: ResultRow) =>
+    common.has(pointKey(r.mode, r.scale, r.repetition)) &&
     !(r.clock === 'wall' && (r.metric === ref || sampled.has(`${r.mode}|${r.scale}|${r.metric}`)));
   const b = group(baseline.rows.filter(keep));
   const c = group(current.rows.filter(keep));
@@ -37,14 +47,27 @@ export function compareRows(baseline: RunResults, current: RunResults, common: S
       continue;
     }
     const skeleton = {
-      kind: first.clock === 'simulated' ? 'simulated' as const : 'wall-row' as const,
-      mode: first.mode, scale: first.scale, repetition: first.clock === 'simulated' ? first.repetition : null,
-      metric: first.metric, clock: first.clock, statistic: first.statistic, unit: first.unit, p: null,
+      kind: first.clock === 'simulated' ? ('simulated' as const) : ('wall-row' as const),
+      mode: first.mode,
+      scale: first.scale,
+      repetition: first.clock === 'simulated' ? first.repetition : null,
+      metric: first.metric,
+      clock: first.clock,
+      statistic: first.statistic,
+      unit: first.unit,
+      p: null,
     };
     const vb = rb ? median(rb.map((r) => r.value)) : null;
     const vc = rc ? median(rc.map((r) => r.value)) : null;
     if (vb === null || vc === null) {
-      out.comparisons.push({ ...skeleton, baseline: vb, current: vc, change: null, verdict: vb === null ? 'new' : 'missing', note: vb === null ? 'not in the baseline' : 'not in the current run' });
+      out.comparisons.push({
+        ...skeleton,
+        baseline: vb,
+        current: vc,
+        change: null,
+        verdict: vb === null ? 'new' : 'missing',
+        note: vb === null ? 'not in the baseline' : 'not in the current run',
+      });
       continue;
     }
     const t = thresholdsFor(config, subject);
@@ -52,14 +75,24 @@ export function compareRows(baseline: RunResults, current: RunResults, common: S
     if (first.clock === 'simulated') {
       const bad = worse(change, t.direction);
       const verdict: Verdict = bad > t.simulated.fail ? 'FAIL' : bad > t.simulated.warn ? 'warn' : 'pass';
-      out.comparisons.push({ ...skeleton, baseline: vb, current: vc, change, verdict, note: verdict === 'pass' ? undefined : t.simulated.fail === 0 ? 'simulated numbers must match exactly' : undefined });
+      out.comparisons.push({
+        ...skeleton,
+        baseline: vb,
+        current: vc,
+        change,
+        verdict,
+        note: verdict === 'pass' ? undefined : t.simulated.fail === 0 ? 'simulated numbers must match exactly' : undefined,
+      });
     } else {
       const floor = config.wallRows.noiseFloor[first.unit] ?? 0;
       const factor = vb === vc ? 1 : badness(vb === 0 ? (vc > 0 ? Infinity : -Infinity) : vc / vb, t.direction);
       const underFloor = Math.abs(vc - vb) < floor;
       const verdict: Verdict = underFloor ? 'pass' : factor > t.wallRows.fail ? 'FAIL' : factor > t.wallRows.warn ? 'warn' : 'pass';
       const reps = Math.max(rb!.length, rc!.length);
-      const notes = [reps > 1 ? `median of ${rb!.length}/${rc!.length} repetitions` : '', underFloor && factor > t.wallRows.warn ? `change under the ${floor} ${first.unit} noise floor` : ''].filter(Boolean);
+      const notes = [
+        reps > 1 ? `median of ${rb!.length}/${rc!.length} repetitions` : '',
+        underFloor && factor > t.wallRows.warn ? `change under the ${floor} ${first.unit} noise floor` : '',
+      ].filter(Boolean);
       out.comparisons.push({ ...skeleton, baseline: vb, current: vc, change, verdict, note: notes.join('; ') || undefined });
     }
   }

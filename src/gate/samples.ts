@@ -22,7 +22,13 @@ import { type GateConfig, isIgnored, thresholdsFor } from './config.ts';
 import { median, pointKey } from './keys.ts';
 import type { Comparison, Direction, Verdict } from './types.ts';
 
-interface SetsAt { mode: string; scale: number; metric: string; unit: string; reps: Map<number, number[]> }
+interface SetsAt {
+  mode: string;
+  scale: number;
+  metric: string;
+  unit: string;
+  reps: Map<number, number[]>;
+}
 
 export interface SampleOutcome {
   comparisons: Comparison[];
@@ -49,11 +55,28 @@ export function compareSamples(baseline: RunResults, current: RunResults, common
     }
     const base = b.get(key);
     const cur = c.get(key);
-    const skeleton = { kind: 'wall-samples' as const, mode, scale, repetition: null, metric, clock: 'wall' as const, statistic: null, unit, p: null };
+    const skeleton = {
+      kind: 'wall-samples' as const,
+      mode,
+      scale,
+      repetition: null,
+      metric,
+      clock: 'wall' as const,
+      statistic: null,
+      unit,
+      p: null,
+    };
     if (!base || !cur) {
       const sets = (base ?? cur)!;
       const v = median([...sets.reps.values()].flat());
-      out.comparisons.push({ ...skeleton, baseline: base ? v : null, current: cur ? v : null, change: null, verdict: base ? 'missing' : 'new', note: base ? 'no samples in the current run' : 'no samples in the baseline' });
+      out.comparisons.push({
+        ...skeleton,
+        baseline: base ? v : null,
+        current: cur ? v : null,
+        change: null,
+        verdict: base ? 'missing' : 'new',
+        note: base ? 'no samples in the current run' : 'no samples in the baseline',
+      });
       continue;
     }
     const t = thresholdsFor(config, subject);
@@ -66,8 +89,12 @@ export function compareSamples(baseline: RunResults, current: RunResults, common
     const ratio = median(norm.repMedians[1]) / median(norm.repMedians[0]);
     const p = permutationP(xb, xc, t.direction, config.wallSamples.permutations, rng.fork('permutation'));
     const factor = badness(ratio, t.direction);
-    const verdict: Verdict = factor > t.wallSamples.fail.factor && p < t.wallSamples.fail.p ? 'FAIL'
-      : factor > t.wallSamples.warn.factor && p < t.wallSamples.warn.p ? 'warn' : 'pass';
+    const verdict: Verdict =
+      factor > t.wallSamples.fail.factor && p < t.wallSamples.fail.p
+        ? 'FAIL'
+        : factor > t.wallSamples.warn.factor && p < t.wallSamples.warn.p
+          ? 'warn'
+          : 'pass';
     const reps = Math.max(base.reps.size, cur.reps.size) > 1 ? `; median of ${base.reps.size}/${cur.reps.size} repetition medians` : '';
     const counts = `n=${norm.base.length}/${norm.current.length}${norm.base.length > max || norm.current.length > max ? ` (subsampled to ${max})` : ''}${reps}`;
     out.comparisons.push({
@@ -109,21 +136,36 @@ function normalise(base: SetsAt, cur: SetsAt, ref: string | null, refs: [SetsAt 
   const raw = (): [number[], number[]] => [[...base.reps.values()].map(median), [...cur.reps.values()].map(median)];
   if (!ref || !refs) return { base: flat(base), current: flat(cur), repMedians: raw(), note: 'not normalised (normalizeBy: none)' };
   const [rb, rc] = refs;
-  const lacking = (s: SetsAt, r: SetsAt | undefined) => [...s.reps.keys()].filter((rep) => !r?.reps.has(rep) || !(median(r.reps.get(rep)!) > 0));
+  const lacking = (s: SetsAt, r: SetsAt | undefined) =>
+    [...s.reps.keys()].filter((rep) => !r?.reps.has(rep) || !(median(r.reps.get(rep)!) > 0));
   const lb = lacking(base, rb);
   const lc = lacking(cur, rc);
   if (lb.length || lc.length) {
-    const where = [lb.length ? `baseline repetition ${lb.join(', ')}` : '', lc.length ? `current repetition ${lc.join(', ')}` : ''].filter(Boolean).join(' and ');
-    return { base: flat(base), current: flat(cur), repMedians: raw(), note: 'NOT normalised', warning: `no ${ref} samples in ${where}: compared without normalisation, so a slower machine would look like a regression` };
+    const where = [lb.length ? `baseline repetition ${lb.join(', ')}` : '', lc.length ? `current repetition ${lc.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    return {
+      base: flat(base),
+      current: flat(cur),
+      repMedians: raw(),
+      note: 'NOT normalised',
+      warning: `no ${ref} samples in ${where}: compared without normalisation, so a slower machine would look like a regression`,
+    };
   }
-  const scaled = (s: SetsAt, r: SetsAt) => [...s.reps].map(([rep, values]) => {
-    const m = median(r.reps.get(rep)!);
-    return values.map((v) => v / m);
-  });
+  const scaled = (s: SetsAt, r: SetsAt) =>
+    [...s.reps].map(([rep, values]) => {
+      const m = median(r.reps.get(rep)!);
+      return values.map((v) => v / m);
+    });
   const sb = scaled(base, rb!);
   const sc = scaled(cur, rc!);
   const machine = median([...rc!.reps.values()].map(median)) / median([...rb!.reps.values()].map(median));
-  return { base: sb.flat(), current: sc.flat(), repMedians: [sb.map(median), sc.map(median)], note: `normalised by ${rb!.metric} (machine ×${machine.toFixed(2)})` };
+  return {
+    base: sb.flat(),
+    current: sc.flat(),
+    repMedians: [sb.map(median), sc.map(median)],
+    note: `normalised by ${rb!.metric} (machine ×${machine.toFixed(2)})`,
+  };
 }
 
 /** Seeded subsample without replacement (partial Fisher-Yates) when there are more than `max` values. */

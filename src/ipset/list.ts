@@ -26,9 +26,8 @@ export function formatIpsetList(sets: readonly IpSet[], references: ReadonlyMap<
 }
 
 function formatOne(set: IpSet, refs: number): string {
-  const header = set.type === 'bitmap:port'
-    ? `range ${set.rangeLo}-${set.rangeHi}`
-    : `family inet hashsize ${set.hashsize} maxelem ${set.maxelem}`;
+  const header =
+    set.type === 'bitmap:port' ? `range ${set.rangeLo}-${set.rangeHi}` : `family inet hashsize ${set.hashsize} maxelem ${set.maxelem}`;
   const lines = [
     `Name: ${set.name}`,
     `Type: ${set.type}`,

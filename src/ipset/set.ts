@@ -35,7 +35,11 @@ export class IpSet {
   /** hash:ip,port,ip / ,net: address -> proto<<16|port -> third dimension. */
   private readonly byIpPort = new Map<number, Map<number, Set<number> | NetList>>();
 
-  constructor(readonly name: string, readonly type: SetType, opts: IpSetOptions = {}) {
+  constructor(
+    readonly name: string,
+    readonly type: SetType,
+    opts: IpSetOptions = {},
+  ) {
     if (name.length > 31) throw new InputError('ipset name longer than 31 characters', undefined, undefined, name);
     this.hashsize = opts.hashsize ?? 1024;
     this.maxelem = opts.maxelem ?? 65536;
@@ -120,7 +124,7 @@ export class IpSet {
     const l = this.byIpPort.get(ip >>> 0)?.get(proto * 65536 + port) as NetList | undefined;
     if (!l) return false;
     const a = ip2 >>> 0;
-    for (let i = 0; i < l.count; i++) if (((a & l.masks[i]) >>> 0) === l.nets[i]) return true;
+    for (let i = 0; i < l.count; i++) if ((a & l.masks[i]) >>> 0 === l.nets[i]) return true;
     return false;
   }
 
@@ -195,7 +199,8 @@ function removeNet(l: NetList, net: number, mask: number): void {
 
 /** Orders member texts numerically where they are numbers (ports) and by text otherwise. */
 function compareMemberText(a: string, b: string): number {
-  const na = Number(a), nb = Number(b);
+  const na = Number(a),
+    nb = Number(b);
   if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
   return a < b ? -1 : a > b ? 1 : 0;
 }

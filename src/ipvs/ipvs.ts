@@ -7,7 +7,13 @@ import { PersistenceTable } from './persistence.ts';
 import { getScheduler } from './schedulers/index.ts';
 import { ServiceTable, type ServiceTableOptions } from './service-table.ts';
 import {
-  IPPROTO_UDP, newSchedulerState, SVC_F_PERSISTENT, type ForwardMethod, type RealServer, type ServiceSpec, type VirtualService,
+  IPPROTO_UDP,
+  newSchedulerState,
+  SVC_F_PERSISTENT,
+  type ForwardMethod,
+  type RealServer,
+  type ServiceSpec,
+  type VirtualService,
 } from './types.ts';
 
 export interface DestSpec {
@@ -52,7 +58,8 @@ export class Ipvs {
   /** IPVS_CMD_NEW_SERVICE (ipvsadm -A). */
   addService(spec: ServiceSpec): VirtualService {
     const sched = getScheduler(spec.scheduler);
-    if (this.table.findQuiet(spec.proto, spec.addr >>> 0, spec.port) !== -1) throw new InputError(`virtual service ${describe(spec)} already exists`);
+    if (this.table.findQuiet(spec.proto, spec.addr >>> 0, spec.port) !== -1)
+      throw new InputError(`virtual service ${describe(spec)} already exists`);
     const slot = this.table.insert(spec.proto, spec.addr, spec.port);
     const svc: VirtualService = { ...spec, addr: spec.addr >>> 0, slot, dests: [], sched: newSchedulerState() };
     sched.init(svc);
@@ -92,10 +99,15 @@ export class Ipvs {
       throw new InputError(`real server ${formatIPv4(spec.addr)}:${spec.port} already in ${describe(svc)}`);
     }
     const d: RealServer = {
-      addr: spec.addr >>> 0, port: spec.port, weight: spec.weight, fwd: spec.fwd ?? 'Masq',
+      addr: spec.addr >>> 0,
+      port: spec.port,
+      weight: spec.weight,
+      fwd: spec.fwd ?? 'Masq',
       // A dest re-added while its connections live comes back from the kernel's dest_trash
       // with its counters (ip_vs_trash_get_dest).
-      activeConns: counters?.activeConns ?? 0, inactConns: counters?.inactConns ?? 0, persistConns: 0,
+      activeConns: counters?.activeConns ?? 0,
+      inactConns: counters?.inactConns ?? 0,
+      persistConns: 0,
     };
     svc.dests.unshift(d);
     getScheduler(svc.scheduler).destsChanged(svc, 'add', 0);
@@ -162,7 +174,7 @@ export class Ipvs {
     let d: RealServer | null = null;
     const persistent = (svc.flags & SVC_F_PERSISTENT) !== 0;
     const timeoutNs = svc.timeout * 1e9;
-    const client = ((srcAddr & svc.netmask) >>> 0);
+    const client = (srcAddr & svc.netmask) >>> 0;
     if (persistent) d = this.persistence.lookup(svc.slot, client, this.nowNs, timeoutNs);
     if (!d) {
       const i = getScheduler(svc.scheduler).schedule(svc, srcAddr >>> 0, srcPort, dstAddr >>> 0);

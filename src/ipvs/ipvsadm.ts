@@ -52,7 +52,8 @@ export function msort<T>(items: readonly T[], cmp: (a: T, b: T) => number): T[] 
   const b1 = msort(items.slice(0, n1), cmp);
   const b2 = msort(items.slice(n1), cmp);
   const out: T[] = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < b1.length && j < b2.length) out.push(cmp(b1[i], b2[j]) <= 0 ? b1[i++] : b2[j++]);
   while (i < b1.length) out.push(b1[i++]);
   while (j < b2.length) out.push(b2[j++]);

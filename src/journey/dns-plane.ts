@@ -55,7 +55,16 @@ interface NodeLocalCall {
 }
 
 export class DnsPlane {
-  readonly stats: DnsPlaneStats = { lookups: 0, queries: 0, failed: 0, dnatQueries: 0, coreDnsQueries: 0, coreDnsCacheHits: 0, nodeLocalHits: 0, nodeLocalMisses: 0 };
+  readonly stats: DnsPlaneStats = {
+    lookups: 0,
+    queries: 0,
+    failed: 0,
+    dnatQueries: 0,
+    coreDnsQueries: 0,
+    coreDnsCacheHits: 0,
+    nodeLocalHits: 0,
+    nodeLocalMisses: 0,
+  };
   /** kube-dns ClusterIP (0 when the cluster has none). */
   readonly vip: number;
   readonly coreDns: DnsServerModel;
@@ -106,11 +115,23 @@ export class DnsPlane {
    * j.cursor; leaves j.cursor at the time the answer is back. Returns the lookup's record.
    */
   lookup(j: Journey, client: NodeInfo, name: string): DnsLookupRecord {
-    if (this.vip === 0) throw new InputError('the cluster has no kube-system/kube-dns Service with a ClusterIP: connecting by name needs cluster DNS (set systemServices: true)', undefined, 'name', name);
+    if (this.vip === 0)
+      throw new InputError(
+        'the cluster has no kube-system/kube-dns Service with a ClusterIP: connecting by name needs cluster DNS (set systemServices: true)',
+        undefined,
+        'name',
+        name,
+      );
     this.stats.lookups++;
     const rec: DnsLookupRecord = { name, rcode: 'NXDOMAIN', address: '', queries: [] };
     const transport = new PodResolverTransport(this, j, client, rec, this.net.dnsLookup === 'getaddrinfo');
-    const opts: ResolveOptions = { server: transport, namespace: j.namespace || 'default', clusterDomain: this.net.cluster.config.clusterDomain, ndots: this.net.ndots, ctx: { nowNs: j.cursor } };
+    const opts: ResolveOptions = {
+      server: transport,
+      namespace: j.namespace || 'default',
+      clusterDomain: this.net.cluster.config.clusterDomain,
+      ndots: this.net.ndots,
+      ctx: { nowNs: j.cursor },
+    };
     const r = this.net.dnsLookup === 'A' ? resolve(name, { ...opts, type: 'A' }) : lookupHost(name, opts);
     j.cursor = transport.end;
     this.stats.queries += rec.queries.length;
@@ -133,7 +154,15 @@ export class DnsPlane {
    * One query from `from` (pod or node) to kube-dns over `proto`: the walk to a CoreDNS pod,
    * CoreDNS answering, and the walk back. Adds the hops to the journey.
    */
-  queryCoreDns(j: Journey, from: NodeInfo, fromPod: boolean, proto: ProtoNumber, pkt: Tuple, q: DnsQuestion, ctx: QueryContext): { response: DnsResponse; dnat: boolean; replica: string; lost: boolean } {
+  queryCoreDns(
+    j: Journey,
+    from: NodeInfo,
+    fromPod: boolean,
+    proto: ProtoNumber,
+    pkt: Tuple,
+    q: DnsQuestion,
+    ctx: QueryContext,
+  ): { response: DnsResponse; dnat: boolean; replica: string; lost: boolean } {
     const net = this.net;
     const info = newWalkInfo();
     const there = net.walk(j, 'dns', { node: from, origin: fromPod ? 'forwarded' : 'local' }, proto, pkt, info);
@@ -148,10 +177,34 @@ export class DnsPlane {
     const at = there.node?.name ?? 'external';
     const note = `${q.type} ${q.name} ${response.rcode}${response.answers.length === 0 && response.rcode === 'NOERROR' ? ' (NODATA)' : ''}, cache ${response.cache ?? 'none'}${serviceNs >= RESOLVER_TIMEOUT_NS ? ', overloaded: resolver timeout' : ''}`;
     net.addHop(j, 'dns', 'coredns', 'dns-server', at, serviceNs, there.pkt, there.pkt, note);
-    if (response.source === 'upstream' && response.cache !== 'hit') net.addHop(j, 'dns', 'coredns-forward', 'dns-upstream', at, 2 * net.cm.externalNetworkNs, there.pkt, there.pkt, 'forward . /etc/resolv.conf');
+    if (response.source === 'upstream' && response.cache !== 'hit')
+      net.addHop(
+        j,
+        'dns',
+        'coredns-forward',
+        'dns-upstream',
+        at,
+        2 * net.cm.externalNetworkNs,
+        there.pkt,
+        there.pkt,
+        'forward . /etc/resolv.conf',
+      );
     const back = reverse(there.pkt);
-    if (there.kind === 'pod' && there.node) net.addHop(j, 'dns', 'veth-out', 'veth', there.node.name, net.cm.vethHopNs, back, back, `answer from CoreDNS ${formatIPv4(replicaIP)}`);
-    const start = there.node ? { node: there.node, origin: there.kind === 'pod' ? 'forwarded' as const : 'local' as const } : { node: null };
+    if (there.kind === 'pod' && there.node)
+      net.addHop(
+        j,
+        'dns',
+        'veth-out',
+        'veth',
+        there.node.name,
+        net.cm.vethHopNs,
+        back,
+        back,
+        `answer from CoreDNS ${formatIPv4(replicaIP)}`,
+      );
+    const start = there.node
+      ? { node: there.node, origin: there.kind === 'pod' ? ('forwarded' as const) : ('local' as const) }
+      : { node: null };
     const home = net.walk(j, 'dns', start, proto, back, newWalkInfo());
     return { response, dnat: info.dnat, replica: formatIPv4(replicaIP), lost: !home.ok };
   }
@@ -161,14 +214,23 @@ export class DnsPlane {
     let nl = this.nodeLocals.get(node.name);
     if (!nl) {
       const upstream = new NodeLocalUpstream(this);
-      nl = new NodeLocalDnsCache(node.name, upstream, this.server.upstream, { clusterDomain: this.net.cluster.config.clusterDomain, seed: `nodelocal/${node.name}` });
+      nl = new NodeLocalDnsCache(node.name, upstream, this.server.upstream, {
+        clusterDomain: this.net.cluster.config.clusterDomain,
+        seed: `nodelocal/${node.name}`,
+      });
       this.nodeLocals.set(node.name, nl);
     }
     return nl;
   }
 
   /** A query from a pod to NodeLocal DNSCache on its node; misses go on to CoreDNS over TCP. */
-  queryNodeLocal(j: Journey, node: NodeInfo, pkt: Tuple, q: DnsQuestion, ctx: QueryContext): { response: DnsResponse; route: DnsQueryRecord['route']; replica: string; lost: boolean } {
+  queryNodeLocal(
+    j: Journey,
+    node: NodeInfo,
+    pkt: Tuple,
+    q: DnsQuestion,
+    ctx: QueryContext,
+  ): { response: DnsResponse; route: DnsQueryRecord['route']; replica: string; lost: boolean } {
     const net = this.net;
     const nl = this.nodeLocal(node);
     net.addHop(j, 'dns', 'node-local-dns', 'dns-server', node.name, this.nodeLocalServiceNs, pkt, pkt, `${q.type} ${q.name}`);
@@ -183,7 +245,18 @@ export class DnsPlane {
     const route = nl.lastRoute === 'hit' ? 'nodelocal-hit' : nl.lastRoute === 'upstream' ? 'nodelocal-upstream' : 'nodelocal-miss';
     if (route === 'nodelocal-hit') this.stats.nodeLocalHits++;
     else this.stats.nodeLocalMisses++;
-    if (route === 'nodelocal-upstream') net.addHop(j, 'dns', 'node-local-forward', 'dns-upstream', node.name, 2 * net.cm.externalNetworkNs, pkt, pkt, 'forward . upstream resolvers');
+    if (route === 'nodelocal-upstream')
+      net.addHop(
+        j,
+        'dns',
+        'node-local-forward',
+        'dns-upstream',
+        node.name,
+        2 * net.cm.externalNetworkNs,
+        pkt,
+        pkt,
+        'forward . upstream resolvers',
+      );
     return { response: call.failed ? LOST : response, route, replica: call.replica, lost: call.failed };
   }
 
@@ -229,7 +302,13 @@ class PodResolverTransport implements DnsTransport {
   private pairOpen = false;
   private sport = 0;
 
-  constructor(private readonly plane: DnsPlane, private readonly j: Journey, private readonly node: NodeInfo, private readonly rec: DnsLookupRecord, private readonly paired: boolean) {
+  constructor(
+    private readonly plane: DnsPlane,
+    private readonly j: Journey,
+    private readonly node: NodeInfo,
+    private readonly rec: DnsLookupRecord,
+    private readonly paired: boolean,
+  ) {
     this.end = j.cursor;
   }
 
@@ -248,7 +327,17 @@ class PodResolverTransport implements DnsTransport {
     }
     j.cursor = this.pairStart;
     const pkt: Tuple = { src: j.client.ip, sport: this.sport, dst, dport: DNS_PORT };
-    network.addHop(j, 'dns', 'veth-out', 'veth', node.name, network.cm.vethHopNs, pkt, pkt, `${q.type} ${q.name}${nodeLocal ? ' to NodeLocal DNSCache (NOTRACK)' : ''}`);
+    network.addHop(
+      j,
+      'dns',
+      'veth-out',
+      'veth',
+      node.name,
+      network.cm.vethHopNs,
+      pkt,
+      pkt,
+      `${q.type} ${q.name}${nodeLocal ? ' to NodeLocal DNSCache (NOTRACK)' : ''}`,
+    );
     let record: DnsQueryRecord;
     let response: DnsResponse;
     if (nodeLocal) {
@@ -258,13 +347,33 @@ class PodResolverTransport implements DnsTransport {
         const back = reverse(pkt);
         network.addHop(j, 'dns', 'veth-in', 'veth', node.name, network.cm.vethHopNs, back, back, 'answer from NodeLocal DNSCache');
       }
-      record = { name: q.name, type: q.type, rcode: response.rcode, route: r.route, dnat: false, replica: r.replica, cacheHit: r.route === 'nodelocal-hit', sport: this.sport, rttNs: j.cursor - this.pairStart };
+      record = {
+        name: q.name,
+        type: q.type,
+        rcode: response.rcode,
+        route: r.route,
+        dnat: false,
+        replica: r.replica,
+        cacheHit: r.route === 'nodelocal-hit',
+        sport: this.sport,
+        rttNs: j.cursor - this.pairStart,
+      };
       this.lost ||= r.lost;
     } else {
       const r = plane.queryCoreDns(j, node, true, PROTO_UDP, pkt, q, ctx);
       response = r.response;
       if (r.dnat) plane.stats.dnatQueries++;
-      record = { name: q.name, type: q.type, rcode: r.lost ? 'LOST' : response.rcode, route: 'coredns', dnat: r.dnat, replica: r.replica, cacheHit: response.cache === 'hit', sport: this.sport, rttNs: j.cursor - this.pairStart };
+      record = {
+        name: q.name,
+        type: q.type,
+        rcode: r.lost ? 'LOST' : response.rcode,
+        route: 'coredns',
+        dnat: r.dnat,
+        replica: r.replica,
+        cacheHit: response.cache === 'hit',
+        sport: this.sport,
+        rttNs: j.cursor - this.pairStart,
+      };
       this.lost ||= r.lost;
     }
     this.rec.queries.push(record);

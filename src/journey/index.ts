@@ -5,7 +5,16 @@ export { Topology, type NodeInfo, type Location } from './topology.ts';
 export { ClusterNetwork, type NetworkOptions, type NodeState, type Start, type WalkEnd } from './network.ts';
 export { newWalkInfo, reverse, sameTuple, tupleOf, type WalkInfo } from './packets.ts';
 export { DnsPlane, FORWARD_EXPIRE_NS, RESOLVER_TIMEOUT_NS, type DnsPlaneStats } from './dns-plane.ts';
-export { beginJourney, resolveStep, requestStep, replyStep, runJourney, type ConnectionSpec, type PodClient, type ExternalClient } from './journey.ts';
+export {
+  beginJourney,
+  resolveStep,
+  requestStep,
+  replyStep,
+  runJourney,
+  type ConnectionSpec,
+  type PodClient,
+  type ExternalClient,
+} from './journey.ts';
 export { buildWorkload, type Workload, type PodTarget, type ExternalTarget, type ClientPod } from './targets.ts';
 export { simulate, DEFAULT_CLIENT_NODES, EXTRA_DATA_PLANES, type SimulateOptions, type SimulationRun } from './simulate.ts';
 export { summarizeRun, formatSummary, type SimulationSummary, type SummaryMeta, type Percentiles } from './summary.ts';

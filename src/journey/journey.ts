@@ -77,7 +77,7 @@ export function beginJourney(net: ClusterNetwork, spec: ConnectionSpec, atNs: nu
     const pod = net.podsByIP.get(ip);
     const byCidr = net.topology.podNode(ip);
     const node = byCidr ?? (pod?.nodeName ? net.topology.node(pod.nodeName) : undefined);
-    if (!node) throw new InputError('the client pod\'s address is in no node\'s podCIDR', undefined, 'client.ip', c.ip);
+    if (!node) throw new InputError("the client pod's address is in no node's podCIDR", undefined, 'client.ip', c.ip);
     clientNode = node;
     namespace = c.namespace ?? pod?.namespace ?? 'default';
   } else {
@@ -109,7 +109,8 @@ export function beginJourney(net: ClusterNetwork, spec: ConnectionSpec, atNs: nu
     totalNs: 0,
     cursor: atNs,
   };
-  if (byName && c.kind === 'external') throw new InputError('external clients connect by address (they do not use cluster DNS)', undefined, 'dst.name', j.name);
+  if (byName && c.kind === 'external')
+    throw new InputError('external clients connect by address (they do not use cluster DNS)', undefined, 'dst.name', j.name);
   state.set(j, { clientNode, tracked: [], delivered: null, done: false });
   return j;
 }
@@ -201,7 +202,8 @@ function pickClientPort(net: ClusterNetwork, j: Journey, node: NodeInfo): number
   const { min, max } = EPHEMERAL_PORT_RANGE;
   const rng = net.clientPorts;
   let port = rng.int(min, max + 1);
-  for (let i = 0; i < 64 && net.portInUse(node, j.proto, j.client.ip, port, j.dst.ip, j.dst.port, j.cursor); i++) port = rng.int(min, max + 1);
+  for (let i = 0; i < 64 && net.portInUse(node, j.proto, j.client.ip, port, j.dst.ip, j.dst.port, j.cursor); i++)
+    port = rng.int(min, max + 1);
   return port;
 }
 

@@ -9,7 +9,15 @@ import { type CostModel, DEFAULT_COST_MODEL } from '../metrics/cost-model.ts';
 import { lookupCostNs, snatSearchNs, userspaceCrossingNs } from '../metrics/pricing.ts';
 import { type KubeProxyConfiguration, parseKubeProxyConfig } from '../proxy/config.ts';
 import { getProxyMode } from '../proxy/registry.ts';
-import { type DataPlane, type LookupResult, newLookupResult, type Packet, type PacketOrigin, type ProtoNumber, type ProxyModeName } from '../proxy/types.ts';
+import {
+  type DataPlane,
+  type LookupResult,
+  newLookupResult,
+  type Packet,
+  type PacketOrigin,
+  type ProtoNumber,
+  type ProxyModeName,
+} from '../proxy/types.ts';
 import { EPHEMERAL_PORT_RANGE, SnatPortAllocator } from '../snat/port-select.ts';
 import { FLOW_SNAT_EXHAUSTED, trackNewFlow } from '../snat/masquerade.ts';
 import { newFlowTable } from '../workload/flows.ts';
@@ -86,11 +94,15 @@ export class ClusterNetwork implements DnsHost {
   borrowedLookups = 0;
   private readonly maxDataPlanes: number;
 
-  constructor(readonly cluster: Cluster, opts: NetworkOptions) {
+  constructor(
+    readonly cluster: Cluster,
+    opts: NetworkOptions,
+  ) {
     this.topology = new Topology(cluster);
     this.mode = getProxyMode(opts.mode, opts.file).name;
     this.network = opts.network ?? 'vxlan';
-    if (this.network !== 'routed' && this.network !== 'vxlan') throw new InputError('expected routed or vxlan', opts.file, 'network', this.network);
+    if (this.network !== 'routed' && this.network !== 'vxlan')
+      throw new InputError('expected routed or vxlan', opts.file, 'network', this.network);
     this.cm = opts.costModel ?? DEFAULT_COST_MODEL;
     this.nodeLocalDns = opts.nodeLocalDns ?? false;
     this.autopath = opts.autopath ?? false;
@@ -100,7 +112,10 @@ export class ClusterNetwork implements DnsHost {
     this.rng = new Rng(opts.seed ?? 1);
     this.dpRng = this.rng.fork('dataplane');
     this.clientPorts = this.rng.fork('client-ports');
-    this.baseConfig = parseKubeProxyConfig({ clusterCIDR: cluster.config.clusterCIDR, ...(opts.proxy ?? {}), mode: this.mode, hostnameOverride: this.topology.nodes[0].name }, opts.file ?? '(proxy)');
+    this.baseConfig = parseKubeProxyConfig(
+      { clusterCIDR: cluster.config.clusterCIDR, ...(opts.proxy ?? {}), mode: this.mode, hostnameOverride: this.topology.nodes[0].name },
+      opts.file ?? '(proxy)',
+    );
     this.states = this.topology.nodes.map(() => null);
     this.maxDataPlanes = opts.maxDataPlanes ?? Infinity;
     if (!(this.maxDataPlanes >= 1)) throw new InputError('must be at least 1', opts.file, 'maxDataPlanes', opts.maxDataPlanes);
@@ -119,7 +134,13 @@ export class ClusterNetwork implements DnsHost {
       // The userspace proxy does not masquerade: it opens its own connection to the endpoint,
       // whose source port connect() picks from the ephemeral range.
       const snatOpts = this.mode === 'userspace' ? { toPorts: EPHEMERAL_PORT_RANGE, random: true } : { randomFully: this.randomFully };
-      st = { info, dataPlane: null, conntrack, snat: new SnatPortAllocator(conntrack, this.rng.fork(`snat/${info.name}`), snatOpts), proxied: new Set() };
+      st = {
+        info,
+        dataPlane: null,
+        conntrack,
+        snat: new SnatPortAllocator(conntrack, this.rng.fork(`snat/${info.name}`), snatOpts),
+        proxied: new Set(),
+      };
       this.states[info.index] = st;
     }
     return st;
@@ -185,7 +206,17 @@ export class ClusterNetwork implements DnsHost {
       if (!r.ok) return r;
       p = r.pkt;
       const loc = this.topology.locate(p.dst);
-      this.addHop(j, phase, 'forward', 'forward', at.name, cm.packetBaseNs, p, p, loc.kind === 'blackhole' ? 'no route: a service address no rule translated' : '');
+      this.addHop(
+        j,
+        phase,
+        'forward',
+        'forward',
+        at.name,
+        cm.packetBaseNs,
+        p,
+        p,
+        loc.kind === 'blackhole' ? 'no route: a service address no rule translated' : '',
+      );
       if (loc.kind === 'blackhole') return { ok: false, outcome: 'unrouted', node: at.name, verdict: null };
       if (loc.kind === 'external') {
         this.addHop(j, phase, 'wire-out', 'wire', at.name, cm.externalNetworkNs, p, p, 'to outside the cluster');
@@ -198,7 +229,17 @@ export class ClusterNetwork implements DnsHost {
       }
       const next: NodeInfo = loc.node;
       if (this.network === 'vxlan') {
-        this.addHop(j, phase, 'vxlan-encap', 'encap', at.name, cm.vxlanEncapNs + cm.vxlanOverheadBytes / cm.linkBytesPerNs, p, p, `outer ${formatIPv4(at.ip)} -> ${formatIPv4(next.ip)} udp/8472, +${cm.vxlanOverheadBytes} bytes`);
+        this.addHop(
+          j,
+          phase,
+          'vxlan-encap',
+          'encap',
+          at.name,
+          cm.vxlanEncapNs + cm.vxlanOverheadBytes / cm.linkBytesPerNs,
+          p,
+          p,
+          `outer ${formatIPv4(at.ip)} -> ${formatIPv4(next.ip)} udp/8472, +${cm.vxlanOverheadBytes} bytes`,
+        );
         this.addHop(j, phase, 'wire', 'wire', next.name, cm.nodeNetworkNs, p, p, `${at.name} -> ${next.name}`);
         this.addHop(j, phase, 'vxlan-decap', 'decap', next.name, cm.vxlanDecapNs, p, p, '');
       } else {
@@ -210,21 +251,55 @@ export class ClusterNetwork implements DnsHost {
   }
 
   /** One node's netfilter for one packet: conntrack, or the rules + SNAT + a new entry. */
-  private netfilter(j: Journey, phase: Phase, st: NodeState, origin: PacketOrigin, proto: ProtoNumber, p: Tuple, info: WalkInfo, first: boolean): { ok: true; pkt: Tuple } | (WalkEnd & { ok: false }) {
+  private netfilter(
+    j: Journey,
+    phase: Phase,
+    st: NodeState,
+    origin: PacketOrigin,
+    proto: ProtoNumber,
+    p: Tuple,
+    info: WalkInfo,
+    first: boolean,
+  ): { ok: true; pkt: Tuple } | (WalkEnd & { ok: false }) {
     const cm = this.cm;
     const now = j.cursor;
     const name = st.info.name;
     const ct = st.conntrack;
     const pk = this.scratchIn;
-    pk.src = p.src; pk.sport = p.sport; pk.dst = p.dst; pk.dport = p.dport; pk.proto = proto;
+    pk.src = p.src;
+    pk.sport = p.sport;
+    pk.dst = p.dst;
+    pk.dport = p.dport;
+    pk.proto = proto;
     const slot = ct.lookup(pk, now);
     if (slot >= 0) {
       const dir = ct.lastDirection;
       const after = tupleOf(ct.translate(slot, dir, this.scratchOut));
       ct.refresh(slot, dir, now);
       const nat = !sameTuple(p, after);
-      this.addHop(j, phase, 'conntrack', 'conntrack', name, cm.conntrackLookupNs, p, after, `hit, ${dir === DIR_ORIGINAL ? 'original' : 'reply'} direction${nat ? ', NAT applied' : ''}`);
-      if (st.proxied.has(slot)) this.addHop(j, phase, 'userspace-proxy', 'userspace', name, userspaceCrossingNs(cm), after, after, 'kube-proxy copies the packet through user space');
+      this.addHop(
+        j,
+        phase,
+        'conntrack',
+        'conntrack',
+        name,
+        cm.conntrackLookupNs,
+        p,
+        after,
+        `hit, ${dir === DIR_ORIGINAL ? 'original' : 'reply'} direction${nat ? ', NAT applied' : ''}`,
+      );
+      if (st.proxied.has(slot))
+        this.addHop(
+          j,
+          phase,
+          'userspace-proxy',
+          'userspace',
+          name,
+          userspaceCrossingNs(cm),
+          after,
+          after,
+          'kube-proxy copies the packet through user space',
+        );
       if (first && dir === DIR_ORIGINAL && after.dst !== p.dst) info.dnat = true;
       if (first && dir === DIR_ORIGINAL && after.src !== p.src) info.masqueraded = true;
       info.tracked.push({ node: st, tuple: p });
@@ -239,18 +314,49 @@ export class ClusterNetwork implements DnsHost {
     const dnat = verdict === 'DNAT';
     const afterRules: Tuple = dnat ? { src: p.src, sport: p.sport, dst: lr.endpointIP >>> 0, dport: lr.endpointPort } : p;
     const probes = lr.hashProbes > 0 ? `, ${lr.hashProbes} hash probe${lr.hashProbes > 1 ? 's' : ''}` : '';
-    this.addHop(j, phase, 'rules', 'rules', name, lookupCostNs(cm, this.mode, lr), p, afterRules, `${verdict}, ${lr.rulesEvaluated} rules${probes}`);
+    this.addHop(
+      j,
+      phase,
+      'rules',
+      'rules',
+      name,
+      lookupCostNs(cm, this.mode, lr),
+      p,
+      afterRules,
+      `${verdict}, ${lr.rulesEvaluated} rules${probes}`,
+    );
     if (verdict === 'DROP') return { ok: false, outcome: 'dropped', node: name, verdict };
     if (verdict === 'REJECT') return { ok: false, outcome: 'rejected', node: name, verdict };
     const proxied = dnat && dp.perPacketUserspace === true;
-    if (proxied) this.addHop(j, phase, 'userspace-proxy', 'userspace', name, userspaceCrossingNs(cm), afterRules, afterRules, 'kube-proxy accepts in user space and connects to the endpoint');
+    if (proxied)
+      this.addHop(
+        j,
+        phase,
+        'userspace-proxy',
+        'userspace',
+        name,
+        userspaceCrossingNs(cm),
+        afterRules,
+        afterRules,
+        'kube-proxy accepts in user space and connects to the endpoint',
+      );
     const masq = dnat && lr.masquerade;
     const endpointIP = lr.endpointIP >>> 0;
     const endpointPort = lr.endpointPort;
     const res = trackNewFlow(ct, st.snat, pk, dnat ? endpointIP : KEEP, dnat ? endpointPort : KEEP, masq, st.info.ip, now);
     const snatHop = this.mode === 'userspace' ? 'proxy-socket' : 'masquerade';
     if (res === FLOW_SNAT_EXHAUSTED) {
-      this.addHop(j, phase, snatHop, 'snat', name, snatSearchNs(cm, st.snat.lastCandidates), afterRules, afterRules, `no free port after ${st.snat.lastCandidates} candidates`);
+      this.addHop(
+        j,
+        phase,
+        snatHop,
+        'snat',
+        name,
+        snatSearchNs(cm, st.snat.lastCandidates),
+        afterRules,
+        afterRules,
+        `no free port after ${st.snat.lastCandidates} candidates`,
+      );
       return { ok: false, outcome: 'snat-exhausted', node: name, verdict };
     }
     if (res === INSERT_DROPPED) {
@@ -264,7 +370,17 @@ export class ClusterNetwork implements DnsHost {
     const after = tupleOf(ct.translate(res, DIR_ORIGINAL, this.scratchOut));
     if (masq) {
       const n = st.snat.lastCandidates;
-      this.addHop(j, phase, snatHop, 'snat', name, snatSearchNs(cm, n), afterRules, after, `${formatIPv4(after.src)}:${after.sport}, ${n} candidate${n === 1 ? '' : 's'} tried`);
+      this.addHop(
+        j,
+        phase,
+        snatHop,
+        'snat',
+        name,
+        snatSearchNs(cm, n),
+        afterRules,
+        after,
+        `${formatIPv4(after.src)}:${after.sport}, ${n} candidate${n === 1 ? '' : 's'} tried`,
+      );
     }
     this.addHop(j, phase, 'conntrack', 'conntrack', name, cm.conntrackInsertNs, p, after, 'new entry');
     if (proxied) st.proxied.add(res);
@@ -281,7 +397,11 @@ export class ClusterNetwork implements DnsHost {
   closeFlows(proto: ProtoNumber, tracked: WalkInfo['tracked'], nowNs: number): void {
     const pk = this.scratchIn;
     for (const { node, tuple } of tracked) {
-      pk.src = tuple.src; pk.sport = tuple.sport; pk.dst = tuple.dst; pk.dport = tuple.dport; pk.proto = proto;
+      pk.src = tuple.src;
+      pk.sport = tuple.sport;
+      pk.dst = tuple.dst;
+      pk.dport = tuple.dport;
+      pk.proto = proto;
       const slot = node.conntrack.lookup(pk, nowNs);
       if (slot >= 0) node.conntrack.close(slot, nowNs);
     }

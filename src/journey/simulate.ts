@@ -58,7 +58,8 @@ export function simulate(cluster: Cluster, opts: SimulateOptions): SimulationRun
   if (!(opts.durationNs > 0)) throw new Error(`simulate: durationNs must be > 0, got ${opts.durationNs}`);
   if (!(opts.rate > 0 && Number.isFinite(opts.rate))) throw new Error(`simulate: rate must be > 0, got ${opts.rate}`);
   const clientCount = opts.clientNodes ?? DEFAULT_CLIENT_NODES;
-  if (!(Number.isInteger(clientCount) && clientCount >= 1)) throw new Error(`simulate: clientNodes must be a positive integer, got ${clientCount}`);
+  if (!(Number.isInteger(clientCount) && clientCount >= 1))
+    throw new Error(`simulate: clientNodes must be a positive integer, got ${clientCount}`);
   const net = new ClusterNetwork(cluster, { maxDataPlanes: clientCount + EXTRA_DATA_PLANES, ...opts });
   const clientNodes = sampleNodes(net, clientCount);
   const workload = buildWorkload(cluster, net.topology, clientNodes);
@@ -111,7 +112,14 @@ export function simulate(cluster: Cluster, opts: SimulateOptions): SimulationRun
     }
   });
   sweep(sim.now);
-  return { net, journeys, conntrackPeak: peak, endNs: sim.now, externalUnavailable: opts.external > 0 && workload.external.length === 0, clientNodes: clientNodes.map((n) => n.name) };
+  return {
+    net,
+    journeys,
+    conntrackPeak: peak,
+    endNs: sim.now,
+    externalUnavailable: opts.external > 0 && workload.external.length === 0,
+    clientNodes: clientNodes.map((n) => n.name),
+  };
 }
 
 /** A seeded sample of `count` nodes, in node order (all of them when there are no more). */
@@ -124,7 +132,10 @@ function sampleNodes(net: ClusterNetwork, count: number): NodeInfo[] {
     const k = rng.int(i, idx.length);
     [idx[i], idx[k]] = [idx[k], idx[i]];
   }
-  return idx.slice(0, count).sort((a, b) => a - b).map((i) => nodes[i]);
+  return idx
+    .slice(0, count)
+    .sort((a, b) => a - b)
+    .map((i) => nodes[i]);
 }
 
 /** One arriving connection: who, to what, by name or address. */
@@ -133,7 +144,11 @@ function pickConnection(w: Workload, rng: Rng, opts: SimulateOptions): Connectio
     const t = w.external[rng.int(0, w.external.length)];
     const node = t.nodes[rng.int(0, t.nodes.length)];
     const ip = EXTERNAL_CLIENT_BASE + rng.int(0, EXTERNAL_CLIENTS);
-    return { client: { kind: 'external', ip, node: node.name }, dst: { ip: t.kind === 'nodeport' ? node.ip : t.ip, port: t.port }, proto: t.proto };
+    return {
+      client: { kind: 'external', ip, node: node.name },
+      dst: { ip: t.kind === 'nodeport' ? node.ip : t.ip, port: t.port },
+      proto: t.proto,
+    };
   }
   const node = w.clientNodes[rng.int(0, w.clientNodes.length)];
   const pods = w.clients[node.index];
@@ -143,10 +158,14 @@ function pickConnection(w: Workload, rng: Rng, opts: SimulateOptions): Connectio
   if (list.length === 0) {
     // A cluster with no services: talk to another client pod directly.
     const other = w.clients[w.clientNodes[rng.int(0, w.clientNodes.length)].index];
-    return { client: { kind: 'pod', ip: pod.ip, namespace: pod.namespace }, dst: { ip: formatIPv4(other[rng.int(0, other.length)].ip), port: 8080 } };
+    return {
+      client: { kind: 'pod', ip: pod.ip, namespace: pod.namespace },
+      dst: { ip: formatIPv4(other[rng.int(0, other.length)].ip), port: 8080 },
+    };
   }
   const t = list[rng.int(0, list.length)];
   const client = { kind: 'pod' as const, ip: pod.ip, namespace: pod.namespace };
-  if (byName) return { client, dst: { name: t.namespace === pod.namespace ? t.name : `${t.name}.${t.namespace}`, port: t.port }, proto: t.proto };
+  if (byName)
+    return { client, dst: { name: t.namespace === pod.namespace ? t.name : `${t.name}.${t.namespace}`, port: t.port }, proto: t.proto };
   return { client, dst: { ip: t.ip, port: t.port }, proto: t.proto };
 }

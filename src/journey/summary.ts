@@ -23,13 +23,45 @@ export interface SimulationSummary {
   seed: number | string;
   durationS: number;
   ratePerS: number;
-  options: { external: number; byName: number; nodeLocalDns: boolean; autopath: boolean; randomFully: boolean; dnsLookup: string; clientNodes: string[] };
+  options: {
+    external: number;
+    byName: number;
+    nodeLocalDns: boolean;
+    autopath: boolean;
+    randomFully: boolean;
+    dnsLookup: string;
+    clientNodes: string[];
+  };
   connections: { total: number; pod: number; external: number; byName: number; outcomes: Record<Outcome, number> };
   /** Rules verdicts for the connections' first packets on their ingress node. */
   verdicts: Partial<Record<Verdict, number>>;
-  dns: { lookups: number; queries: number; amplification: number; failed: number; dnatQueries: number; coreDnsQueries: number; coreDnsCacheHits: number; nodeLocalHits: number; nodeLocalMisses: number };
-  conntrack: { inserts: number; peakEntries: number; entriesAtEnd: number; perNode: Record<string, number>; insertFailed: number; tableFullDrops: number };
-  snat: { masqueradedConnections: number; selections: number; collisions: number; collisionsPerSelection: number; failures: number; maxCandidates: number };
+  dns: {
+    lookups: number;
+    queries: number;
+    amplification: number;
+    failed: number;
+    dnatQueries: number;
+    coreDnsQueries: number;
+    coreDnsCacheHits: number;
+    nodeLocalHits: number;
+    nodeLocalMisses: number;
+  };
+  conntrack: {
+    inserts: number;
+    peakEntries: number;
+    entriesAtEnd: number;
+    perNode: Record<string, number>;
+    insertFailed: number;
+    tableFullDrops: number;
+  };
+  snat: {
+    masqueradedConnections: number;
+    selections: number;
+    collisions: number;
+    collisionsPerSelection: number;
+    failures: number;
+    maxCandidates: number;
+  };
   /** Connections that reached their endpoint: did the pod see the client's own address? */
   sourceIP: Record<ClientKind, { preserved: number; lost: number }>;
   /** Simulated µs. */
@@ -130,11 +162,26 @@ export function summarizeRun(run: SimulationRun, meta: SummaryMeta): SimulationS
     seed: meta.seed,
     durationS: meta.durationNs / 1e9,
     ratePerS: meta.rate,
-    options: { external: meta.external, byName: meta.byName, nodeLocalDns: net.nodeLocalDns, autopath: net.autopath, randomFully: net.randomFully, dnsLookup: net.dnsLookup, clientNodes: run.clientNodes },
+    options: {
+      external: meta.external,
+      byName: meta.byName,
+      nodeLocalDns: net.nodeLocalDns,
+      autopath: net.autopath,
+      randomFully: net.randomFully,
+      dnsLookup: net.dnsLookup,
+      clientNodes: run.clientNodes,
+    },
     connections: { total: journeys.length, pod, external: journeys.length - pod, byName, outcomes },
     verdicts,
     dns: { ...d, amplification: round(d.lookups > 0 ? d.queries / d.lookups : 0) },
-    conntrack: { inserts, peakEntries: Math.max(run.conntrackPeak, entries), entriesAtEnd: entries, perNode, insertFailed, tableFullDrops: drops },
+    conntrack: {
+      inserts,
+      peakEntries: Math.max(run.conntrackPeak, entries),
+      entriesAtEnd: entries,
+      perNode,
+      insertFailed,
+      tableFullDrops: drops,
+    },
     snat,
     sourceIP,
     latencyUs: { endToEnd: pct(e2e), phases: { dns: pct(dnsNs), request: pct(reqNs), reply: pct(repNs) }, hopKinds },
@@ -145,7 +192,8 @@ export function summarizeRun(run: SimulationRun, meta: SummaryMeta): SimulationS
   };
 }
 
-const us = (p: Percentiles): string => (p.n === 0 ? '-' : `p50 ${fmt(p.p50)}  p90 ${fmt(p.p90)}  p99 ${fmt(p.p99)}  max ${fmt(p.max)}  (n=${p.n})`);
+const us = (p: Percentiles): string =>
+  p.n === 0 ? '-' : `p50 ${fmt(p.p50)}  p90 ${fmt(p.p90)}  p99 ${fmt(p.p99)}  max ${fmt(p.max)}  (n=${p.n})`;
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 /** The text `kpsim simulate` prints. */
@@ -153,34 +201,69 @@ export function formatSummary(s: SimulationSummary): string {
   const L: string[] = [];
   const o = s.options;
   L.push(`kpsim simulate: ${s.scenario}, ${s.services} services on ${s.nodes} nodes, mode ${s.mode}, network ${s.network}`);
-  const cn = o.clientNodes.length === s.nodes ? 'all nodes' : o.clientNodes.length > 6 ? `${o.clientNodes.length} nodes` : o.clientNodes.join(', ');
-  L.push(`  ${s.durationS}s at ${s.ratePerS} connections/s, seed ${s.seed}; clients on ${cn}; external ${o.external}, by name ${o.byName}${o.nodeLocalDns ? ', NodeLocal DNSCache' : ''}${o.autopath ? ', autopath' : ''}${o.randomFully ? ', --random-fully' : ''}`);
+  const cn =
+    o.clientNodes.length === s.nodes ? 'all nodes' : o.clientNodes.length > 6 ? `${o.clientNodes.length} nodes` : o.clientNodes.join(', ');
+  L.push(
+    `  ${s.durationS}s at ${s.ratePerS} connections/s, seed ${s.seed}; clients on ${cn}; external ${o.external}, by name ${o.byName}${o.nodeLocalDns ? ', NodeLocal DNSCache' : ''}${o.autopath ? ', autopath' : ''}${o.randomFully ? ', --random-fully' : ''}`,
+  );
   L.push('');
   const c = s.connections;
   L.push(`connections: ${c.total} (${c.pod} from pods, ${c.external} external, ${c.byName} by name)`);
-  const outs = Object.entries(c.outcomes).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  const outs = Object.entries(c.outcomes)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
   L.push(`  outcomes: ${outs.join(', ') || '-'}`);
-  L.push(`  verdicts on the ingress node: ${Object.entries(s.verdicts).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
+  L.push(
+    `  verdicts on the ingress node: ${
+      Object.entries(s.verdicts)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || '-'
+    }`,
+  );
   const si = s.sourceIP;
-  L.push(`  source IP seen by the pod: from pods ${si.pod.preserved} preserved / ${si.pod.lost} lost; external ${si.external.preserved} preserved / ${si.external.lost} lost (node IP)`);
+  L.push(
+    `  source IP seen by the pod: from pods ${si.pod.preserved} preserved / ${si.pod.lost} lost; external ${si.external.preserved} preserved / ${si.external.lost} lost (node IP)`,
+  );
   const d = s.dns;
-  L.push(`dns: ${d.lookups} lookups, ${d.queries} queries (amplification ${d.amplification} queries/lookup, ${o.dnsLookup}), ${d.failed} failed`);
-  L.push(`  through the data plane (DNAT to CoreDNS): ${d.dnatQueries}; reached CoreDNS: ${d.coreDnsQueries} (cache hits ${d.coreDnsCacheHits})${o.nodeLocalDns ? `; NodeLocal DNSCache hits ${d.nodeLocalHits}, misses ${d.nodeLocalMisses}` : ''}`);
+  L.push(
+    `dns: ${d.lookups} lookups, ${d.queries} queries (amplification ${d.amplification} queries/lookup, ${o.dnsLookup}), ${d.failed} failed`,
+  );
+  L.push(
+    `  through the data plane (DNAT to CoreDNS): ${d.dnatQueries}; reached CoreDNS: ${d.coreDnsQueries} (cache hits ${d.coreDnsCacheHits})${o.nodeLocalDns ? `; NodeLocal DNSCache hits ${d.nodeLocalHits}, misses ${d.nodeLocalMisses}` : ''}`,
+  );
   const ct = s.conntrack;
   const perNode = Object.entries(ct.perNode).sort((a, b) => b[1] - a[1]);
-  const top = perNode.slice(0, 6).map(([n, v]) => `${n} ${v}`).join(', ') + (perNode.length > 6 ? `, ... ${perNode.length} nodes` : '');
-  L.push(`conntrack: ${ct.inserts} entries created, peak ${ct.peakEntries}, ${ct.entriesAtEnd} live at the end (${top}); insert_failed ${ct.insertFailed}, table-full drops ${ct.tableFullDrops}`);
+  const top =
+    perNode
+      .slice(0, 6)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', ') + (perNode.length > 6 ? `, ... ${perNode.length} nodes` : '');
+  L.push(
+    `conntrack: ${ct.inserts} entries created, peak ${ct.peakEntries}, ${ct.entriesAtEnd} live at the end (${top}); insert_failed ${ct.insertFailed}, table-full drops ${ct.tableFullDrops}`,
+  );
   const sn = s.snat;
-  L.push(`snat: ${sn.masqueradedConnections} connections masqueraded; ${sn.selections} port selections, ${sn.collisions} collisions (${sn.collisionsPerSelection} per selection, max ${sn.maxCandidates} candidates), ${sn.failures} failures`);
+  L.push(
+    `snat: ${sn.masqueradedConnections} connections masqueraded; ${sn.selections} port selections, ${sn.collisions} collisions (${sn.collisionsPerSelection} per selection, max ${sn.maxCandidates} candidates), ${sn.failures} failures`,
+  );
   L.push('');
   L.push('latency (simulated µs):');
   const lat = s.latencyUs;
-  const rows: [string, string][] = [['end to end (delivered)', us(lat.endToEnd)], ['  dns', us(lat.phases.dns)], ['  request', us(lat.phases.request)], ['  reply', us(lat.phases.reply)]];
+  const rows: [string, string][] = [
+    ['end to end (delivered)', us(lat.endToEnd)],
+    ['  dns', us(lat.phases.dns)],
+    ['  request', us(lat.phases.request)],
+    ['  reply', us(lat.phases.reply)],
+  ];
   for (const [k, p] of Object.entries(lat.hopKinds)) rows.push([`  hop ${k}`, us(p as Percentiles)]);
   const w = Math.max(...rows.map((r) => r[0].length));
   for (const [k, v] of rows) L.push(`  ${k.padEnd(w)}  ${v}`);
   L.push('');
-  const shown = s.dataPlanesBuilt.length > 12 ? `${s.dataPlanesBuilt.slice(0, 12).join(', ')}, ... (${s.dataPlanesBuilt.length})` : s.dataPlanesBuilt.join(', ') || 'none';
-  L.push(`data planes built: ${shown}${s.borrowedLookups > 0 ? `; ${s.borrowedLookups} forwarded flows priced on a borrowed data plane` : ''}; ${s.hops} hops recorded`);
+  const shown =
+    s.dataPlanesBuilt.length > 12
+      ? `${s.dataPlanesBuilt.slice(0, 12).join(', ')}, ... (${s.dataPlanesBuilt.length})`
+      : s.dataPlanesBuilt.join(', ') || 'none';
+  L.push(
+    `data planes built: ${shown}${s.borrowedLookups > 0 ? `; ${s.borrowedLookups} forwarded flows priced on a borrowed data plane` : ''}; ${s.hops} hops recorded`,
+  );
   return L.join('\n') + '\n';
 }

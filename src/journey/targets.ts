@@ -93,8 +93,24 @@ export function buildWorkload(cluster: Cluster, topo: Topology, clientNodes: rea
       const healthy = ingress.filter((n) => local.has(n.name));
       if (healthy.length > 0) nodes = healthy; // no healthy node: balancers fail open
     }
-    if (sp.nodePort > 0) external.push({ label: `${label} (NodePort ${sp.nodePort})`, kind: 'nodeport', ip: 0, port: sp.nodePort, proto: sp.protoNumber, nodes: ingress });
-    for (const vip of sp.loadBalancerVIPs) external.push({ label: `${label} (LoadBalancer ${formatIPv4(vip)})`, kind: 'loadbalancer', ip: vip, port: sp.port, proto: sp.protoNumber, nodes });
+    if (sp.nodePort > 0)
+      external.push({
+        label: `${label} (NodePort ${sp.nodePort})`,
+        kind: 'nodeport',
+        ip: 0,
+        port: sp.nodePort,
+        proto: sp.protoNumber,
+        nodes: ingress,
+      });
+    for (const vip of sp.loadBalancerVIPs)
+      external.push({
+        label: `${label} (LoadBalancer ${formatIPv4(vip)})`,
+        kind: 'loadbalancer',
+        ip: vip,
+        port: sp.port,
+        proto: sp.protoNumber,
+        nodes,
+      });
   }
   // Headless services have no ClusterIP: only their name (A records of the pods) reaches them.
   for (const svc of cluster.services) {
@@ -103,7 +119,14 @@ export function buildWorkload(cluster: Cluster, topo: Topology, clientNodes: rea
     if (ns === 'kube-system') continue;
     for (const p of svc.spec.ports ?? []) {
       const port = typeof p.targetPort === 'number' ? p.targetPort : p.port;
-      byName.push({ label: `${ns}/${svc.metadata.name}:${p.port} (headless)`, namespace: ns, name: svc.metadata.name, ip: 0, port, proto: PROTO_NUMBERS[(p.protocol ?? 'TCP') as Protocol] });
+      byName.push({
+        label: `${ns}/${svc.metadata.name}:${p.port} (headless)`,
+        namespace: ns,
+        name: svc.metadata.name,
+        ip: 0,
+        port,
+        proto: PROTO_NUMBERS[(p.protocol ?? 'TCP') as Protocol],
+      });
     }
   }
   return { clients, clientNodes: withClients, byAddress, byName, external };

@@ -43,7 +43,13 @@ export class Topology {
     this.nodes = cluster.nodes.map((n, index) => {
       const view = viewOf(n);
       const podCIDR = n.spec.podCIDR ?? n.spec.podCIDRs?.[0];
-      const info: NodeInfo = { name: view.name, index, ip: view.primaryIP, addresses: view.addresses, podCIDR: podCIDR ? tryParseCidr(podCIDR) : null };
+      const info: NodeInfo = {
+        name: view.name,
+        index,
+        ip: view.primaryIP,
+        addresses: view.addresses,
+        podCIDR: podCIDR ? tryParseCidr(podCIDR) : null,
+      };
       return info;
     });
     for (const n of this.nodes) {
@@ -58,7 +64,16 @@ export class Topology {
 
   node(name: string): NodeInfo {
     const n = this.byName.get(name);
-    if (!n) throw new InputError(`node not in the cluster (nodes: ${this.nodes.slice(0, 5).map((x) => x.name).join(', ')}${this.nodes.length > 5 ? ', ...' : ''})`, undefined, 'node', name);
+    if (!n)
+      throw new InputError(
+        `node not in the cluster (nodes: ${this.nodes
+          .slice(0, 5)
+          .map((x) => x.name)
+          .join(', ')}${this.nodes.length > 5 ? ', ...' : ''})`,
+        undefined,
+        'node',
+        name,
+      );
     return n;
   }
 

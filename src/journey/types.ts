@@ -34,7 +34,20 @@ export type HopKind =
   | 'dns-upstream'
   /** delivery to a host-network process (0 ns: the kernel path is in `forward`) */
   | 'host';
-export const HOP_KINDS: readonly HopKind[] = ['veth', 'rules', 'userspace', 'conntrack', 'snat', 'forward', 'encap', 'decap', 'wire', 'dns-server', 'dns-upstream', 'host'];
+export const HOP_KINDS: readonly HopKind[] = [
+  'veth',
+  'rules',
+  'userspace',
+  'conntrack',
+  'snat',
+  'forward',
+  'encap',
+  'decap',
+  'wire',
+  'dns-server',
+  'dns-upstream',
+  'host',
+];
 
 /** A packet's addresses (uint32 IPs), before or after a hop. */
 export interface Tuple {
@@ -83,7 +96,17 @@ export type Outcome =
   | 'conntrack-clash'
   /** MASQUERADE found no free source port */
   | 'snat-exhausted';
-export const OUTCOMES: readonly Outcome[] = ['delivered', 'reply-untranslated', 'dropped', 'rejected', 'unrouted', 'dns-failed', 'conntrack-full', 'conntrack-clash', 'snat-exhausted'];
+export const OUTCOMES: readonly Outcome[] = [
+  'delivered',
+  'reply-untranslated',
+  'dropped',
+  'rejected',
+  'unrouted',
+  'dns-failed',
+  'conntrack-full',
+  'conntrack-clash',
+  'snat-exhausted',
+];
 
 export type ClientKind = 'pod' | 'external';
 

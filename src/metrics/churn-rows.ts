@@ -51,7 +51,13 @@ export function churnFits(rows: readonly ResultRow[]): FitRecord[] {
     const { base } = parseChurnMetric(r.metric);
     if (!CHURN_FITTED.some((f) => f.base === base && f.statistic === r.statistic)) continue;
     const key = `${r.mode}\u0000${r.metric}\u0000${r.statistic}`;
-    const g = groups.get(key) ?? { mode: r.mode, metric: r.metric, statistic: r.statistic, unit: r.unit, byScale: new Map<number, number[]>() };
+    const g = groups.get(key) ?? {
+      mode: r.mode,
+      metric: r.metric,
+      statistic: r.statistic,
+      unit: r.unit,
+      byScale: new Map<number, number[]>(),
+    };
     const list = g.byScale.get(r.scale) ?? [];
     list.push(r.value);
     g.byScale.set(r.scale, list);
@@ -61,10 +67,26 @@ export function churnFits(rows: readonly ResultRow[]): FitRecord[] {
   for (const g of groups.values()) {
     const scales = [...g.byScale.keys()].sort((a, b) => a - b);
     if (scales.length < 2) continue;
-    const ys = scales.map((s) => { const v = g.byScale.get(s)!; return v.reduce((a, b) => a + b, 0) / v.length; });
+    const ys = scales.map((s) => {
+      const v = g.byScale.get(s)!;
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    });
     const fit = fitPowerLaw(scales, ys);
     if (!fit) continue;
-    fits.push({ mode: g.mode, metric: g.metric, clock: 'simulated', statistic: g.statistic, unit: g.unit, exponent: fit.exponent, ciLow: fit.ciLow, ciHigh: fit.ciHigh, intercept: fit.intercept, r2: fit.r2, n: fit.n, verdict: complexityVerdict(fit) });
+    fits.push({
+      mode: g.mode,
+      metric: g.metric,
+      clock: 'simulated',
+      statistic: g.statistic,
+      unit: g.unit,
+      exponent: fit.exponent,
+      ciLow: fit.ciLow,
+      ciHigh: fit.ciHigh,
+      intercept: fit.intercept,
+      r2: fit.r2,
+      n: fit.n,
+      verdict: complexityVerdict(fit),
+    });
   }
   return fits.sort((a, b) => cmp(a.metric, b.metric) || cmp(a.statistic, b.statistic) || cmp(a.mode, b.mode));
 }

@@ -115,9 +115,14 @@ export const DEFAULT_COST_MODEL: CostModel = {
   linkBytesPerNs: 1.25,
 };
 
-const overridesSchema = z.object(
-  Object.fromEntries(Object.keys(DEFAULT_COST_MODEL).map((k) => [k, z.number().min(0).optional()])) as Record<keyof CostModel, z.ZodOptional<z.ZodNumber>>,
-).strict();
+const overridesSchema = z
+  .object(
+    Object.fromEntries(Object.keys(DEFAULT_COST_MODEL).map((k) => [k, z.number().min(0).optional()])) as Record<
+      keyof CostModel,
+      z.ZodOptional<z.ZodNumber>
+    >,
+  )
+  .strict();
 
 /** Applies a scenario's `costModel` overrides; unknown names are errors. */
 export function costModelWith(overrides: unknown, file?: string): CostModel {
@@ -126,7 +131,11 @@ export function costModelWith(overrides: unknown, file?: string): CostModel {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue.code === 'unrecognized_keys') {
-      throw new InputError(`unknown cost-model constant ${issue.keys[0]} (known: ${Object.keys(DEFAULT_COST_MODEL).join(', ')})`, file, `costModel.${issue.keys[0]}`);
+      throw new InputError(
+        `unknown cost-model constant ${issue.keys[0]} (known: ${Object.keys(DEFAULT_COST_MODEL).join(', ')})`,
+        file,
+        `costModel.${issue.keys[0]}`,
+      );
     }
     throw new InputError(issue.message, file, `costModel.${issue.path.join('.')}`, (issue as { input?: unknown }).input);
   }

@@ -36,14 +36,18 @@ export type IptablesProfile = 'modern' | 'legacy';
  * each of which copies the whole table in and out of the kernel.
  */
 export function syncCostNs(cm: CostModel, mode: ProxyModeName, w: SyncWork, profile: IptablesProfile = 'modern'): number {
-  const restore = w.restoreLines * cm.iptablesRestoreLineNs + (profile === 'legacy' && w.restoreLines > 0 ? w.totalRules ** 2 * cm.iptablesLegacyRuleSquaredNs : 0);
+  const restore =
+    w.restoreLines * cm.iptablesRestoreLineNs +
+    (profile === 'legacy' && w.restoreLines > 0 ? w.totalRules ** 2 * cm.iptablesLegacyRuleSquaredNs : 0);
   switch (mode) {
     case 'iptables':
       return restore;
     case 'ipvs':
       return restore + w.netlinkOps * cm.ipvsNetlinkOpNs + w.ipsetOps * cm.ipsetOpNs;
     case 'userspace':
-      return w.portOps * cm.proxyPortOpNs + (w.iptablesInvocations ?? 0) * (cm.iptablesInvocationNs + w.totalRules * cm.iptablesRuleNs) + restore;
+      return (
+        w.portOps * cm.proxyPortOpNs + (w.iptablesInvocations ?? 0) * (cm.iptablesInvocationNs + w.totalRules * cm.iptablesRuleNs) + restore
+      );
   }
 }
 

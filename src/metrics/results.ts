@@ -105,11 +105,20 @@ const MODE_ORDER = ['userspace', 'iptables', 'ipvs'];
 
 /** A total order on rows so output never depends on which worker finished first. */
 export function compareRows(a: ResultRow, b: ResultRow): number {
-  return modeRank(a.mode) - modeRank(b.mode) || a.scale - b.scale || a.repetition - b.repetition ||
-    cmp(a.metric, b.metric) || cmp(a.clock, b.clock) || cmp(a.statistic, b.statistic);
+  return (
+    modeRank(a.mode) - modeRank(b.mode) ||
+    a.scale - b.scale ||
+    a.repetition - b.repetition ||
+    cmp(a.metric, b.metric) ||
+    cmp(a.clock, b.clock) ||
+    cmp(a.statistic, b.statistic)
+  );
 }
 
-export function comparePoints(a: { mode: string; scale: number; repetition: number }, b: { mode: string; scale: number; repetition: number }): number {
+export function comparePoints(
+  a: { mode: string; scale: number; repetition: number },
+  b: { mode: string; scale: number; repetition: number },
+): number {
   return modeRank(a.mode) - modeRank(b.mode) || a.scale - b.scale || a.repetition - b.repetition;
 }
 

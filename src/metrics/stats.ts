@@ -21,7 +21,17 @@ export function summarize(values: ArrayLike<number>): Summary {
   const sorted = Float64Array.from(values).sort();
   const arr = Array.from(sorted);
   const q = (p: number) => quantileSorted(arr, p);
-  return { n, mean: mean(arr), min: sorted[0], p01: q(0.01), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: sorted[n - 1], iqr: q(0.75) - q(0.25) };
+  return {
+    n,
+    mean: mean(arr),
+    min: sorted[0],
+    p01: q(0.01),
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: sorted[n - 1],
+    iqr: q(0.75) - q(0.25),
+  };
 }
 
 export interface PowerFit {
@@ -36,7 +46,10 @@ export interface PowerFit {
 }
 
 /** Two-sided 95% Student t quantiles t(0.975, df) for df = 1..30 (standard table values). */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 export function t975(df: number): number {
   if (df < 1) return NaN;

@@ -2,14 +2,50 @@
 // rule; the property test in test/netfilter checks they agree on random rulesets.
 
 import {
-  describeRule, verdictName, T_DNAT, T_DROP, T_GOTO, T_JUMP, T_LOG, T_MARK, T_NONE, T_RETURN, T_SNAT, T_UNKNOWN,
-  F_CT, F_CT_NEG, F_DPORT, F_DPORT_NEG, F_DST, F_DSTLOCAL, F_DSTLOCAL_NEG, F_DST_NEG, F_IN, F_IN_NEG, F_IN_WILD, F_MARK,
-  F_MARK_NEG, F_NEVER, F_OUT, F_OUT_NEG, F_OUT_WILD, F_PROTO, F_PROTO_NEG, F_SLOW_IMPURE, F_SLOW_PURE, F_SPORT,
-  F_SPORT_NEG, F_SRC, F_SRCLOCAL, F_SRCLOCAL_NEG, F_SRC_NEG, F_STAT, F_STAT_NEG, type CompiledTable,
+  describeRule,
+  verdictName,
+  T_DNAT,
+  T_DROP,
+  T_GOTO,
+  T_JUMP,
+  T_LOG,
+  T_MARK,
+  T_NONE,
+  T_RETURN,
+  T_SNAT,
+  T_UNKNOWN,
+  F_CT,
+  F_CT_NEG,
+  F_DPORT,
+  F_DPORT_NEG,
+  F_DST,
+  F_DSTLOCAL,
+  F_DSTLOCAL_NEG,
+  F_DST_NEG,
+  F_IN,
+  F_IN_NEG,
+  F_IN_WILD,
+  F_MARK,
+  F_MARK_NEG,
+  F_NEVER,
+  F_OUT,
+  F_OUT_NEG,
+  F_OUT_WILD,
+  F_PROTO,
+  F_PROTO_NEG,
+  F_SLOW_IMPURE,
+  F_SLOW_PURE,
+  F_SPORT,
+  F_SPORT_NEG,
+  F_SRC,
+  F_SRCLOCAL,
+  F_SRCLOCAL_NEG,
+  F_SRC_NEG,
+  F_STAT,
+  F_STAT_NEG,
+  type CompiledTable,
 } from './compiled.ts';
-import {
-  impureResult, pureMatches, IMPURE_BRANCH, IMPURE_FAIL, IMPURE_MATCH, type ImpureMatch, type MatchEnv,
-} from './match-eval.ts';
+import { impureResult, pureMatches, IMPURE_BRANCH, IMPURE_FAIL, IMPURE_MATCH, type ImpureMatch, type MatchEnv } from './match-eval.ts';
 import { makeEnv, type PathStep, type WalkOptions, type WalkResult } from './trace.ts';
 import type { Match, Packet, WalkContext } from './types.ts';
 import { ctStateBits, protoCode } from './values.ts';
@@ -106,8 +142,14 @@ export class CompiledWalker {
     const out = this.out;
     const env = this.env;
     const flags = ct.flags;
-    const src = env.src, dst = env.dst, proto = env.proto, sport = env.sport, dport = env.dport, ctBits = env.ctBits;
-    const historyNever = env.historyNever, explore = env.explore;
+    const src = env.src,
+      dst = env.dst,
+      proto = env.proto,
+      sport = env.sport,
+      dport = env.dport,
+      ctBits = env.ctBits;
+    const historyNever = env.historyNever,
+      explore = env.explore;
     const end = ct.chainEnd[c];
     for (let r = ct.chainStart[c]; r < end; r++) {
       out.rulesEvaluated++;
@@ -117,8 +159,8 @@ export class CompiledWalker {
           out.unsupportedSkipped++;
           continue;
         }
-        if (f & F_SRC && (((src & ct.srcMask[r]) >>> 0) === ct.srcAddr[r]) === ((f & F_SRC_NEG) !== 0)) continue;
-        if (f & F_DST && (((dst & ct.dstMask[r]) >>> 0) === ct.dstAddr[r]) === ((f & F_DST_NEG) !== 0)) continue;
+        if (f & F_SRC && ((src & ct.srcMask[r]) >>> 0 === ct.srcAddr[r]) === ((f & F_SRC_NEG) !== 0)) continue;
+        if (f & F_DST && ((dst & ct.dstMask[r]) >>> 0 === ct.dstAddr[r]) === ((f & F_DST_NEG) !== 0)) continue;
         if (f & F_PROTO && (proto === ct.proto[r]) === ((f & F_PROTO_NEG) !== 0)) continue;
         if (f & F_IN) {
           const hit = f & F_IN_WILD ? env.inIface.startsWith(ct.inIface[r]) : env.inIface === ct.inIface[r];
@@ -140,7 +182,7 @@ export class CompiledWalker {
         if (f & F_DSTLOCAL && env.ctx.isLocal(dst) === ((f & F_DSTLOCAL_NEG) !== 0)) continue;
         if (f & F_MARK) {
           if (historyNever) continue;
-          if ((((env.mark & ct.markMask[r]) >>> 0) === ct.markValue[r]) === ((f & F_MARK_NEG) !== 0)) continue;
+          if (((env.mark & ct.markMask[r]) >>> 0 === ct.markValue[r]) === ((f & F_MARK_NEG) !== 0)) continue;
         }
         if (f & F_CT) {
           if (historyNever) continue;
@@ -151,7 +193,7 @@ export class CompiledWalker {
       let branch = false;
       if (f & F_STAT) {
         if (explore) branch = true;
-        else if ((env.random() < ct.statProb[r]) === ((f & F_STAT_NEG) !== 0)) continue;
+        else if (env.random() < ct.statProb[r] === ((f & F_STAT_NEG) !== 0)) continue;
       } else if (f & F_SLOW_IMPURE) {
         const v = impure(ct.slowImpure[r]!, env);
         if (v === IMPURE_FAIL) continue;
@@ -211,7 +253,13 @@ function impure(ms: ImpureMatch[], env: MatchEnv): number {
 }
 
 /** One-off convenience walk (allocates a walker and a result). */
-export function walkCompiled(ct: CompiledTable, chain: number | string, pkt: Packet, ctx: WalkContext, opts: WalkOptions = {}): CompiledWalkResult {
+export function walkCompiled(
+  ct: CompiledTable,
+  chain: number | string,
+  pkt: Packet,
+  ctx: WalkContext,
+  opts: WalkOptions = {},
+): CompiledWalkResult {
   return new CompiledWalker(ctx, opts).walk(ct, chain, pkt);
 }
 
@@ -229,7 +277,15 @@ export function toWalkResult(ct: CompiledTable, out: CompiledWalkResult): WalkRe
   const path: PathStep[] = [];
   for (let k = 0; k < out.pathLength; k++) path.push(describeRule(ct, out.path[k]));
   return {
-    verdict: verdictName(out.verdict), byPolicy: out.byPolicy, outputs, dnat, snat, mark: out.mark,
-    rulesEvaluated: out.rulesEvaluated, unsupportedSkipped: out.unsupportedSkipped, unknownTargets: out.unknownTargets, path,
+    verdict: verdictName(out.verdict),
+    byPolicy: out.byPolicy,
+    outputs,
+    dnat,
+    snat,
+    mark: out.mark,
+    rulesEvaluated: out.rulesEvaluated,
+    unsupportedSkipped: out.unsupportedSkipped,
+    unknownTargets: out.unknownTargets,
+    path,
   };
 }

@@ -13,24 +13,50 @@ import type { Match, Rule, Ruleset, Table, TableName, Target } from './types.ts'
 import { protoCode } from './values.ts';
 
 export const F_NEVER = 1 << 0;
-export const F_SRC = 1 << 1, F_SRC_NEG = 1 << 2;
-export const F_DST = 1 << 3, F_DST_NEG = 1 << 4;
-export const F_PROTO = 1 << 5, F_PROTO_NEG = 1 << 6;
-export const F_IN = 1 << 7, F_IN_NEG = 1 << 8, F_IN_WILD = 1 << 9;
-export const F_OUT = 1 << 10, F_OUT_NEG = 1 << 11, F_OUT_WILD = 1 << 12;
-export const F_DPORT = 1 << 13, F_DPORT_NEG = 1 << 14;
-export const F_SPORT = 1 << 15, F_SPORT_NEG = 1 << 16;
-export const F_SRCLOCAL = 1 << 17, F_SRCLOCAL_NEG = 1 << 18;
-export const F_DSTLOCAL = 1 << 19, F_DSTLOCAL_NEG = 1 << 20;
-export const F_MARK = 1 << 21, F_MARK_NEG = 1 << 22;
-export const F_CT = 1 << 23, F_CT_NEG = 1 << 24;
-export const F_STAT = 1 << 25, F_STAT_NEG = 1 << 26;
+export const F_SRC = 1 << 1,
+  F_SRC_NEG = 1 << 2;
+export const F_DST = 1 << 3,
+  F_DST_NEG = 1 << 4;
+export const F_PROTO = 1 << 5,
+  F_PROTO_NEG = 1 << 6;
+export const F_IN = 1 << 7,
+  F_IN_NEG = 1 << 8,
+  F_IN_WILD = 1 << 9;
+export const F_OUT = 1 << 10,
+  F_OUT_NEG = 1 << 11,
+  F_OUT_WILD = 1 << 12;
+export const F_DPORT = 1 << 13,
+  F_DPORT_NEG = 1 << 14;
+export const F_SPORT = 1 << 15,
+  F_SPORT_NEG = 1 << 16;
+export const F_SRCLOCAL = 1 << 17,
+  F_SRCLOCAL_NEG = 1 << 18;
+export const F_DSTLOCAL = 1 << 19,
+  F_DSTLOCAL_NEG = 1 << 20;
+export const F_MARK = 1 << 21,
+  F_MARK_NEG = 1 << 22;
+export const F_CT = 1 << 23,
+  F_CT_NEG = 1 << 24;
+export const F_STAT = 1 << 25,
+  F_STAT_NEG = 1 << 26;
 export const F_SLOW_PURE = 1 << 27;
 export const F_SLOW_IMPURE = 1 << 28;
 
 /** Target kind codes; codes T_ACCEPT..T_REDIRECT are terminal and double as verdict codes. */
-export const T_NONE = 0, T_JUMP = 1, T_GOTO = 2, T_RETURN = 3, T_ACCEPT = 4, T_DROP = 5, T_REJECT = 6,
-  T_DNAT = 7, T_SNAT = 8, T_MASQUERADE = 9, T_REDIRECT = 10, T_MARK = 11, T_LOG = 12, T_UNKNOWN = 13;
+export const T_NONE = 0,
+  T_JUMP = 1,
+  T_GOTO = 2,
+  T_RETURN = 3,
+  T_ACCEPT = 4,
+  T_DROP = 5,
+  T_REJECT = 6,
+  T_DNAT = 7,
+  T_SNAT = 8,
+  T_MASQUERADE = 9,
+  T_REDIRECT = 10,
+  T_MARK = 11,
+  T_LOG = 12,
+  T_UNKNOWN = 13;
 
 const VERDICT_NAMES: Verdict[] = ['NONE', 'NONE', 'NONE', 'NONE', 'ACCEPT', 'DROP', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT'];
 
@@ -109,16 +135,44 @@ export function compileTable(table: Table, opts: CompileOptions = {}): CompiledT
   const nChains = table.chains.length;
   const n = table.chains.reduce((s, c) => s + c.rules.length, 0);
   const ct: CompiledTable = {
-    name: table.name, chainNames: table.chains.map((c) => c.name), chainIndex: new Map(table.chains.map((c, i) => [c.name, i])),
-    chainStart: new Int32Array(nChains), chainEnd: new Int32Array(nChains), chainBuiltin: new Uint8Array(nChains),
-    chainDrop: new Uint8Array(nChains), ruleChain: new Int32Array(n), ruleIndex: new Int32Array(n), rules: new Array(n),
-    flags: new Uint32Array(n), srcAddr: new Uint32Array(n), srcMask: new Uint32Array(n), dstAddr: new Uint32Array(n),
-    dstMask: new Uint32Array(n), proto: new Uint8Array(n), inIface: new Array(n).fill(''), outIface: new Array(n).fill(''),
-    dportProto: new Uint8Array(n), dportLo: new Uint16Array(n), dportHi: new Uint16Array(n), sportProto: new Uint8Array(n),
-    sportLo: new Uint16Array(n), sportHi: new Uint16Array(n), markValue: new Uint32Array(n), markMask: new Uint32Array(n),
-    ctBits: new Uint8Array(n), statProb: new Float64Array(n), slowPure: new Array(n).fill(null), slowImpure: new Array(n).fill(null),
-    targetKind: new Uint8Array(n), jumpChain: new Int32Array(n).fill(-1), markXor: new Uint32Array(n), markClear: new Uint32Array(n),
-    dnatIp: new Uint32Array(n), dnatPort: new Uint16Array(n), outputText: new Array(n).fill(''), natText: new Array(n).fill(''),
+    name: table.name,
+    chainNames: table.chains.map((c) => c.name),
+    chainIndex: new Map(table.chains.map((c, i) => [c.name, i])),
+    chainStart: new Int32Array(nChains),
+    chainEnd: new Int32Array(nChains),
+    chainBuiltin: new Uint8Array(nChains),
+    chainDrop: new Uint8Array(nChains),
+    ruleChain: new Int32Array(n),
+    ruleIndex: new Int32Array(n),
+    rules: new Array(n),
+    flags: new Uint32Array(n),
+    srcAddr: new Uint32Array(n),
+    srcMask: new Uint32Array(n),
+    dstAddr: new Uint32Array(n),
+    dstMask: new Uint32Array(n),
+    proto: new Uint8Array(n),
+    inIface: new Array(n).fill(''),
+    outIface: new Array(n).fill(''),
+    dportProto: new Uint8Array(n),
+    dportLo: new Uint16Array(n),
+    dportHi: new Uint16Array(n),
+    sportProto: new Uint8Array(n),
+    sportLo: new Uint16Array(n),
+    sportHi: new Uint16Array(n),
+    markValue: new Uint32Array(n),
+    markMask: new Uint32Array(n),
+    ctBits: new Uint8Array(n),
+    statProb: new Float64Array(n),
+    slowPure: new Array(n).fill(null),
+    slowImpure: new Array(n).fill(null),
+    targetKind: new Uint8Array(n),
+    jumpChain: new Int32Array(n).fill(-1),
+    markXor: new Uint32Array(n),
+    markClear: new Uint32Array(n),
+    dnatIp: new Uint32Array(n),
+    dnatPort: new Uint16Array(n),
+    outputText: new Array(n).fill(''),
+    natText: new Array(n).fill(''),
   };
   let r = 0;
   table.chains.forEach((c, ci) => {
@@ -150,7 +204,10 @@ function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsuppor
     switch (m.kind) {
       case 'addr': {
         const src = m.dir === 'src';
-        if (f & (src ? F_SRC : F_DST)) { slowPure.push(m); break; }
+        if (f & (src ? F_SRC : F_DST)) {
+          slowPure.push(m);
+          break;
+        }
         f |= src ? F_SRC | (m.negate ? F_SRC_NEG : 0) : F_DST | (m.negate ? F_DST_NEG : 0);
         (src ? ct.srcAddr : ct.dstAddr)[r] = m.addr;
         (src ? ct.srcMask : ct.dstMask)[r] = m.mask;
@@ -158,13 +215,19 @@ function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsuppor
       }
       case 'proto':
         if (m.code === 0 && !m.negate) break; // -p all
-        if (f & F_PROTO || m.code === 0) { slowPure.push(m); break; }
+        if (f & F_PROTO || m.code === 0) {
+          slowPure.push(m);
+          break;
+        }
         f |= F_PROTO | (m.negate ? F_PROTO_NEG : 0);
         ct.proto[r] = m.code;
         break;
       case 'iface': {
         const isIn = m.dir === 'in';
-        if (f & (isIn ? F_IN : F_OUT)) { slowPure.push(m); break; }
+        if (f & (isIn ? F_IN : F_OUT)) {
+          slowPure.push(m);
+          break;
+        }
         f |= isIn
           ? F_IN | (m.negate ? F_IN_NEG : 0) | (m.wildcard ? F_IN_WILD : 0)
           : F_OUT | (m.negate ? F_OUT_NEG : 0) | (m.wildcard ? F_OUT_WILD : 0);
@@ -173,7 +236,10 @@ function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsuppor
       }
       case 'port': {
         const dst = m.dir === 'dst';
-        if (f & (dst ? F_DPORT : F_SPORT)) { slowPure.push(m); break; }
+        if (f & (dst ? F_DPORT : F_SPORT)) {
+          slowPure.push(m);
+          break;
+        }
         f |= dst ? F_DPORT | (m.negate ? F_DPORT_NEG : 0) : F_SPORT | (m.negate ? F_SPORT_NEG : 0);
         (dst ? ct.dportProto : ct.sportProto)[r] = protoCode(m.proto);
         (dst ? ct.dportLo : ct.sportLo)[r] = m.lo;
@@ -182,18 +248,27 @@ function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsuppor
       }
       case 'addrtype': {
         const src = m.dir === 'src';
-        if (f & (src ? F_SRCLOCAL : F_DSTLOCAL)) { slowPure.push(m); break; }
+        if (f & (src ? F_SRCLOCAL : F_DSTLOCAL)) {
+          slowPure.push(m);
+          break;
+        }
         f |= src ? F_SRCLOCAL | (m.negate ? F_SRCLOCAL_NEG : 0) : F_DSTLOCAL | (m.negate ? F_DSTLOCAL_NEG : 0);
         break;
       }
       case 'mark':
-        if (f & F_MARK) { slowPure.push(m); break; }
+        if (f & F_MARK) {
+          slowPure.push(m);
+          break;
+        }
         f |= F_MARK | (m.negate ? F_MARK_NEG : 0);
         ct.markValue[r] = m.value;
         ct.markMask[r] = m.mask;
         break;
       case 'ctstate':
-        if (f & F_CT) { slowPure.push(m); break; }
+        if (f & F_CT) {
+          slowPure.push(m);
+          break;
+        }
         f |= F_CT | (m.negate ? F_CT_NEG : 0);
         ct.ctBits[r] = m.bits;
         break;
@@ -222,31 +297,51 @@ function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsuppor
 
 function compileTarget(ct: CompiledTable, r: number, t: Target): void {
   switch (t.kind) {
-    case 'none': ct.targetKind[r] = T_NONE; break;
+    case 'none':
+      ct.targetKind[r] = T_NONE;
+      break;
     case 'jump':
     case 'goto':
       ct.targetKind[r] = t.kind === 'jump' ? T_JUMP : T_GOTO;
       ct.jumpChain[r] = ct.chainIndex.get(t.chain) ?? -1;
       break;
-    case 'RETURN': ct.targetKind[r] = T_RETURN; break;
-    case 'ACCEPT': ct.targetKind[r] = T_ACCEPT; break;
-    case 'DROP': ct.targetKind[r] = T_DROP; break;
-    case 'REJECT': ct.targetKind[r] = T_REJECT; break;
+    case 'RETURN':
+      ct.targetKind[r] = T_RETURN;
+      break;
+    case 'ACCEPT':
+      ct.targetKind[r] = T_ACCEPT;
+      break;
+    case 'DROP':
+      ct.targetKind[r] = T_DROP;
+      break;
+    case 'REJECT':
+      ct.targetKind[r] = T_REJECT;
+      break;
     case 'DNAT':
       ct.targetKind[r] = T_DNAT;
       ct.dnatIp[r] = t.ip;
       ct.dnatPort[r] = t.port;
       break;
-    case 'SNAT': ct.targetKind[r] = T_SNAT; break;
-    case 'MASQUERADE': ct.targetKind[r] = T_MASQUERADE; break;
-    case 'REDIRECT': ct.targetKind[r] = T_REDIRECT; break;
+    case 'SNAT':
+      ct.targetKind[r] = T_SNAT;
+      break;
+    case 'MASQUERADE':
+      ct.targetKind[r] = T_MASQUERADE;
+      break;
+    case 'REDIRECT':
+      ct.targetKind[r] = T_REDIRECT;
+      break;
     case 'MARK':
       ct.targetKind[r] = T_MARK;
       ct.markXor[r] = t.xor;
       ct.markClear[r] = t.clear;
       break;
-    case 'LOG': ct.targetKind[r] = T_LOG; break;
-    case 'unknown': ct.targetKind[r] = T_UNKNOWN; break;
+    case 'LOG':
+      ct.targetKind[r] = T_LOG;
+      break;
+    case 'unknown':
+      ct.targetKind[r] = T_UNKNOWN;
+      break;
   }
   ct.outputText[r] = t.kind === 'DNAT' ? t.toDestination : t.kind;
   ct.natText[r] = t.kind === 'DNAT' ? t.toDestination : t.kind === 'SNAT' ? t.toSource : '';

@@ -52,12 +52,24 @@ export interface HooksResult {
 
 export function inboundHooks(toLocalHost: boolean): HookStep[] {
   return toLocalHost
-    ? [{ table: 'nat', chain: 'PREROUTING' }, { table: 'filter', chain: 'INPUT' }, { table: 'nat', chain: 'INPUT' }]
-    : [{ table: 'nat', chain: 'PREROUTING' }, { table: 'filter', chain: 'FORWARD' }, { table: 'nat', chain: 'POSTROUTING' }];
+    ? [
+        { table: 'nat', chain: 'PREROUTING' },
+        { table: 'filter', chain: 'INPUT' },
+        { table: 'nat', chain: 'INPUT' },
+      ]
+    : [
+        { table: 'nat', chain: 'PREROUTING' },
+        { table: 'filter', chain: 'FORWARD' },
+        { table: 'nat', chain: 'POSTROUTING' },
+      ];
 }
 
 export function localOutputHooks(): HookStep[] {
-  return [{ table: 'nat', chain: 'OUTPUT' }, { table: 'filter', chain: 'OUTPUT' }, { table: 'nat', chain: 'POSTROUTING' }];
+  return [
+    { table: 'nat', chain: 'OUTPUT' },
+    { table: 'filter', chain: 'OUTPUT' },
+    { table: 'nat', chain: 'POSTROUTING' },
+  ];
 }
 
 /** Walks the hooks in the given order. */
@@ -111,7 +123,7 @@ class HookRun {
       this.stepResults.push({ ...h, result });
       this.rulesEvaluated += result.rulesEvaluated;
       const mm = this.opts.masqueradeMark;
-      if (mm !== undefined && mm !== 0 && ((env.mark & mm) >>> 0) === mm >>> 0) this.masquerade = true;
+      if (mm !== undefined && mm !== 0 && (env.mark & mm) >>> 0 === mm >>> 0) this.masquerade = true;
       if (result.outputs.includes('MASQUERADE')) this.masquerade = true;
       if (result.verdict === 'DROP' || result.verdict === 'REJECT') {
         this.verdict = result.verdict;

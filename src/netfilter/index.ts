@@ -5,8 +5,19 @@ export { splitArgs, quoteArg, quoteArgSaveStyle, joinArgs, type QuoteStyle } fro
 export { NetfilterParseError } from './errors.ts';
 export { rule, ruleFromArgs, parseRuleArgs, type ParseRuleOptions, type ParsedArgs } from './rule-parse.ts';
 export {
-  newRuleset, newTable, newChain, getTable, getChain, ensureTable, ensureChain, appendRule, reindex, buildRuleset,
-  isBuiltinChain, isTableName, TABLE_NAMES,
+  newRuleset,
+  newTable,
+  newChain,
+  getTable,
+  getChain,
+  ensureTable,
+  ensureChain,
+  appendRule,
+  reindex,
+  buildRuleset,
+  isBuiltinChain,
+  isTableName,
+  TABLE_NAMES,
 } from './ruleset.ts';
 export { parseIptablesSave } from './save-parse.ts';
 export { writeIptablesSave, writeIptablesRestore } from './save-write.ts';
@@ -14,8 +25,15 @@ export { findJumpLoops, assertNoJumpLoops, lintRuleset, type LintIssue } from '.
 export { MemoryRecentStore, type RecentStore } from './recent.ts';
 export { walkChain, type WalkOptions, type WalkResult, type PathStep, type Verdict } from './trace.ts';
 export {
-  walkHooks, walkInbound, walkLocalOutput, inboundHooks, localOutputHooks,
-  type HookStep, type HooksOptions, type HooksResult, type HookStepResult,
+  walkHooks,
+  walkInbound,
+  walkLocalOutput,
+  inboundHooks,
+  localOutputHooks,
+  type HookStep,
+  type HooksOptions,
+  type HooksResult,
+  type HookStepResult,
 } from './hooks.ts';
 export { compileRuleset, compileTable, describeRule, verdictName, type CompiledTable, type CompiledRuleset } from './compiled.ts';
 export { CompiledWalker, CompiledWalkResult, walkCompiled, toWalkResult } from './compiled-walk.ts';

@@ -12,7 +12,9 @@ export interface LintIssue {
 
 /** Every cycle of jumps/gotos between chains, each as [A, B, ..., A]. */
 export function findJumpLoops(table: Table): string[][] {
-  const WHITE = 0, GREY = 1, BLACK = 2;
+  const WHITE = 0,
+    GREY = 1,
+    BLACK = 2;
   const color = new Map<string, number>();
   const loops: string[][] = [];
   const stack: string[] = [];

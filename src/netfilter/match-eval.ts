@@ -82,7 +82,7 @@ export function impureResult(m: ImpureMatch, env: MatchEnv): number {
   if (m.kind === 'statistic') {
     if (env.explore) return IMPURE_BRANCH;
     // xt_statistic: matches when a uniform draw falls below the probability.
-    return (env.random() < m.probability) !== m.negate ? IMPURE_MATCH : IMPURE_FAIL;
+    return env.random() < m.probability !== m.negate ? IMPURE_MATCH : IMPURE_FAIL;
   }
   const addr = ((m.side === 'src' ? env.src : env.dst) & m.mask) >>> 0;
   if (m.command === 'set') {

@@ -33,7 +33,10 @@ const v1 = (negatable = true): OptionSpec => ({ arity: 1, negatable });
 const flag = (negatable = false): OptionSpec => ({ arity: 0, negatable });
 
 const PORT_OPTIONS: Record<string, OptionSpec> = {
-  '--sport': v1(), '--source-port': v1(), '--dport': v1(), '--destination-port': v1(),
+  '--sport': v1(),
+  '--source-port': v1(),
+  '--dport': v1(),
+  '--destination-port': v1(),
 };
 
 function buildPorts(uses: OptionUse[], module: string): ModuleResult {
@@ -54,7 +57,20 @@ function buildPorts(uses: OptionUse[], module: string): ModuleResult {
   return { matches, unsupported };
 }
 
-const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
+const ADDR_TYPES = [
+  'UNSPEC',
+  'UNICAST',
+  'LOCAL',
+  'BROADCAST',
+  'ANYCAST',
+  'MULTICAST',
+  'BLACKHOLE',
+  'UNREACHABLE',
+  'PROHIBIT',
+  'THROW',
+  'NAT',
+  'XRESOLVE',
+];
 
 function buildAddrType(uses: OptionUse[]): ModuleResult {
   const matches: AddrTypeMatch[] = [];
@@ -106,7 +122,10 @@ function buildStatistic(uses: OptionUse[]): ModuleResult {
   const mode = uses.find((u) => u.name === '--mode');
   if (!mode) fail('-m statistic needs --mode', 'statistic');
   if (mode.values[0] === 'nth') {
-    return { matches: [{ kind: 'unknown', module: 'statistic', args: uses.flatMap(useArgs) }], unsupported: ['-m statistic --mode nth is not modelled'] };
+    return {
+      matches: [{ kind: 'unknown', module: 'statistic', args: uses.flatMap(useArgs) }],
+      unsupported: ['-m statistic --mode nth is not modelled'],
+    };
   }
   if (mode.values[0] !== 'random') fail(`invalid statistic mode "${mode.values[0]}" (expected random or nth)`, mode.values[0]);
   const p = uses.find((u) => u.name === '--probability');
@@ -125,8 +144,15 @@ function buildRecent(uses: OptionUse[]): ModuleResult {
   const cmds = uses.filter((u) => RECENT_COMMANDS.includes(u.name));
   if (cmds.length !== 1) fail('-m recent needs exactly one of --set, --rcheck, --update, --remove', 'recent');
   const m: RecentMatch = {
-    kind: 'recent', negate: cmds[0].negate, name: 'DEFAULT', command: cmds[0].name.slice(2) as RecentMatch['command'],
-    seconds: null, hitcount: null, reap: false, mask: 0xffffffff, side: 'src',
+    kind: 'recent',
+    negate: cmds[0].negate,
+    name: 'DEFAULT',
+    command: cmds[0].name.slice(2) as RecentMatch['command'],
+    seconds: null,
+    hitcount: null,
+    reap: false,
+    mask: 0xffffffff,
+    side: 'src',
   };
   const unsupported: string[] = [];
   for (const u of uses) {
@@ -158,10 +184,25 @@ function useArgs(u: OptionUse): string[] {
   return [...(u.negate ? ['!'] : []), u.name, ...u.values];
 }
 
-const CT_OTHER = ['--ctproto', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst', '--ctorigsrcport', '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport', '--ctstatus', '--ctexpire'];
+const CT_OTHER = [
+  '--ctproto',
+  '--ctorigsrc',
+  '--ctorigdst',
+  '--ctreplsrc',
+  '--ctrepldst',
+  '--ctorigsrcport',
+  '--ctorigdstport',
+  '--ctreplsrcport',
+  '--ctrepldstport',
+  '--ctstatus',
+  '--ctexpire',
+];
 
 export const MODULES: Record<string, ModuleDef> = {
-  tcp: { options: { ...PORT_OPTIONS, '--tcp-flags': { arity: 2, negatable: true }, '--syn': flag(true), '--tcp-option': v1() }, build: buildPorts },
+  tcp: {
+    options: { ...PORT_OPTIONS, '--tcp-flags': { arity: 2, negatable: true }, '--syn': flag(true), '--tcp-option': v1() },
+    build: buildPorts,
+  },
   udp: { options: { ...PORT_OPTIONS }, build: buildPorts },
   sctp: { options: { ...PORT_OPTIONS, '--chunk-types': { arity: 2, negatable: true } }, build: buildPorts },
   addrtype: {
@@ -177,9 +218,18 @@ export const MODULES: Record<string, ModuleDef> = {
   statistic: { options: { '--mode': v1(false), '--probability': v1(), '--every': v1(), '--packet': v1(false) }, build: buildStatistic },
   recent: {
     options: {
-      '--name': v1(false), '--set': flag(true), '--rcheck': flag(true), '--update': flag(true), '--remove': flag(true),
-      '--seconds': v1(false), '--reap': flag(), '--hitcount': v1(false), '--rttl': flag(), '--mask': v1(false),
-      '--rsource': flag(), '--rdest': flag(),
+      '--name': v1(false),
+      '--set': flag(true),
+      '--rcheck': flag(true),
+      '--update': flag(true),
+      '--remove': flag(true),
+      '--seconds': v1(false),
+      '--reap': flag(),
+      '--hitcount': v1(false),
+      '--rttl': flag(),
+      '--mask': v1(false),
+      '--rsource': flag(),
+      '--rdest': flag(),
     },
     build: buildRecent,
   },

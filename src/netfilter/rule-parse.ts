@@ -11,9 +11,24 @@ import { parseAddrSpec, parseProto } from './values.ts';
 
 /** Top-level options (iptables(8) "PARAMETERS"), long forms mapped to short. */
 const TOP_LEVEL: Record<string, string> = {
-  '-s': '-s', '--source': '-s', '-d': '-d', '--destination': '-d', '-p': '-p', '--protocol': '-p',
-  '-i': '-i', '--in-interface': '-i', '-o': '-o', '--out-interface': '-o', '-m': '-m', '--match': '-m',
-  '-j': '-j', '--jump': '-j', '-g': '-g', '--goto': '-g', '-f': '-f', '--fragment': '-f',
+  '-s': '-s',
+  '--source': '-s',
+  '-d': '-d',
+  '--destination': '-d',
+  '-p': '-p',
+  '--protocol': '-p',
+  '-i': '-i',
+  '--in-interface': '-i',
+  '-o': '-o',
+  '--out-interface': '-o',
+  '-m': '-m',
+  '--match': '-m',
+  '-j': '-j',
+  '--jump': '-j',
+  '-g': '-g',
+  '--goto': '-g',
+  '-f': '-f',
+  '--fragment': '-f',
 };
 
 export interface ParseRuleOptions {
@@ -49,8 +64,7 @@ export function parseRuleArgs(args: readonly string[], opts: ParseRuleOptions = 
     if (k >= args.length) fail(`option "${opt}" requires an argument`, opt);
     return args[k];
   };
-  const isBoundary = (k: number): boolean =>
-    args[k] in TOP_LEVEL || (args[k] === '!' && k + 1 < args.length && args[k + 1] in TOP_LEVEL);
+  const isBoundary = (k: number): boolean => args[k] in TOP_LEVEL || (args[k] === '!' && k + 1 < args.length && args[k + 1] in TOP_LEVEL);
 
   while (i < args.length) {
     const tok = args[i];

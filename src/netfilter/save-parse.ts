@@ -60,10 +60,20 @@ export function parseIptablesSave(text: string): Ruleset {
       if (table.byName.has(name)) throw err(`chain "${name}" declared twice`, name);
       const builtin = isBuiltinChain(table.name, name);
       if (builtin ? !['ACCEPT', 'DROP', '-'].includes(policy) : policy !== '-') {
-        throw err(builtin ? `invalid policy "${policy}" for built-in chain ${name} (expected ACCEPT or DROP)` : `user-defined chain ${name} cannot have policy "${policy}" (expected "-")`, policy);
+        throw err(
+          builtin
+            ? `invalid policy "${policy}" for built-in chain ${name} (expected ACCEPT or DROP)`
+            : `user-defined chain ${name} cannot have policy "${policy}" (expected "-")`,
+          policy,
+        );
       }
       const chain: Chain = {
-        name, builtin, policy: policy as Chain['policy'], counters: pk === undefined ? null : counters(pk, by), rules: [], before: pending,
+        name,
+        builtin,
+        policy: policy as Chain['policy'],
+        counters: pk === undefined ? null : counters(pk, by),
+        rules: [],
+        before: pending,
       };
       pending = [];
       table.chains.push(chain);
@@ -83,7 +93,8 @@ export function parseIptablesSave(text: string): Ruleset {
     const m = RULE_LINE.exec(trimmed);
     if (!m) {
       const cmd = trimmed.split(/\s+/)[0];
-      if (/^-[A-Z]$|^\[/.test(cmd)) throw err(`unsupported command "${cmd}" (only -A, -X, ":CHAIN" and COMMIT appear in iptables-save format)`, cmd);
+      if (/^-[A-Z]$|^\[/.test(cmd))
+        throw err(`unsupported command "${cmd}" (only -A, -X, ":CHAIN" and COMMIT appear in iptables-save format)`, cmd);
       throw err(`unexpected line ${JSON.stringify(trimmed)}`, cmd);
     }
     const [, pk, by, chainName, argText = ''] = m;

@@ -21,8 +21,13 @@ export const TARGET_OPTIONS: Record<string, Record<string, OptionSpec>> = {
   MARK: { '--set-xmark': v1, '--set-mark': v1, '--or-mark': v1, '--and-mark': v1, '--xor-mark': v1 },
   REDIRECT: { '--to-ports': v1, '--random': flag },
   LOG: {
-    '--log-prefix': v1, '--log-level': v1, '--log-tcp-sequence': flag, '--log-tcp-options': flag,
-    '--log-ip-options': flag, '--log-uid': flag, '--log-macdecode': flag,
+    '--log-prefix': v1,
+    '--log-level': v1,
+    '--log-tcp-sequence': flag,
+    '--log-tcp-options': flag,
+    '--log-ip-options': flag,
+    '--log-uid': flag,
+    '--log-macdecode': flag,
   },
 };
 
@@ -31,9 +36,33 @@ export const TARGET_OPTIONS: Record<string, Record<string, OptionSpec>> = {
  * (most of these, like CT, CONNMARK or TCPMSS, are) and counted in walk results.
  */
 export const KNOWN_EXTENSION_TARGETS = new Set([
-  'AUDIT', 'CHECKSUM', 'CLASSIFY', 'CLUSTERIP', 'CONNMARK', 'CONNSECMARK', 'CT', 'DSCP', 'ECN', 'HMARK', 'IDLETIMER',
-  'LED', 'NETMAP', 'NFLOG', 'NFQUEUE', 'NOTRACK', 'SECMARK', 'SET', 'SYNPROXY', 'TCPMSS', 'TCPOPTSTRIP', 'TEE',
-  'TOS', 'TPROXY', 'TRACE', 'TTL', 'ULOG',
+  'AUDIT',
+  'CHECKSUM',
+  'CLASSIFY',
+  'CLUSTERIP',
+  'CONNMARK',
+  'CONNSECMARK',
+  'CT',
+  'DSCP',
+  'ECN',
+  'HMARK',
+  'IDLETIMER',
+  'LED',
+  'NETMAP',
+  'NFLOG',
+  'NFQUEUE',
+  'NOTRACK',
+  'SECMARK',
+  'SET',
+  'SYNPROXY',
+  'TCPMSS',
+  'TCPOPTSTRIP',
+  'TEE',
+  'TOS',
+  'TPROXY',
+  'TRACE',
+  'TTL',
+  'ULOG',
 ]);
 
 function has(uses: OptionUse[], name: string): boolean {
@@ -88,25 +117,42 @@ export function buildTarget(name: string, uses: OptionUse[]): Target {
     case 'DNAT': {
       const to = value(uses, '--to-destination');
       if (to === null) fail('DNAT needs --to-destination', 'DNAT');
-      return { kind: 'DNAT', toDestination: to, ...parseNatRange(to, '--to-destination'), random: has(uses, '--random'), persistent: has(uses, '--persistent') };
+      return {
+        kind: 'DNAT',
+        toDestination: to,
+        ...parseNatRange(to, '--to-destination'),
+        random: has(uses, '--random'),
+        persistent: has(uses, '--persistent'),
+      };
     }
     case 'SNAT': {
       const to = value(uses, '--to-source');
       if (to === null) fail('SNAT needs --to-source', 'SNAT');
       return {
-        kind: 'SNAT', toSource: to, ...parseNatRange(to, '--to-source'),
-        random: has(uses, '--random'), randomFully: has(uses, '--random-fully'), persistent: has(uses, '--persistent'),
+        kind: 'SNAT',
+        toSource: to,
+        ...parseNatRange(to, '--to-source'),
+        random: has(uses, '--random'),
+        randomFully: has(uses, '--random-fully'),
+        persistent: has(uses, '--persistent'),
       };
     }
     case 'MASQUERADE':
-      return { kind: 'MASQUERADE', toPorts: value(uses, '--to-ports'), random: has(uses, '--random'), randomFully: has(uses, '--random-fully') };
+      return {
+        kind: 'MASQUERADE',
+        toPorts: value(uses, '--to-ports'),
+        random: has(uses, '--random'),
+        randomFully: has(uses, '--random-fully'),
+      };
     case 'MARK':
       return buildMark(uses);
     case 'REDIRECT':
       return { kind: 'REDIRECT', toPorts: value(uses, '--to-ports'), random: has(uses, '--random') };
     case 'LOG':
       return {
-        kind: 'LOG', prefix: value(uses, '--log-prefix'), level: value(uses, '--log-level'),
+        kind: 'LOG',
+        prefix: value(uses, '--log-prefix'),
+        level: value(uses, '--log-level'),
         flags: uses.filter((u) => u.values.length === 0).map((u) => u.name),
       };
     default:

@@ -17,9 +17,7 @@
 // ends the walk up to the nearest such branch point. So `outputs` lists every endpoint
 // a packet can be DNATed to, in rule order.
 
-import {
-  impureResult, isImpure, pureMatches, IMPURE_BRANCH, IMPURE_FAIL, IMPURE_MATCH, type MatchEnv,
-} from './match-eval.ts';
+import { impureResult, isImpure, pureMatches, IMPURE_BRANCH, IMPURE_FAIL, IMPURE_MATCH, type MatchEnv } from './match-eval.ts';
 import type { RecentStore } from './recent.ts';
 import type { Chain, Packet, Rule, Table, WalkContext } from './types.ts';
 import { ctStateBits, protoCode } from './values.ts';
@@ -83,10 +81,21 @@ export interface WalkResult {
 /** Fills the reusable MatchEnv from a packet and options. */
 export function makeEnv(pkt: Packet, ctx: WalkContext, opts: WalkOptions): MatchEnv {
   return {
-    src: pkt.src >>> 0, dst: pkt.dst >>> 0, proto: protoCode(pkt.proto), sport: pkt.sport, dport: pkt.dport,
-    mark: pkt.mark >>> 0, ctBits: ctStateBits(pkt.ctstate), inIface: pkt.inIface ?? '', outIface: pkt.outIface ?? '',
-    ctx, historyNever: opts.history === 'never', explore: opts.mode === 'explore',
-    exploreRecent: opts.exploreRecent ?? 'never', random: opts.random ?? Math.random, recent: opts.recent,
+    src: pkt.src >>> 0,
+    dst: pkt.dst >>> 0,
+    proto: protoCode(pkt.proto),
+    sport: pkt.sport,
+    dport: pkt.dport,
+    mark: pkt.mark >>> 0,
+    ctBits: ctStateBits(pkt.ctstate),
+    inIface: pkt.inIface ?? '',
+    outIface: pkt.outIface ?? '',
+    ctx,
+    historyNever: opts.history === 'never',
+    explore: opts.mode === 'explore',
+    exploreRecent: opts.exploreRecent ?? 'never',
+    random: opts.random ?? Math.random,
+    recent: opts.recent,
   };
 }
 
@@ -98,8 +107,16 @@ export function walkChain(table: Table, chain: string, pkt: Packet, ctx: WalkCon
 /** As walkChain, with a caller-owned MatchEnv (its mark is updated in place). */
 export function walkChainEnv(table: Table, chain: string, env: MatchEnv, recordPath: boolean): WalkResult {
   const res: WalkResult = {
-    verdict: 'NONE', byPolicy: false, outputs: [], dnat: [], snat: [], mark: env.mark, rulesEvaluated: 0,
-    unsupportedSkipped: 0, unknownTargets: 0, path: [],
+    verdict: 'NONE',
+    byPolicy: false,
+    outputs: [],
+    dnat: [],
+    snat: [],
+    mark: env.mark,
+    rulesEvaluated: 0,
+    unsupportedSkipped: 0,
+    unknownTargets: 0,
+    path: [],
   };
   const start = table.byName.get(chain);
   if (!start) throw new Error(`no chain "${chain}" in table ${table.name}`);

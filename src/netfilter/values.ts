@@ -61,7 +61,18 @@ export function parseAddrSpec(text: string): { addr: number; mask: number } {
 
 /** Protocol numbers from /etc/protocols for the names iptables accepts most often. */
 const PROTOCOLS: Record<string, number> = {
-  all: 0, icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136,
+  all: 0,
+  icmp: 1,
+  igmp: 2,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  'ipv6-icmp': 58,
+  icmpv6: 58,
+  sctp: 132,
+  udplite: 136,
 };
 
 export function parseProto(text: string): number {
@@ -81,7 +92,13 @@ export function protoCode(p: 'tcp' | 'udp' | 'sctp'): number {
 
 /** Conntrack state bits; SNAT/DNAT are the "virtual" states of xt_conntrack. */
 export const CT_STATES: Record<string, number> = {
-  INVALID: 1, NEW: 2, ESTABLISHED: 4, RELATED: 8, UNTRACKED: 16, SNAT: 32, DNAT: 64,
+  INVALID: 1,
+  NEW: 2,
+  ESTABLISHED: 4,
+  RELATED: 8,
+  UNTRACKED: 16,
+  SNAT: 32,
+  DNAT: 64,
 };
 
 export function parseCtStates(text: string, allowed: readonly string[]): { states: string[]; bits: number } {

@@ -13,13 +13,25 @@ export function mergeResults(parts: { path: string; results: RunResults }[]): Ru
   for (const { path, results } of parts) {
     const s = results.meta.scenario;
     if (s.sha256 !== first.meta.scenario.sha256 || s.seed !== first.meta.scenario.seed) {
-      throw new InputError(`comes from a different scenario or seed than ${parts[0].path} (${s.name} seed ${s.seed} vs ${first.meta.scenario.name} seed ${first.meta.scenario.seed})`, path, 'meta.scenario');
+      throw new InputError(
+        `comes from a different scenario or seed than ${parts[0].path} (${s.name} seed ${s.seed} vs ${first.meta.scenario.name} seed ${first.meta.scenario.seed})`,
+        path,
+        'meta.scenario',
+      );
     }
     if (Boolean(results.meta.churn) !== Boolean(first.meta.churn)) {
-      throw new InputError(`a churn sweep and a scale sweep cannot be merged (${parts[0].path} is ${first.meta.churn ? '' : 'not '}a churn sweep)`, path, 'meta.churn');
+      throw new InputError(
+        `a churn sweep and a scale sweep cannot be merged (${parts[0].path} is ${first.meta.churn ? '' : 'not '}a churn sweep)`,
+        path,
+        'meta.churn',
+      );
     }
     if (results.meta.churn && first.meta.churn && churnSettings(results) !== churnSettings(first)) {
-      throw new InputError(`churn settings differ from ${parts[0].path} (${churnSettings(results)} vs ${churnSettings(first)}): only the rates and scales may differ`, path, 'meta.churn');
+      throw new InputError(
+        `churn settings differ from ${parts[0].path} (${churnSettings(results)} vs ${churnSettings(first)}): only the rates and scales may differ`,
+        path,
+        'meta.churn',
+      );
     }
     for (const p of results.points) {
       const key = `${p.mode}/${p.scale}/${p.repetition}${p.rate !== undefined ? ` at ${p.rate}/s` : ''}`;
@@ -39,7 +51,9 @@ export function mergeResults(parts: { path: string; results: RunResults }[]): Ru
       modes: union(parts.map((p) => p.results.meta.modes)),
       scales: union(parts.map((p) => p.results.meta.scales)).sort((a, b) => a - b),
       shard: null,
-      ...(first.meta.churn ? { churn: { ...first.meta.churn, rates: union(parts.map((p) => p.results.meta.churn?.rates ?? [])).sort((a, b) => a - b) } } : {}),
+      ...(first.meta.churn
+        ? { churn: { ...first.meta.churn, rates: union(parts.map((p) => p.results.meta.churn?.rates ?? [])).sort((a, b) => a - b) } }
+        : {}),
       wallSeconds: Math.max(...parts.map((p) => p.results.meta.wallSeconds)),
     },
     points,

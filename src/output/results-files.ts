@@ -7,7 +7,20 @@ import { InputError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const ROW_COLUMNS = ['mode', 'scale', 'repetition', 'metric', 'clock', 'unit', 'statistic', 'value'] as const;
-export const FIT_COLUMNS = ['mode', 'metric', 'clock', 'statistic', 'unit', 'exponent', 'ciLow', 'ciHigh', 'intercept', 'r2', 'n', 'verdict'] as const;
+export const FIT_COLUMNS = [
+  'mode',
+  'metric',
+  'clock',
+  'statistic',
+  'unit',
+  'exponent',
+  'ciLow',
+  'ciHigh',
+  'intercept',
+  'r2',
+  'n',
+  'verdict',
+] as const;
 
 export function resultsCsv(results: RunResults): string {
   return stringify(results.rows, { header: true, columns: [...ROW_COLUMNS] });
@@ -36,7 +49,12 @@ export function readResults(path: string): RunResults {
   }
   const r = data as Partial<RunResults>;
   if (typeof r !== 'object' || r === null || r.schema !== 'kpsim-results/1') {
-    throw new InputError('not a kpsim results file (expected schema "kpsim-results/1")', file, 'schema', (r as { schema?: unknown } | null)?.schema);
+    throw new InputError(
+      'not a kpsim results file (expected schema "kpsim-results/1")',
+      file,
+      'schema',
+      (r as { schema?: unknown } | null)?.schema,
+    );
   }
   for (const key of ['meta', 'points', 'rows', 'samples', 'fits'] as const) {
     if (key === 'meta' ? typeof r.meta !== 'object' || r.meta === null : !Array.isArray(r[key])) {
@@ -47,7 +65,12 @@ export function readResults(path: string): RunResults {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       throw new InputError('must be an object', file, `rows[${i}]`, row);
     }
-    if (typeof row.mode !== 'string' || typeof row.metric !== 'string' || typeof row.value !== 'number' || (row.clock !== 'simulated' && row.clock !== 'wall')) {
+    if (
+      typeof row.mode !== 'string' ||
+      typeof row.metric !== 'string' ||
+      typeof row.value !== 'number' ||
+      (row.clock !== 'simulated' && row.clock !== 'wall')
+    ) {
       throw new InputError('row must have mode, metric, clock (simulated|wall) and a numeric value', file, `rows[${i}]`, row);
     }
   });

@@ -23,27 +23,52 @@ export function summaryTable(r: RunResults): string {
       table.push([p.mode, String(p.scale), `FAILED: ${(p.error ?? '').split('\n')[0].slice(0, 60)}`]);
       continue;
     }
-    table.push([p.mode, String(p.scale), ...COLUMNS.map((c) => {
-      const v = index.get(`${p.mode}|${p.scale}|${c.metric}|${c.clock}|${c.statistic}|1`);
-      return v === undefined ? '-' : c.fmt(v);
-    })]);
+    table.push([
+      p.mode,
+      String(p.scale),
+      ...COLUMNS.map((c) => {
+        const v = index.get(`${p.mode}|${p.scale}|${c.metric}|${c.clock}|${c.statistic}|1`);
+        return v === undefined ? '-' : c.fmt(v);
+      }),
+    ]);
   }
   lines.push(render(table), '');
-  const fits = r.fits.filter((f) => f.metric === 'lookup.latency' || f.metric === 'sync.add_service' || f.metric === 'lookup.rules_evaluated');
+  const fits = r.fits.filter(
+    (f) => f.metric === 'lookup.latency' || f.metric === 'sync.add_service' || f.metric === 'lookup.rules_evaluated',
+  );
   if (fits.length) {
     const ft: string[][] = [['mode', 'metric', 'clock', 'exponent', '95% CI', 'R²', 'verdict']];
-    for (const f of fits) ft.push([f.mode, f.metric, f.clock, f.exponent.toFixed(2), Number.isFinite(f.ciLow) ? `[${f.ciLow.toFixed(2)}, ${f.ciHigh.toFixed(2)}]` : '-', f.r2.toFixed(3), f.verdict]);
+    for (const f of fits)
+      ft.push([
+        f.mode,
+        f.metric,
+        f.clock,
+        f.exponent.toFixed(2),
+        Number.isFinite(f.ciLow) ? `[${f.ciLow.toFixed(2)}, ${f.ciHigh.toFixed(2)}]` : '-',
+        f.r2.toFixed(3),
+        f.verdict,
+      ]);
     lines.push('complexity (metric ~ services^k):', render(ft));
   }
   const failed = r.points.filter((p) => p.status === 'failed').length;
-  lines.push('', `${r.points.length - failed} points ok, ${failed} failed, ${r.meta.wallSeconds.toFixed(1)} s wall-clock on ${r.meta.workers} worker${r.meta.workers > 1 ? 's' : ''}`);
+  lines.push(
+    '',
+    `${r.points.length - failed} points ok, ${failed} failed, ${r.meta.wallSeconds.toFixed(1)} s wall-clock on ${r.meta.workers} worker${r.meta.workers > 1 ? 's' : ''}`,
+  );
   return lines.join('\n');
 }
 
 function render(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((row) => row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function ns(v: number): string {

@@ -13,38 +13,52 @@ const duration = z.string().regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must 
 
 export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'dh', 'sed', 'nq'] as const;
 
-const configSchema = z.object({
-  apiVersion: z.literal('kubeproxy.config.k8s.io/v1alpha1').optional(),
-  kind: z.literal('KubeProxyConfiguration').optional(),
-  mode: z.enum(['', 'userspace', 'iptables', 'ipvs']).optional(),
-  hostnameOverride: z.string().optional(),
-  clusterCIDR: z.string().optional(),
-  masqueradeAll: z.boolean().optional(),
-  nodePortAddresses: z.array(z.string()).nullable().optional(),
-  syncPeriod: duration.optional(),
-  minSyncPeriod: duration.optional(),
-  portRange: z.string().regex(/^(|\d+-\d+|\d+\+\d+|\d+)$/, 'must be beginPort-endPort, beginPort+offset or a single port').optional(),
-  iptables: z.object({
+const configSchema = z
+  .object({
+    apiVersion: z.literal('kubeproxy.config.k8s.io/v1alpha1').optional(),
+    kind: z.literal('KubeProxyConfiguration').optional(),
+    mode: z.enum(['', 'userspace', 'iptables', 'ipvs']).optional(),
+    hostnameOverride: z.string().optional(),
+    clusterCIDR: z.string().optional(),
     masqueradeAll: z.boolean().optional(),
-    masqueradeBit: z.number().int().min(0).max(31).nullable().optional(),
-    localhostNodePorts: z.boolean().nullable().optional(),
+    nodePortAddresses: z.array(z.string()).nullable().optional(),
     syncPeriod: duration.optional(),
     minSyncPeriod: duration.optional(),
-  }).passthrough().optional(),
-  ipvs: z.object({
-    scheduler: z.enum(['', ...IPVS_SCHEDULERS] as [string, ...string[]]).optional(),
-    syncPeriod: duration.optional(),
-    minSyncPeriod: duration.optional(),
-    strictARP: z.boolean().optional(),
-    excludeCIDRs: z.array(z.string()).nullable().optional(),
-  }).passthrough().optional(),
-  conntrack: z.object({
-    maxPerCore: z.number().int().min(0).nullable().optional(),
-    min: z.number().int().min(0).nullable().optional(),
-    tcpEstablishedTimeout: duration.nullable().optional(),
-    udpTimeout: duration.nullable().optional(),
-  }).passthrough().optional(),
-}).passthrough();
+    portRange: z
+      .string()
+      .regex(/^(|\d+-\d+|\d+\+\d+|\d+)$/, 'must be beginPort-endPort, beginPort+offset or a single port')
+      .optional(),
+    iptables: z
+      .object({
+        masqueradeAll: z.boolean().optional(),
+        masqueradeBit: z.number().int().min(0).max(31).nullable().optional(),
+        localhostNodePorts: z.boolean().nullable().optional(),
+        syncPeriod: duration.optional(),
+        minSyncPeriod: duration.optional(),
+      })
+      .passthrough()
+      .optional(),
+    ipvs: z
+      .object({
+        scheduler: z.enum(['', ...IPVS_SCHEDULERS] as [string, ...string[]]).optional(),
+        syncPeriod: duration.optional(),
+        minSyncPeriod: duration.optional(),
+        strictARP: z.boolean().optional(),
+        excludeCIDRs: z.array(z.string()).nullable().optional(),
+      })
+      .passthrough()
+      .optional(),
+    conntrack: z
+      .object({
+        maxPerCore: z.number().int().min(0).nullable().optional(),
+        min: z.number().int().min(0).nullable().optional(),
+        tcpEstablishedTimeout: duration.nullable().optional(),
+        udpTimeout: duration.nullable().optional(),
+      })
+      .passthrough()
+      .optional(),
+  })
+  .passthrough();
 
 export interface KubeProxyConfiguration {
   mode: ProxyModeName;
@@ -125,7 +139,11 @@ export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxy
 /** kube-proxy's PortRange syntax: "begin-end", "begin+offset" or one port; "" means unset. */
 function parsePortRangeSpec(text: string | undefined, path: string): KubeProxyConfiguration['portRange'] {
   if (!text) return null;
-  const [a, b] = text.includes('-') ? text.split('-').map(Number) : text.includes('+') ? ((p) => [p[0], p[0] + p[1]])(text.split('+').map(Number)) : [Number(text), Number(text)];
+  const [a, b] = text.includes('-')
+    ? text.split('-').map(Number)
+    : text.includes('+')
+      ? ((p) => [p[0], p[0] + p[1]])(text.split('+').map(Number))
+      : [Number(text), Number(text)];
   if (!(a >= 1 && b <= 65535 && a <= b)) throw new InputError('must be a port range within 1-65535', path, 'portRange', text);
   return { base: a, size: b - a + 1 };
 }

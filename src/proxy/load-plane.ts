@@ -33,17 +33,24 @@ export interface LoadedPlane {
 export function loadPlane(src: PlaneSource): LoadedPlane {
   if (src.iptablesSave !== undefined) {
     if (src.cluster !== undefined) throw new InputError('give either --cluster or --iptables-save, not both', undefined, '--iptables-save');
-    if (src.mode !== undefined && src.mode !== 'iptables') throw new InputError('an iptables-save dump can only be read in iptables mode', undefined, '--mode', src.mode);
+    if (src.mode !== undefined && src.mode !== 'iptables')
+      throw new InputError('an iptables-save dump can only be read in iptables mode', undefined, '--mode', src.mode);
     return loadDump(src.iptablesSave, src.localIps, src.proxyConfig);
   }
   if (src.cluster === undefined) throw new InputError('give --cluster FILE (a Kubernetes List), or --iptables-save FILE');
-  if (src.localIps !== undefined) throw new InputError('--local-ips applies to --iptables-save; with --cluster the node\'s addresses come from its Node object', undefined, '--local-ips');
+  if (src.localIps !== undefined)
+    throw new InputError(
+      "--local-ips applies to --iptables-save; with --cluster the node's addresses come from its Node object",
+      undefined,
+      '--local-ips',
+    );
   const { cluster } = readClusterFile(src.cluster);
   // Without a KubeProxyConfiguration, kube-proxy's defaults on the named (or first) node, with
   // the cluster's own pod CIDR as clusterCIDR (what kubeadm passes kube-proxy).
-  const config = src.proxyConfig !== undefined
-    ? loadKubeProxyConfig(src.proxyConfig)
-    : parseKubeProxyConfig({ hostnameOverride: cluster.nodes[0]?.metadata.name ?? '', clusterCIDR: cluster.config.clusterCIDR });
+  const config =
+    src.proxyConfig !== undefined
+      ? loadKubeProxyConfig(src.proxyConfig)
+      : parseKubeProxyConfig({ hostnameOverride: cluster.nodes[0]?.metadata.name ?? '', clusterCIDR: cluster.config.clusterCIDR });
   if (src.node !== undefined) {
     if (!cluster.nodes.some((n) => n.metadata.name === src.node)) {
       throw new InputError(`node not in the cluster (${sampleNames(cluster)})`, undefined, '--node', src.node);
@@ -66,7 +73,10 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
 
 function loadDump(file: string, localIps: string | undefined, proxyConfig: string | undefined): LoadedPlane {
   const ips: number[] = [];
-  for (const part of (localIps ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of (localIps ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const ip = tryParseIPv4(part);
     if (ip === null) throw new InputError('not an IPv4 address', undefined, '--local-ips', part);
     ips.push(ip);

@@ -23,7 +23,11 @@ export interface NodeView {
 /** The node `name` of the cluster; InputError when it is missing. */
 export function nodeView(cluster: Cluster, name: string, file?: string): NodeView {
   if (!name) {
-    throw new InputError(`hostnameOverride is empty: name the node whose data plane to build (${sampleNames(cluster)})`, file, 'hostnameOverride');
+    throw new InputError(
+      `hostnameOverride is empty: name the node whose data plane to build (${sampleNames(cluster)})`,
+      file,
+      'hostnameOverride',
+    );
   }
   const node = cluster.nodes.find((n) => n.metadata.name === name);
   if (!node) throw new InputError(`node "${name}" is not in the cluster (${sampleNames(cluster)})`, file, 'hostnameOverride', name);

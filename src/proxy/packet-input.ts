@@ -66,7 +66,12 @@ export function readPacketsFile(path: string): Packet[] {
       throw new InputError(`malformed JSON: ${(err as Error).message}`, path, where);
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      throw new InputError('expected an object like {"src": "10.0.0.2", "dst": "10.96.0.10", "dport": 53, "proto": "UDP"}', path, where, obj);
+      throw new InputError(
+        'expected an object like {"src": "10.0.0.2", "dst": "10.96.0.10", "dport": 53, "proto": "UDP"}',
+        path,
+        where,
+        obj,
+      );
     }
     packets.push(packetFrom(obj as PacketFields, path, where));
   }

@@ -17,8 +17,14 @@ import { servicePorts, type ServicePortInfo } from './service-port.ts';
 export { categorizeEndpoints, type CategorizedEndpoints } from './topology.ts';
 export { nodeView, viewOf, LOOPBACK_IP, type NodeView } from './node-view.ts';
 export {
-  servicePorts, servicePortName, shouldSkipService, ipv4ClusterIP, DEFAULT_STICKY_SECONDS, PROTO_NUMBERS,
-  type ServicePortInfo, type EndpointInfo,
+  servicePorts,
+  servicePortName,
+  shouldSkipService,
+  ipv4ClusterIP,
+  DEFAULT_STICKY_SECONDS,
+  PROTO_NUMBERS,
+  type ServicePortInfo,
+  type EndpointInfo,
 } from './service-port.ts';
 
 /**

@@ -95,7 +95,7 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
   const externalPolicyLocal = typeExternal && spec.externalTrafficPolicy === 'Local';
   const internalPolicyLocal = spec.internalTrafficPolicy === 'Local';
   const affinity = spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None';
-  const sticky = affinity === 'ClientIP' ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_STICKY_SECONDS : 0;
+  const sticky = affinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_STICKY_SECONDS) : 0;
   const ranges: Cidr[] = [];
   for (const r of spec.loadBalancerSourceRanges ?? []) {
     const c = tryParseCidr(r.trim(), false);
@@ -129,7 +129,7 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
       externalIPs,
       loadBalancerVIPs: vips,
       loadBalancerSourceRanges: ranges,
-      healthCheckNodePort: needsHealthCheck ? spec.healthCheckNodePort ?? 0 : 0,
+      healthCheckNodePort: needsHealthCheck ? (spec.healthCheckNodePort ?? 0) : 0,
       externalPolicyLocal,
       internalPolicyLocal,
       externallyAccessible,

@@ -6,7 +6,6 @@ import type { KubeProxyConfiguration, ProxyModeName } from './config.ts';
 
 export { PROXY_MODES, type ProxyModeName } from './config.ts';
 
-
 /** Protocol numbers as in the IP header (and conntrack): the hot path compares integers. */
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;

@@ -13,14 +13,19 @@ export function runScales(results: RunResults): number[] {
 }
 
 function droppedNote(dropped: number, what: string): string[] {
-  return dropped > 0 ? [`${dropped} ${what} value${dropped > 1 ? 's' : ''} of zero or below left out: a log axis cannot show ${dropped > 1 ? 'them' : 'it'}.`] : [];
+  return dropped > 0
+    ? [
+        `${dropped} ${what} value${dropped > 1 ? 's' : ''} of zero or below left out: a log axis cannot show ${dropped > 1 ? 'them' : 'it'}.`,
+      ]
+    : [];
 }
 
 /** (a) Rule-lookup latency: simulated mean, and wall-clock p50 with a bar up to the p99. */
 export function lookupChart(results: RunResults): ChartDef {
   const name = 'lookup-latency';
   const title = 'Rule-lookup latency vs services';
-  const caption = 'Time to find the destination of a connection\'s first packet. Left: simulated clock, mean ns per lookup from the cost model (deterministic). Right: wall clock, median (p50) ns per lookup of kpsim\'s own implementation on this machine; the bar through each point spans the interquartile range (p25 to p75) of the raw wall-clock samples, repetitions pooled (hover a point for its p99).';
+  const caption =
+    "Time to find the destination of a connection's first packet. Left: simulated clock, mean ns per lookup from the cost model (deterministic). Right: wall clock, median (p50) ns per lookup of kpsim's own implementation on this machine; the bar through each point spans the interquartile range (p25 to p75) of the raw wall-clock samples, repetitions pooled (hover a point for its p99).";
   const modes = runModes(results);
   const scales = runScales(results);
   const simUnit = unitOf(results.rows, 'lookup.latency', 'simulated') || 'ns';
@@ -29,27 +34,45 @@ export function lookupChart(results: RunResults): ChartDef {
   const p50 = series(results.rows, 'lookup.latency', 'wall', 'p50');
   const p99 = series(results.rows, 'lookup.latency', 'wall', 'p99');
   const quartiles = sampleQuartiles(results.samples, 'lookup.latency');
-  const wall = positiveOnly(p50.map((p) => {
-    const q = quartiles.get(pointKey(p.mode, p.scale));
-    const hi = p99.find((x) => x.mode === p.mode && x.scale === p.scale)?.value;
-    return { ...p, p99: hi !== undefined && hi > 0 ? hi : null, q1: q && q.q1 > 0 ? q.q1 : null, q3: q && q.q3 > 0 ? q.q3 : null };
-  }));
+  const wall = positiveOnly(
+    p50.map((p) => {
+      const q = quartiles.get(pointKey(p.mode, p.scale));
+      const hi = p99.find((x) => x.mode === p.mode && x.scale === p.scale)?.value;
+      return { ...p, p99: hi !== undefined && hi > 0 ? hi : null, q1: q && q.q1 > 0 ? q.q1 : null, q3: q && q.q3 > 0 ? q.q3 : null };
+    }),
+  );
   const notes = [...droppedNote(sim.dropped, 'simulated'), ...droppedNote(wall.dropped, 'wall-clock')];
   const noIqr = wall.kept.filter((p) => p.q1 === null).length;
   if (noIqr > 0) {
-    notes.push(noIqr === wall.kept.length
-      ? 'results.json has no raw wall-clock lookup samples, so the wall-clock points have no interquartile bars.'
-      : `${noIqr} of ${wall.kept.length} wall-clock points have no raw samples in results.json, so no interquartile bar.`);
+    notes.push(
+      noIqr === wall.kept.length
+        ? 'results.json has no raw wall-clock lookup samples, so the wall-clock points have no interquartile bars.'
+        : `${noIqr} of ${wall.kept.length} wall-clock points have no raw samples in results.json, so no interquartile bar.`,
+    );
   }
   if (sim.kept.length === 0 && wall.kept.length === 0) {
-    return { name, title, caption, spec: null, notes: ['This run has no lookup.latency rows (simulated mean or wall-clock p50), so there is no chart.'] };
+    return {
+      name,
+      title,
+      caption,
+      spec: null,
+      notes: ['This run has no lookup.latency rows (simulated mean or wall-clock p50), so there is no chart.'],
+    };
   }
   const values = [
     ...sim.kept.map((p) => ({ mode: p.mode, services: p.scale, clock: 'simulated', value: p.value })),
     ...wall.kept.map((p) => ({ mode: p.mode, services: p.scale, clock: 'wall', value: p.value, q1: p.q1, q3: p.q3, p99: p.p99 })),
   ];
-  const simY = logY('value', `mean lookup latency (${simUnit}, log scale)`, sim.kept.map((p) => p.value));
-  const wallY = logY('value', `p50 lookup latency (${wallUnit}, log scale)`, wall.kept.flatMap((p) => [p.value, p.q1 ?? p.value, p.q3 ?? p.value]));
+  const simY = logY(
+    'value',
+    `mean lookup latency (${simUnit}, log scale)`,
+    sim.kept.map((p) => p.value),
+  );
+  const wallY = logY(
+    'value',
+    `p50 lookup latency (${wallUnit}, log scale)`,
+    wall.kept.flatMap((p) => [p.value, p.q1 ?? p.value, p.q3 ?? p.value]),
+  );
   const panels: Record<string, unknown>[] = [];
   if (sim.kept.length > 0) {
     panels.push({
@@ -59,7 +82,16 @@ export function lookupChart(results: RunResults): ChartDef {
       transform: [{ filter: { field: 'clock', equal: 'simulated' } }],
       layer: [
         { mark: { type: 'line' }, encoding: { x: servicesX(scales), y: simY, color: modeColor(modes) } },
-        { mark: { type: 'point', size: 45, filled: true }, encoding: { x: servicesX(scales), y: simY, color: modeColor(modes), shape: modeShape(modes), tooltip: tooltip('value', `mean (${simUnit})`) } },
+        {
+          mark: { type: 'point', size: 45, filled: true },
+          encoding: {
+            x: servicesX(scales),
+            y: simY,
+            color: modeColor(modes),
+            shape: modeShape(modes),
+            tooltip: tooltip('value', `mean (${simUnit})`),
+          },
+        },
       ],
     });
   } else {
@@ -118,7 +150,8 @@ const SYNC_CHANGES = [
 export function syncChart(results: RunResults): ChartDef {
   const name = 'sync-time';
   const title = 'Sync time vs services';
-  const caption = 'Time to program the node\'s data plane: a full sync of the whole cluster, and a sync after one change (one service added, one endpoint removed). Top row: simulated clock, seconds from the cost model (iptables-restore lines, netlink and ipset operations). Bottom row: wall clock, milliseconds kpsim\'s own implementation took on this machine.';
+  const caption =
+    "Time to program the node's data plane: a full sync of the whole cluster, and a sync after one change (one service added, one endpoint removed). Top row: simulated clock, seconds from the cost model (iptables-restore lines, netlink and ipset operations). Bottom row: wall clock, milliseconds kpsim's own implementation took on this machine.";
   const modes = runModes(results);
   const scales = runScales(results);
   const notes: string[] = [];
@@ -132,9 +165,17 @@ export function syncChart(results: RunResults): ChartDef {
       for (const p of pts.kept) rows.push({ mode: p.mode, services: p.scale, clock, change: c.label, value: p.value, unit });
     }
   }
-  const present = (clock: string) => SYNC_CHANGES.filter((c) => rows.some((r) => r.clock === clock && r.change === c.label)).map((c) => c.label);
+  const present = (clock: string) =>
+    SYNC_CHANGES.filter((c) => rows.some((r) => r.clock === clock && r.change === c.label)).map((c) => c.label);
   const missing = (clock: string) => SYNC_CHANGES.filter((c) => !present(clock).includes(c.label)).map((c) => c.metric);
-  if (rows.length === 0) return { name, title, caption, spec: null, notes: ['This run has no sync.full, sync.add_service or sync.remove_endpoint rows, so there is no chart.'] };
+  if (rows.length === 0)
+    return {
+      name,
+      title,
+      caption,
+      spec: null,
+      notes: ['This run has no sync.full, sync.add_service or sync.remove_endpoint rows, so there is no chart.'],
+    };
   const panels: Record<string, unknown>[] = [];
   for (const clock of ['simulated', 'wall'] as const) {
     const labels = present(clock);
@@ -144,18 +185,37 @@ export function syncChart(results: RunResults): ChartDef {
     }
     if (missing(clock).length > 0) notes.push(`No ${clock}-clock rows for ${missing(clock).join(', ')}.`);
     const unit = (rows.find((r) => r.clock === clock)?.unit as string) || (clock === 'simulated' ? 's' : 'ms');
-    const y = logY('value', `sync time (${unit}, log scale)`, rows.filter((r) => r.clock === clock).map((r) => r.value as number), ',~g');
+    const y = logY(
+      'value',
+      `sync time (${unit}, log scale)`,
+      rows.filter((r) => r.clock === clock).map((r) => r.value as number),
+      ',~g',
+    );
     panels.push({
-      title: { text: clock === 'simulated' ? 'Simulated clock' : 'Wall clock (this machine)', subtitle: `${unit} per sync, log scale; panels share the y axis` },
+      title: {
+        text: clock === 'simulated' ? 'Simulated clock' : 'Wall clock (this machine)',
+        subtitle: `${unit} per sync, log scale; panels share the y axis`,
+      },
       transform: [{ filter: { field: 'clock', equal: clock } }],
-      facet: { column: { field: 'change', type: 'nominal', sort: labels, title: null, header: { labelFontSize: 11, labelFontWeight: 'bold' } } },
+      facet: {
+        column: { field: 'change', type: 'nominal', sort: labels, title: null, header: { labelFontSize: 11, labelFontWeight: 'bold' } },
+      },
       spacing: 12,
       spec: {
         width: 215,
         height: 190,
         layer: [
           { mark: { type: 'line' }, encoding: { x: servicesX(scales, 'services'), y, color: modeColor(modes) } },
-          { mark: { type: 'point', size: 40, filled: true }, encoding: { x: servicesX(scales, 'services'), y, color: modeColor(modes), shape: modeShape(modes), tooltip: tooltip('value', `sync time (${unit})`, [{ field: 'change', type: 'nominal', title: 'sync' }]) } },
+          {
+            mark: { type: 'point', size: 40, filled: true },
+            encoding: {
+              x: servicesX(scales, 'services'),
+              y,
+              color: modeColor(modes),
+              shape: modeShape(modes),
+              tooltip: tooltip('value', `sync time (${unit})`, [{ field: 'change', type: 'nominal', title: 'sync' }]),
+            },
+          },
         ],
       },
       resolve: { scale: { y: 'shared' } },
@@ -176,13 +236,19 @@ export function syncChart(results: RunResults): ChartDef {
 export function throughputChart(results: RunResults): ChartDef {
   const name = 'throughput';
   const title = 'Throughput vs services';
-  const caption = 'Packets per second one node core can forward through the proxy under the scenario\'s workload: the simulated CPU cost per packet (first-packet lookups, conntrack hits, userspace copies) inverted. Simulated clock.';
+  const caption =
+    "Packets per second one node core can forward through the proxy under the scenario's workload: the simulated CPU cost per packet (first-packet lookups, conntrack hits, userspace copies) inverted. Simulated clock.";
   const modes = runModes(results);
   const scales = runScales(results);
   const unit = unitOf(results.rows, 'throughput.node_core', 'simulated') || 'packets/s';
   const pts = positiveOnly(series(results.rows, 'throughput.node_core', 'simulated', 'value'));
-  if (pts.kept.length === 0) return { name, title, caption, spec: null, notes: ['This run has no simulated throughput.node_core rows, so there is no chart.'] };
-  const y = logY('value', `throughput (${unit}, log scale)`, pts.kept.map((p) => p.value));
+  if (pts.kept.length === 0)
+    return { name, title, caption, spec: null, notes: ['This run has no simulated throughput.node_core rows, so there is no chart.'] };
+  const y = logY(
+    'value',
+    `throughput (${unit}, log scale)`,
+    pts.kept.map((p) => p.value),
+  );
   const spec = {
     $schema: VL_SCHEMA,
     config: CONFIG,
@@ -192,7 +258,10 @@ export function throughputChart(results: RunResults): ChartDef {
     height: 260,
     layer: [
       { mark: { type: 'line' }, encoding: { x: servicesX(scales), y, color: modeColor(modes) } },
-      { mark: { type: 'point', size: 45, filled: true }, encoding: { x: servicesX(scales), y, color: modeColor(modes), shape: modeShape(modes), tooltip: tooltip('value', unit) } },
+      {
+        mark: { type: 'point', size: 45, filled: true },
+        encoding: { x: servicesX(scales), y, color: modeColor(modes), shape: modeShape(modes), tooltip: tooltip('value', unit) },
+      },
     ],
   };
   return { name, title, caption, spec: spec as unknown as TopLevelSpec, notes: droppedNote(pts.dropped, 'throughput') };

@@ -40,7 +40,9 @@ export function atRate(points: readonly ChurnPoint[], rate: number | null): Seri
 
 /** The run's churn rates, ascending. */
 export function runRates(results: RunResults): (number | null)[] {
-  const fromMeta = Array.isArray(results.meta?.churn?.rates) ? results.meta.churn.rates.filter((r) => typeof r === 'number' && Number.isFinite(r)) : [];
+  const fromMeta = Array.isArray(results.meta?.churn?.rates)
+    ? results.meta.churn.rates.filter((r) => typeof r === 'number' && Number.isFinite(r))
+    : [];
   const rates = new Set<number | null>(churnRates(results.rows));
   for (const r of fromMeta) rates.add(r);
   return [...rates].sort((a, b) => (a ?? -1) - (b ?? -1));
@@ -48,7 +50,7 @@ export function runRates(results: RunResults): (number | null)[] {
 
 /** A facet header or legend label: "10 events/s". */
 export function rateLabel(rate: number | null): string {
-  return rate === null ? 'the scenario\'s churn rate' : `${Number(rate.toPrecision(6))} events/s`;
+  return rate === null ? "the scenario's churn rate" : `${Number(rate.toPrecision(6))} events/s`;
 }
 
 /** The middle rate (the lower of the two middle ones): a single-rate chart's choice. */

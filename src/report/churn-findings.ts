@@ -24,7 +24,9 @@ export function exponentFinding(results: RunResults): string | null {
   const lead = ['iptables', 'ipvs'];
   const ordered = [...fits.filter((f) => lead.includes(f.mode)), ...fits.filter((f) => !lead.includes(f.mode))];
   const parts = ordered.map((f) => `${f.mode}: k = ${f.exponent.toFixed(2)}, ${f.verdict}, ${plainVerdict(f)}`);
-  const inTable = (results.fits ?? []).some((f) => f && typeof f.metric === 'string' && parseChurnMetric(f.metric).base === 'sync.duration.full');
+  const inTable = (results.fits ?? []).some(
+    (f) => f && typeof f.metric === 'string' && parseChurnMetric(f.metric).base === 'sync.duration.full',
+  );
   return `Full sync time grows as services^k (p50, fitted on log-log axes over ${fits[0].n} scales at ${rateLabel(rate)}): ${parts.join('; ')}.${inTable ? ' The complexity table below has every fit (each rate, and p50 programming latency).' : ''}`;
 }
 
@@ -71,9 +73,15 @@ export function pointStates(rows: readonly ResultRow[]): PointState[] {
   return churnSeries(rows, 'programming.latency', 'p50').map((p) => {
     const k = key(p);
     return {
-      mode: p.mode, scale: p.scale, rate: p.rate,
+      mode: p.mode,
+      scale: p.scale,
+      rate: p.rate,
       keepsUp: keeps.has(k) ? keeps.get(k)! >= 0.5 : null,
-      queueFinal: final.get(k) ?? NaN, queueMax: max.get(k) ?? NaN, cpuShare: cpu.get(k) ?? NaN, syncP50: sync.get(k) ?? NaN, latencyP99: p99.get(k) ?? NaN,
+      queueFinal: final.get(k) ?? NaN,
+      queueMax: max.get(k) ?? NaN,
+      cpuShare: cpu.get(k) ?? NaN,
+      syncP50: sync.get(k) ?? NaN,
+      latencyP99: p99.get(k) ?? NaN,
     };
   });
 }
@@ -104,10 +112,12 @@ function where(states: PointState[], pred: (p: PointState) => boolean, allScales
     const text = scalesText(hit, allScales);
     groups.set(text, [...(groups.get(text) ?? []), r]);
   }
-  return [...groups].map(([text, rs]) => {
-    const nums = rs.filter((r): r is number => r !== null);
-    return `${text} at ${nums.length === rs.length ? `${andList(nums.map((r) => fmt(r)))} events/s` : rateLabel(null)}`;
-  }).join('; ');
+  return [...groups]
+    .map(([text, rs]) => {
+      const nums = rs.filter((r): r is number => r !== null);
+      return `${text} at ${nums.length === rs.length ? `${andList(nums.map((r) => fmt(r)))} events/s` : rateLabel(null)}`;
+    })
+    .join('; ');
 }
 
 /** One line per mode: where it falls behind, where it saturates, or that it keeps up everywhere. */
@@ -123,19 +133,26 @@ export function fallBehindFindings(rows: readonly ResultRow[], durationS: number
     const b = own.filter(behind);
     if (b.length > 0) {
       const worst = [...b].sort((x, y) => y.queueFinal - x.queueFinal || y.scale - x.scale)[0];
-      const how = worst.keepsUp === false
-        ? 'queue and p99 latency grew from the first to the last third of the run'
-        : `${fmt(worst.queueFinal)} changes still pending per node when the churn stopped, the most of the run, with one full sync taking ${fmt(worst.syncP50)} s of the ${fmt(durationS)} s run`;
-      parts.push(`falls behind ${where(own, behind, allScales)}: its pending-change queue grows without bound (${fmt(worst.scale)} services at ${rateLabel(worst.rate)}: ${how})`);
+      const how =
+        worst.keepsUp === false
+          ? 'queue and p99 latency grew from the first to the last third of the run'
+          : `${fmt(worst.queueFinal)} changes still pending per node when the churn stopped, the most of the run, with one full sync taking ${fmt(worst.syncP50)} s of the ${fmt(durationS)} s run`;
+      parts.push(
+        `falls behind ${where(own, behind, allScales)}: its pending-change queue grows without bound (${fmt(worst.scale)} services at ${rateLabel(worst.rate)}: ${how})`,
+      );
     }
     const sat = own.filter(saturated);
     if (sat.length > 0) {
       const worst = [...sat].sort((x, y) => y.latencyP99 - x.latencyP99)[0];
-      parts.push(`${b.length > 0 ? 'keeps up but' : 'keeps up, but'} syncs back to back (busy ${Math.round(100 * SATURATED)}% of the time or more) ${where(own, saturated, allScales)}, where a sync covers every pending change, so the queue stays bounded and latency sits near one to two sync times (p99 up to ${fmt(worst.latencyP99)} s)`);
+      parts.push(
+        `${b.length > 0 ? 'keeps up but' : 'keeps up, but'} syncs back to back (busy ${Math.round(100 * SATURATED)}% of the time or more) ${where(own, saturated, allScales)}, where a sync covers every pending change, so the queue stays bounded and latency sits near one to two sync times (p99 up to ${fmt(worst.latencyP99)} s)`,
+      );
     }
     if (parts.length === 0) {
       const maxQueue = Math.max(...own.map((p) => (Number.isFinite(p.queueMax) ? p.queueMax : 0)));
-      parts.push(`keeps up at every scale and rate of this run, with time to spare between syncs (at most ${fmt(maxQueue)} changes pending per node on average)`);
+      parts.push(
+        `keeps up at every scale and rate of this run, with time to spare between syncs (at most ${fmt(maxQueue)} changes pending per node on average)`,
+      );
     }
     lines.push(`${mode} ${parts.join('; it ')}.`);
   }

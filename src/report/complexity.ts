@@ -20,7 +20,18 @@ export interface ComplexityRow {
 }
 
 /** Table order: the lookup result first, then sync, then throughput, then churn; other metrics by name. */
-const METRIC_ORDER = ['lookup.rules_evaluated', 'lookup.latency', 'first_packet.latency', 'sync.full', 'sync.add_service', 'sync.remove_endpoint', 'throughput.node_core', 'cpu.per_connection', 'sync.duration.full', 'programming.latency'];
+const METRIC_ORDER = [
+  'lookup.rules_evaluated',
+  'lookup.latency',
+  'first_packet.latency',
+  'sync.full',
+  'sync.add_service',
+  'sync.remove_endpoint',
+  'throughput.node_core',
+  'cpu.per_connection',
+  'sync.duration.full',
+  'programming.latency',
+];
 
 // A churn sweep's metrics carry their rate ("sync.duration.full@10/s"): rank by the metric, then by rate.
 function metricRank(m: string): number {
@@ -59,7 +70,16 @@ export function plainVerdict(f: Pick<FitRecord, 'exponent' | 'ciLow' | 'ciHigh' 
 export function complexityRows(results: RunResults): ComplexityRow[] {
   const fits = results.fits.filter((f) => f && typeof f.metric === 'string' && typeof f.mode === 'string');
   const modes = sortModes(fits.map((f) => f.mode));
-  const sorted = [...fits].sort((a, b) => metricRank(a.metric) - metricRank(b.metric) || cmp(parseChurnMetric(a.metric).base, parseChurnMetric(b.metric).base) || rateOf(a.metric) - rateOf(b.metric) || cmp(a.metric, b.metric) || cmp(a.clock, b.clock) || cmp(a.statistic, b.statistic) || modes.indexOf(a.mode) - modes.indexOf(b.mode));
+  const sorted = [...fits].sort(
+    (a, b) =>
+      metricRank(a.metric) - metricRank(b.metric) ||
+      cmp(parseChurnMetric(a.metric).base, parseChurnMetric(b.metric).base) ||
+      rateOf(a.metric) - rateOf(b.metric) ||
+      cmp(a.metric, b.metric) ||
+      cmp(a.clock, b.clock) ||
+      cmp(a.statistic, b.statistic) ||
+      modes.indexOf(a.mode) - modes.indexOf(b.mode),
+  );
   return sorted.map((f) => ({
     metric: f.metric,
     clock: f.clock,
@@ -76,12 +96,27 @@ export function complexityRows(results: RunResults): ComplexityRow[] {
 }
 
 /** "iptables O(n) (k = 1.00), ipvs O(1) (k = 0.02)" for the first lookup metric that has fits. */
-export function headline(results: RunResults): { metric: string; clock: string; parts: { mode: string; verdict: string; exponent: string }[] } | null {
-  for (const [metric, clock, statistic] of [['lookup.rules_evaluated', 'simulated', 'mean'], ['lookup.latency', 'simulated', 'mean'], ['lookup.latency', 'wall', 'p50']]) {
-    const fits = results.fits.filter((f) => f && f.metric === metric && f.clock === clock && f.statistic === statistic && finite(f.exponent));
+export function headline(
+  results: RunResults,
+): { metric: string; clock: string; parts: { mode: string; verdict: string; exponent: string }[] } | null {
+  for (const [metric, clock, statistic] of [
+    ['lookup.rules_evaluated', 'simulated', 'mean'],
+    ['lookup.latency', 'simulated', 'mean'],
+    ['lookup.latency', 'wall', 'p50'],
+  ]) {
+    const fits = results.fits.filter(
+      (f) => f && f.metric === metric && f.clock === clock && f.statistic === statistic && finite(f.exponent),
+    );
     if (fits.length === 0) continue;
     const modes = sortModes(fits.map((f) => f.mode));
-    return { metric, clock, parts: modes.map((m) => { const f = fits.find((x) => x.mode === m)!; return { mode: m, verdict: f.verdict, exponent: f.exponent.toFixed(2) }; }) };
+    return {
+      metric,
+      clock,
+      parts: modes.map((m) => {
+        const f = fits.find((x) => x.mode === m)!;
+        return { mode: m, verdict: f.verdict, exponent: f.exponent.toFixed(2) };
+      }),
+    };
   }
   return null;
 }

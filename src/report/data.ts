@@ -24,7 +24,10 @@ export function runModes(results: RunResults): string[] {
 }
 
 export function sortModes(modes: Iterable<string>): string[] {
-  const rank = (m: string) => { const i = MODE_ORDER.indexOf(m); return i < 0 ? MODE_ORDER.length : i; };
+  const rank = (m: string) => {
+    const i = MODE_ORDER.indexOf(m);
+    return i < 0 ? MODE_ORDER.length : i;
+  };
   return [...new Set(modes)].filter((m) => typeof m === 'string').sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 

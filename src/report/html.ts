@@ -9,12 +9,15 @@ import type { PublishedFigures } from './published.ts';
 import type { Block, Section, SmallTable } from './types.ts';
 
 export function escapeHtml(text: unknown): string {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&#39;' })[c]!);
+  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** JSON safe inside <script>: no "<" (so no "</script>" or "<!--"), no raw U+2028/U+2029. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A library's code, made unable to end its <script> element early. */
@@ -41,12 +44,12 @@ export interface PageModel {
 }
 
 const CSP = [
-  'default-src \'none\'',
-  'script-src \'unsafe-inline\' \'unsafe-eval\'', // vega compiles its expressions with Function()
-  'style-src \'unsafe-inline\'',
+  "default-src 'none'",
+  "script-src 'unsafe-inline' 'unsafe-eval'", // vega compiles its expressions with Function()
+  "style-src 'unsafe-inline'",
   'img-src data:',
-  'base-uri \'none\'',
-  'form-action \'none\'',
+  "base-uri 'none'",
+  "form-action 'none'",
 ].join('; ');
 
 const CSS = `
@@ -126,8 +129,12 @@ function block(b: Block, heading: boolean): string {
   if (heading) parts.push(`<h3>${escapeHtml(c.title)}</h3>`);
   if (c.caption) parts.push(`<p class="caption">${escapeHtml(c.caption)}</p>`);
   if (c.spec) {
-    parts.push(`<div class="chart" id="chart-${escapeHtml(c.name)}" data-chart="${escapeHtml(c.name)}" role="img" aria-label="${escapeHtml(c.title)}"></div>`);
-    parts.push(`<p class="files">Vega-Lite spec <a href="charts/${escapeHtml(c.name)}.vl.json">charts/${escapeHtml(c.name)}.vl.json</a> · static image <a href="charts/${escapeHtml(c.name)}.svg">charts/${escapeHtml(c.name)}.svg</a></p>`);
+    parts.push(
+      `<div class="chart" id="chart-${escapeHtml(c.name)}" data-chart="${escapeHtml(c.name)}" role="img" aria-label="${escapeHtml(c.title)}"></div>`,
+    );
+    parts.push(
+      `<p class="files">Vega-Lite spec <a href="charts/${escapeHtml(c.name)}.vl.json">charts/${escapeHtml(c.name)}.vl.json</a> · static image <a href="charts/${escapeHtml(c.name)}.svg">charts/${escapeHtml(c.name)}.svg</a></p>`,
+    );
     parts.push(notes(c.notes));
   } else {
     parts.push(`<div class="missing"><b>No chart.</b> ${escapeHtml(c.notes[0] ?? 'The run lacks the data for this chart.')}</div>`);
@@ -155,7 +162,13 @@ function metaTable(r: RunResults): string {
   const mc = (m.machine ?? {}) as Partial<RunResults['meta']['machine']>;
   const points = Array.isArray(r.points) ? r.points : [];
   const failed = points.filter((p) => p.status === 'failed');
-  const started = typeof m.startedAt === 'string' ? m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC') : '—';
+  const started =
+    typeof m.startedAt === 'string'
+      ? m.startedAt
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, 'Z')
+          .replace(/Z$/, ' UTC')
+      : '—';
   const rows: [string, string][] = [
     ['Run', str(m.runId)],
     ['Scenario', `${str(sc.name)}${sc.file ? ` (${sc.file})` : ''}`],
@@ -166,7 +179,10 @@ function metaTable(r: RunResults): string {
     ['Repetitions', str(m.repetitions)],
     ...(m.shard ? [['Shard', `${m.shard.index} of ${m.shard.count}`] as [string, string]] : []),
     ['Commit', git.commit ? `${git.commit}${git.dirty ? ' (uncommitted changes)' : ''}` : 'not recorded (not a git checkout?)'],
-    ['Machine', `${str(mc.cpuModel)}, ${str(mc.cores)} cores, ${fmtBytes(mc.memoryBytes)}, ${str(mc.platform)}/${str(mc.arch)}, Node ${str(mc.node)}`],
+    [
+      'Machine',
+      `${str(mc.cpuModel)}, ${str(mc.cores)} cores, ${fmtBytes(mc.memoryBytes)}, ${str(mc.platform)}/${str(mc.arch)}, Node ${str(mc.node)}`,
+    ],
     ['Started', started],
     ['Duration', fmtDuration(m.wallSeconds)],
     ['Workers', str(m.workers)],
@@ -186,7 +202,8 @@ function failedTable(r: RunResults): string {
 }
 
 function complexityTable(rows: ComplexityRow[]): string {
-  if (rows.length === 0) return '<div class="missing"><b>No fits.</b> This run has no complexity fits (a fit needs a metric at two or more scales).</div>';
+  if (rows.length === 0)
+    return '<div class="missing"><b>No fits.</b> This run has no complexity fits (a fit needs a metric at two or more scales).</div>';
   let last = '';
   const body = rows.map((r) => {
     const group = `${r.metric}|${r.clock}|${r.statistic}`;
@@ -212,9 +229,17 @@ export function renderHtml(p: PageModel): string {
   const headline = p.headline
     ? `<p class="headline">Rule lookup (<code>${escapeHtml(p.headline.metric)}</code>, ${escapeHtml(p.headline.clock)} clock): ${p.headline.parts.map((x) => `<b>${escapeHtml(x.mode)}</b> ${escapeHtml(x.verdict)} (k = ${escapeHtml(x.exponent)})`).join(' · ')}</p>`
     : '';
-  const nav = [['run', 'Run'], ...p.sections.map((s) => [s.id, s.title]), ['complexity', 'Complexity fits'], [p.reproduction.id, p.reproduction.title]]
-    .map(([id, t]) => `<a href="#${escapeHtml(id)}">${escapeHtml(t)}</a>`).join('');
-  const links = p.files.map((f) => `<a href="${escapeHtml(f.href)}">${escapeHtml(f.label)}</a>${f.exists ? '' : ' (not in this folder)'}`).join(' · ');
+  const nav = [
+    ['run', 'Run'],
+    ...p.sections.map((s) => [s.id, s.title]),
+    ['complexity', 'Complexity fits'],
+    [p.reproduction.id, p.reproduction.title],
+  ]
+    .map(([id, t]) => `<a href="#${escapeHtml(id)}">${escapeHtml(t)}</a>`)
+    .join('');
+  const links = p.files
+    .map((f) => `<a href="${escapeHtml(f.href)}">${escapeHtml(f.label)}</a>${f.exists ? '' : ' (not in this folder)'}`)
+    .join(' · ');
   const pubNote = p.published.error
     ? `<div class="missing"><b>Published figures unavailable.</b> ${escapeHtml(p.published.error)}</div>`
     : `<p class="source">Published values from <code>data/published-figures.json</code>. Hover a mark for its source.</p>`;

@@ -41,21 +41,24 @@ export function buildReport(results: RunResults, published: PublishedFigures = l
       id: 'lookup',
       title: 'Rule lookup: O(n) versus O(1)',
       clock: 'simulated and wall clock',
-      intro: 'The headline result. In iptables mode a connection\'s first packet walks the KUBE-SERVICES chain rule by rule until its service matches, so the work grows with the number of services (O(n)); IPVS finds the service in a hash table, so it does not (O(1)). The userspace proxy also steers packets with one iptables rule per service. Parallel lines on these log-log axes have the same exponent; a flat line is O(1), a slope of one decade per decade is O(n).',
+      intro:
+        "The headline result. In iptables mode a connection's first packet walks the KUBE-SERVICES chain rule by rule until its service matches, so the work grows with the number of services (O(n)); IPVS finds the service in a hash table, so it does not (O(1)). The userspace proxy also steers packets with one iptables rule per service. Parallel lines on these log-log axes have the same exponent; a flat line is O(1), a slope of one decade per decade is O(n).",
       blocks: [{ chart: lookupChart(results) }],
     },
     {
       id: 'sync',
       title: 'Sync: programming the data plane',
       clock: 'simulated and wall clock',
-      intro: 'How long kube-proxy takes to bring a node\'s rules up to date: a full sync of the whole cluster, and a sync after a single change. iptables-restore rewrites whole tables, so even one change costs time in proportion to the services; IPVS changes one virtual server with a few netlink messages.',
+      intro:
+        "How long kube-proxy takes to bring a node's rules up to date: a full sync of the whole cluster, and a sync after a single change. iptables-restore rewrites whole tables, so even one change costs time in proportion to the services; IPVS changes one virtual server with a few netlink messages.",
       blocks: [{ chart: syncChart(results) }],
     },
     {
       id: 'throughput',
       title: 'Throughput',
       clock: 'simulated clock',
-      intro: 'How many packets per second one node core can push through the proxy path. Every new connection pays its lookup, so iptables throughput falls as services grow while IPVS stays flat; the userspace proxy pays two context switches and two copies for every packet.',
+      intro:
+        'How many packets per second one node core can push through the proxy path. Every new connection pays its lookup, so iptables throughput falls as services grow while IPVS stays flat; the userspace proxy pays two context switches and two copies for every packet.',
       blocks: [{ chart: throughputChart(results) }],
     },
   ];
@@ -64,7 +67,8 @@ export function buildReport(results: RunResults, published: PublishedFigures = l
     id: 'reproduction',
     title: 'Reproducing published results',
     clock: 'kpsim simulated vs published measurements',
-    intro: 'Published measurements of kube-proxy at scale beside kpsim\'s own numbers for the same conditions. Published values are large outlined marks (hover for the source); kpsim\'s are lines. kpsim\'s numbers come from its cost model (simulated clock), not from a real cluster, so agreement in shape (how a number grows with services) matters more than agreement in absolute value.',
+    intro:
+      "Published measurements of kube-proxy at scale beside kpsim's own numbers for the same conditions. Published values are large outlined marks (hover for the source); kpsim's are lines. kpsim's numbers come from its cost model (simulated clock), not from a real cluster, so agreement in shape (how a number grows with services) matters more than agreement in absolute value.",
     blocks: [...(dataPlane ? reproductionBlocks(results, published) : []), ...(churn ? churnReproductionBlocks(results, published) : [])],
   };
   return { sections, reproduction, published };

@@ -13,10 +13,20 @@ function collectingLogger(sink: string[]): Logger {
       level = v;
       return logger;
     },
-    error(...args: unknown[]) { sink.push(`error: ${args.map(String).join(' ')}`); return logger; },
-    warn(...args: unknown[]) { sink.push(`warning: ${args.map(String).join(' ')}`); return logger; },
-    info() { return logger; },
-    debug() { return logger; },
+    error(...args: unknown[]) {
+      sink.push(`error: ${args.map(String).join(' ')}`);
+      return logger;
+    },
+    warn(...args: unknown[]) {
+      sink.push(`warning: ${args.map(String).join(' ')}`);
+      return logger;
+    },
+    info() {
+      return logger;
+    },
+    debug() {
+      return logger;
+    },
   };
   return logger as Logger;
 }
@@ -31,7 +41,9 @@ export async function renderSvg(spec: TopLevelSpec): Promise<Rendered> {
   const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const warnings: string[] = [];
   const vg = compile(spec, { logger: collectingLogger(warnings) }).spec;
-  const view = new View(parse(vg), { renderer: 'none', logger: collectingLogger(warnings) } as ConstructorParameters<typeof import('vega').View>[1]);
+  const view = new View(parse(vg), { renderer: 'none', logger: collectingLogger(warnings) } as ConstructorParameters<
+    typeof import('vega').View
+  >[1]);
   try {
     return { svg: await view.toSVG(), warnings };
   } finally {

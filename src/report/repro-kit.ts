@@ -27,7 +27,13 @@ export type ReproLayer = Record<string, unknown> & { noX?: boolean };
  * Layers over one services axis. The axis is shared from the top unless a layer must span the
  * width; then every other layer carries it itself.
  */
-export function layered(title: string, subtitle: string, values: Record<string, unknown>[], scales: number[], layers: ReproLayer[]): TopLevelSpec {
+export function layered(
+  title: string,
+  subtitle: string,
+  values: Record<string, unknown>[],
+  scales: number[],
+  layers: ReproLayer[],
+): TopLevelSpec {
   const x = servicesX(scales);
   const spanning = layers.some((l) => l.noX);
   return {

@@ -9,8 +9,25 @@ export const CONFIG = {
   background: 'white',
   padding: 8,
   view: { stroke: '#d0d0d0' },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', titleColor: '#333', labelColor: '#333', gridColor: '#eeeeee', domainColor: '#888', tickColor: '#888' },
-  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'bold', titleColor: '#333', labelColor: '#333', symbolStrokeWidth: 2, labelLimit: 280 },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 'normal',
+    titleColor: '#333',
+    labelColor: '#333',
+    gridColor: '#eeeeee',
+    domainColor: '#888',
+    tickColor: '#888',
+  },
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 11,
+    titleFontWeight: 'bold',
+    titleColor: '#333',
+    labelColor: '#333',
+    symbolStrokeWidth: 2,
+    labelLimit: 280,
+  },
   title: { fontSize: 13, fontWeight: 'bold', anchor: 'start', color: '#222', subtitleFontSize: 11, subtitleColor: '#555', offset: 8 },
   header: { labelFontSize: 12, labelFontWeight: 'bold', titleFontSize: 12, labelColor: '#333' },
   line: { strokeWidth: 2 },
@@ -49,7 +66,13 @@ export function logTicks(values: number[]): number[] | undefined {
 /** A log-scaled quantitative y channel on `field`, with decade ticks over `values`. */
 export function logY(field: string, title: string, values: number[], format = '~s'): Record<string, unknown> {
   const ticks = logTicks(values);
-  return { field, type: 'quantitative', title, scale: { type: 'log', nice: true }, axis: { format, labelOverlap: 'greedy', ...(ticks ? { values: ticks } : {}) } };
+  return {
+    field,
+    type: 'quantitative',
+    title,
+    scale: { type: 'log', nice: true },
+    axis: { format, labelOverlap: 'greedy', ...(ticks ? { values: ticks } : {}) },
+  };
 }
 
 export function modeColor(modes: string[], title = 'proxy mode'): Record<string, unknown> {
@@ -63,7 +86,12 @@ const EXTRA_SHAPES = ['diamond', 'cross', 'triangle-down', 'wedge'];
 export function modeShape(modes: string[], title = 'proxy mode'): Record<string, unknown> {
   let extra = 0;
   const free = EXTRA_SHAPES.filter((s) => !modes.some((m) => MODE_SHAPES[m] === s));
-  return { field: 'mode', type: 'nominal', title, scale: { domain: modes, range: modes.map((m) => MODE_SHAPES[m] ?? free[extra++ % free.length]) } };
+  return {
+    field: 'mode',
+    type: 'nominal',
+    title,
+    scale: { domain: modes, range: modes.map((m) => MODE_SHAPES[m] ?? free[extra++ % free.length]) },
+  };
 }
 
 /** The legend of a strokeDash channel drawn as line segments, not circles. */

@@ -4,7 +4,16 @@ import { AliasTable, makeIntSampler } from '../engine/distributions.ts';
 import { Rng } from '../engine/rng.ts';
 import { ClusterIPAllocator, NodePortAllocator, PodIPAllocator, podCIDRFor } from '../cluster/allocators.ts';
 import { type ClusterConfig, DEFAULT_CONFIG, checkConfig, parsePortRange } from '../cluster/config.ts';
-import { type Endpoint, type EndpointSlice, MAX_ENDPOINTS_PER_SLICE, type Node, type Protocol, type Service, type ServicePort, SERVICE_NAME_LABEL } from '../cluster/k8s-types.ts';
+import {
+  type Endpoint,
+  type EndpointSlice,
+  MAX_ENDPOINTS_PER_SLICE,
+  type Node,
+  type Protocol,
+  type Service,
+  type ServicePort,
+  SERVICE_NAME_LABEL,
+} from '../cluster/k8s-types.ts';
 import { type Cluster, podsFromSlices } from '../cluster/model.ts';
 import { formatCidr, formatIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
@@ -63,7 +72,11 @@ class GenContext {
   private readonly nameRng: Rng;
   private readonly placeRng: Rng;
 
-  constructor(readonly s: Scenario, readonly config: ClusterConfig, readonly root: Rng) {
+  constructor(
+    readonly s: Scenario,
+    readonly config: ClusterConfig,
+    readonly root: Rng,
+  ) {
     this.nameRng = root.fork('names');
     this.placeRng = root.fork('placement');
   }
@@ -79,7 +92,12 @@ class GenContext {
         kind: 'Node',
         metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'topology.kubernetes.io/zone': zone } },
         spec: { podCIDR: formatCidr(podCidr), podCIDRs: [formatCidr(podCidr)] },
-        status: { addresses: [{ type: 'InternalIP', address: formatIPv4(nodeNetBase + 10 + i) }, { type: 'Hostname', address: name }] },
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: formatIPv4(nodeNetBase + 10 + i) },
+            { type: 'Hostname', address: name },
+          ],
+        },
       });
       this.nodeAllocs.push(new PodIPAllocator(podCidr, this.config.maxPodsPerNode));
       this.nodeNames.push(name);
@@ -91,11 +109,28 @@ class GenContext {
   systemServices(ipAlloc: ClusterIPAllocator, out: { services: Service[]; slices: EndpointSlice[] }): void {
     const apiIP = ipAlloc.kubernetesIP();
     ipAlloc.reserve(apiIP, 'Service default/kubernetes');
-    out.services.push(service('default', 'kubernetes', { type: 'ClusterIP', clusterIP: formatIPv4(apiIP), clusterIPs: [formatIPv4(apiIP)], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' }, { component: 'apiserver', provider: 'kubernetes' }));
+    out.services.push(
+      service(
+        'default',
+        'kubernetes',
+        {
+          type: 'ClusterIP',
+          clusterIP: formatIPv4(apiIP),
+          clusterIPs: [formatIPv4(apiIP)],
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+          sessionAffinity: 'None',
+        },
+        { component: 'apiserver', provider: 'kubernetes' },
+      ),
+    );
     out.slices.push({
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { name: 'kubernetes', namespace: 'default', labels: { [SERVICE_NAME_LABEL]: 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+      metadata: {
+        name: 'kubernetes',
+        namespace: 'default',
+        labels: { [SERVICE_NAME_LABEL]: 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+      },
       addressType: 'IPv4',
       endpoints: [{ addresses: [formatIPv4(this.nodeIPs[0])], conditions: { ready: true, serving: true, terminating: false } }],
       ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
@@ -107,12 +142,32 @@ class GenContext {
       { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
       { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
     ];
-    out.services.push(service('kube-system', 'kube-dns', { type: 'ClusterIP', clusterIP: formatIPv4(dnsIP), clusterIPs: [formatIPv4(dnsIP)], ports: dnsPorts, selector: { 'k8s-app': 'kube-dns' }, sessionAffinity: 'None' }, { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' }));
+    out.services.push(
+      service(
+        'kube-system',
+        'kube-dns',
+        {
+          type: 'ClusterIP',
+          clusterIP: formatIPv4(dnsIP),
+          clusterIPs: [formatIPv4(dnsIP)],
+          ports: dnsPorts,
+          selector: { 'k8s-app': 'kube-dns' },
+          sessionAffinity: 'None',
+        },
+        { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' },
+      ),
+    );
     const endpoints = Array.from({ length: COREDNS_REPLICAS }, () => this.endpoint('kube-system', 'coredns', true, false));
     this.pushSlices('kube-system', 'kube-dns', endpoints, dnsPorts, out.slices);
   }
 
-  userServices(count: number, ipAlloc: ClusterIPAllocator, portAlloc: NodePortAllocator, lbBase: number, out: { services: Service[]; slices: EndpointSlice[] }): void {
+  userServices(
+    count: number,
+    ipAlloc: ClusterIPAllocator,
+    portAlloc: NodePortAllocator,
+    lbBase: number,
+    out: { services: Service[]; slices: EndpointSlice[] },
+  ): void {
     const s = this.s;
     const svcRng = this.root.fork('services');
     const epRng = this.root.fork('endpoints');
@@ -182,7 +237,12 @@ class GenContext {
     for (let tries = 0; this.nodeAllocs[n].full; tries++) {
       if (tries >= nodes) {
         const cap = this.nodeAllocs[0].capacity;
-        throw new InputError(`no room for more pods: ${nodes} nodes x ${cap} pods each are all used; add nodes or lower endpointsPerService`, this.s.file, 'nodes', this.s.nodes);
+        throw new InputError(
+          `no room for more pods: ${nodes} nodes x ${cap} pods each are all used; add nodes or lower endpointsPerService`,
+          this.s.file,
+          'nodes',
+          this.s.nodes,
+        );
       }
       n = (n + 1) % nodes;
     }
@@ -198,13 +258,21 @@ class GenContext {
   }
 
   pushSlices(ns: string, svc: string, endpoints: Endpoint[], ports: ServicePort[], slices: EndpointSlice[]): void {
-    const slicePorts = ports.map((p) => ({ name: p.name, port: typeof p.targetPort === 'number' ? p.targetPort : p.port, protocol: p.protocol ?? 'TCP' as Protocol }));
+    const slicePorts = ports.map((p) => ({
+      name: p.name,
+      port: typeof p.targetPort === 'number' ? p.targetPort : p.port,
+      protocol: p.protocol ?? ('TCP' as Protocol),
+    }));
     // The EndpointSlice controller writes a slice even for a Service with no endpoints.
     for (let start = 0; start === 0 || start < endpoints.length; start += MAX_ENDPOINTS_PER_SLICE) {
       slices.push({
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
-        metadata: { name: `${svc}-${this.randomName(5)}`, namespace: ns, labels: { [SERVICE_NAME_LABEL]: svc, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+        metadata: {
+          name: `${svc}-${this.randomName(5)}`,
+          namespace: ns,
+          labels: { [SERVICE_NAME_LABEL]: svc, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+        },
         addressType: 'IPv4',
         endpoints: endpoints.slice(start, start + MAX_ENDPOINTS_PER_SLICE),
         ports: slicePorts,

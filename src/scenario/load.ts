@@ -52,7 +52,11 @@ export function schemaError(error: z.ZodError, path: string, section?: string): 
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.join(', ');
-    return new InputError(`unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`, path, issue.path.length || section ? `${field}.${issue.keys[0]}` : issue.keys[0]);
+    return new InputError(
+      `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`,
+      path,
+      issue.path.length || section ? `${field}.${issue.keys[0]}` : issue.keys[0],
+    );
   }
   const input = (issue as { input?: unknown }).input;
   if (input === undefined) message = message.replace(/, received undefined$/, '') + ' (missing)';

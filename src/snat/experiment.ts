@@ -83,7 +83,8 @@ export function masqueradeCollisionExperiment(opts: MasqueradeExperimentOptions)
   const { connectionsPerSecond: rate, durationS, clients } = opts;
   if (!(rate > 0 && Number.isFinite(rate))) throw new Error(`connectionsPerSecond must be > 0, got ${rate}`);
   if (!(durationS > 0 && Number.isFinite(durationS))) throw new Error(`durationS must be > 0, got ${durationS}`);
-  if (!(Number.isInteger(clients) && clients >= 1 && clients <= 65536)) throw new Error(`clients must be an integer in [1, 65536], got ${clients}`);
+  if (!(Number.isInteger(clients) && clients >= 1 && clients <= 65536))
+    throw new Error(`clients must be an integer in [1, 65536], got ${clients}`);
   const proto = opts.proto === 'udp' ? PROTO_UDP : PROTO_TCP;
   const cr = opts.clientPortRange ?? EPHEMERAL_PORT_RANGE;
   const raceNs = Math.round((opts.raceWindowUs ?? 0) * 1e3);

@@ -4,12 +4,7 @@
 // trackNewFlow() puts the whole first-packet NAT path (DNAT done by the caller's lookup,
 // SNAT here, conntrack insert) in one place.
 
-import {
-  INSERT_CLASH,
-  INSERT_DROPPED,
-  KEEP,
-  type ConntrackTable,
-} from '../conntrack/table.ts';
+import { INSERT_CLASH, INSERT_DROPPED, KEEP, type ConntrackTable } from '../conntrack/table.ts';
 import type { Packet } from '../proxy/types.ts';
 import type { SnatPortAllocator } from './port-select.ts';
 

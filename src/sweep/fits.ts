@@ -36,7 +36,20 @@ export function computeFits(rows: ResultRow[]): FitRecord[] {
       const ys = scales.map((s) => byScale.get(s)!.reduce((a, b) => a + b, 0) / byScale.get(s)!.length);
       const fit = fitPowerLaw(scales, ys);
       if (!fit) continue;
-      fits.push({ mode, metric: f.metric, clock: f.clock, statistic: f.statistic, unit, exponent: fit.exponent, ciLow: fit.ciLow, ciHigh: fit.ciHigh, intercept: fit.intercept, r2: fit.r2, n: fit.n, verdict: complexityVerdict(fit) });
+      fits.push({
+        mode,
+        metric: f.metric,
+        clock: f.clock,
+        statistic: f.statistic,
+        unit,
+        exponent: fit.exponent,
+        ciLow: fit.ciLow,
+        ciHigh: fit.ciHigh,
+        intercept: fit.intercept,
+        r2: fit.r2,
+        n: fit.n,
+        verdict: complexityVerdict(fit),
+      });
     }
   }
   return fits;

@@ -8,7 +8,12 @@ import type { RunMeta } from '../metrics/results.ts';
 export function gitInfo(cwd = process.cwd()): RunMeta['git'] {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return { commit, dirty };
   } catch {
     return { commit: null, dirty: null };
@@ -17,7 +22,14 @@ export function gitInfo(cwd = process.cwd()): RunMeta['git'] {
 
 export function machineInfo(): RunMeta['machine'] {
   const cpus = os.cpus();
-  return { node: process.version, platform: process.platform, arch: process.arch, cpuModel: cpus[0]?.model?.trim() ?? 'unknown', cores: os.availableParallelism?.() ?? cpus.length, memoryBytes: os.totalmem() };
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
+    cores: os.availableParallelism?.() ?? cpus.length,
+    memoryBytes: os.totalmem(),
+  };
 }
 
 export function fileSha256(path: string): string {

@@ -16,7 +16,8 @@ export interface Shard {
 
 export function planPoints(modes: ProxyModeName[], scales: number[], repetitions: number): PlannedPoint[] {
   const points: PlannedPoint[] = [];
-  for (const mode of modes) for (const scale of scales) for (let repetition = 1; repetition <= repetitions; repetition++) points.push({ mode, scale, repetition });
+  for (const mode of modes)
+    for (const scale of scales) for (let repetition = 1; repetition <= repetitions; repetition++) points.push({ mode, scale, repetition });
   return points.sort(comparePoints);
 }
 
@@ -25,7 +26,8 @@ export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) throw new InputError('--shard must be i/N with 1 <= i <= N, e.g. 1/4', undefined, '--shard', text);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new InputError('--shard must be i/N with 1 <= i <= N, e.g. 1/4', undefined, '--shard', text);
   return { index, count };
 }
 

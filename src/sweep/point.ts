@@ -44,15 +44,26 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const cm = costModelWith(scenario.costModel, file);
   const rows: ResultRow[] = [];
   const samples: SampleSet[] = [];
-  const sim = (metric: string, unit: string, statistic: string, value: number) => rows.push({ mode, scale, repetition, metric, clock: 'simulated', unit, statistic, value });
-  const wall = (metric: string, unit: string, statistic: string, value: number) => rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
+  const sim = (metric: string, unit: string, statistic: string, value: number) =>
+    rows.push({ mode, scale, repetition, metric, clock: 'simulated', unit, statistic, value });
+  const wall = (metric: string, unit: string, statistic: string, value: number) =>
+    rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
   const rng = new Rng(scenario.seed).fork(`point/${mode}/${scale}/${repetition}`);
 
   const cluster = generateCluster(scenario, scale);
   const config = scenarioConfig(scenario);
   const node = cluster.nodes.find((n) => n.metadata.name === workload.node);
-  if (!node) throw new InputError(`node not in the cluster (it has ${cluster.nodes.length} nodes, node-1 to node-${cluster.nodes.length})`, file, 'workload.node', workload.node);
-  const kpc = parseKubeProxyConfig({ ...(scenario.proxy ?? {}), mode, hostnameOverride: workload.node, clusterCIDR: config.clusterCIDR }, file);
+  if (!node)
+    throw new InputError(
+      `node not in the cluster (it has ${cluster.nodes.length} nodes, node-1 to node-${cluster.nodes.length})`,
+      file,
+      'workload.node',
+      workload.node,
+    );
+  const kpc = parseKubeProxyConfig(
+    { ...(scenario.proxy ?? {}), mode, hostnameOverride: workload.node, clusterCIDR: config.clusterCIDR },
+    file,
+  );
   const profile: IptablesProfile = sweep.iptablesProfile;
 
   // Full programming: an empty node data plane synced to the whole cluster.
@@ -78,18 +89,54 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const external = nodePortTargets(cluster, workload.node);
   const flows = newFlowTable(kpc);
   const dns = workload.byName > 0 ? planDns(cluster, workload.clientNamespace) : null;
-  const outcome = runWorkload({ mode, dataPlane: dp, flows, costModel: cm, workload, internal, external, podIPs: pods, externalIPs: extClients, rng: rng.fork('workload'), dns });
+  const outcome = runWorkload({
+    mode,
+    dataPlane: dp,
+    flows,
+    costModel: cm,
+    workload,
+    internal,
+    external,
+    podIPs: pods,
+    externalIPs: extClients,
+    rng: rng.fork('workload'),
+    dns,
+  });
 
   const r = summarize(outcome.rulesEvaluated);
-  for (const [stat, v] of [['mean', r.mean], ['p50', r.p50], ['p90', r.p90], ['p99', r.p99], ['max', r.max]] as const) sim('lookup.rules_evaluated', 'rules', stat, v);
+  for (const [stat, v] of [
+    ['mean', r.mean],
+    ['p50', r.p50],
+    ['p90', r.p90],
+    ['p99', r.p99],
+    ['max', r.max],
+  ] as const)
+    sim('lookup.rules_evaluated', 'rules', stat, v);
   if (mode === 'ipvs') {
     const hp = summarize(outcome.hashProbes);
-    for (const [stat, v] of [['mean', hp.mean], ['p50', hp.p50], ['p99', hp.p99], ['max', hp.max]] as const) sim('lookup.hash_probes', 'probes', stat, v);
+    for (const [stat, v] of [
+      ['mean', hp.mean],
+      ['p50', hp.p50],
+      ['p99', hp.p99],
+      ['max', hp.max],
+    ] as const)
+      sim('lookup.hash_probes', 'probes', stat, v);
   }
   const l = summarize(outcome.lookupNs);
-  for (const [stat, v] of [['mean', l.mean], ['p50', l.p50], ['p99', l.p99]] as const) sim('lookup.latency', 'ns', stat, v);
+  for (const [stat, v] of [
+    ['mean', l.mean],
+    ['p50', l.p50],
+    ['p99', l.p99],
+  ] as const)
+    sim('lookup.latency', 'ns', stat, v);
   const fp = summarize(Array.from(outcome.lookupNs, (x) => (x + cm.firstPacketBaseNs) / 1000));
-  for (const [stat, v] of [['p01', fp.p01], ['p50', fp.p50], ['p90', fp.p90], ['p99', fp.p99]] as const) sim('first_packet.latency', 'us', stat, v);
+  for (const [stat, v] of [
+    ['p01', fp.p01],
+    ['p50', fp.p50],
+    ['p90', fp.p90],
+    ['p99', fp.p99],
+  ] as const)
+    sim('first_packet.latency', 'us', stat, v);
   const perPacketNs = outcome.cpuNs / outcome.packets;
   sim('throughput.node_core', 'packets/s', 'value', 1e9 / perPacketNs);
   sim('cpu.per_connection', 'ns', 'value', outcome.cpuNs / outcome.connections);
@@ -123,7 +170,14 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
     const calib = [...calibBefore, ...(await benchCalibration(workload))];
     samples.push({ mode, scale, repetition, metric: 'lookup.latency', unit: 'ns', values: lookups });
     const s = summarize(lookups);
-    for (const [stat, v] of [['p50', s.p50], ['p99', s.p99], ['iqr', s.iqr], ['min', s.min], ['n', s.n]] as const) wall('lookup.latency', 'ns', stat, v);
+    for (const [stat, v] of [
+      ['p50', s.p50],
+      ['p99', s.p99],
+      ['iqr', s.iqr],
+      ['min', s.min],
+      ['n', s.n],
+    ] as const)
+      wall('lookup.latency', 'ns', stat, v);
     samples.push({ mode, scale, repetition, metric: 'calibration.loop', unit: 'ns', values: calib });
     wall('calibration.loop', 'ns', 'p50', summarize(calib).p50);
   }
@@ -144,12 +198,24 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
 }
 
 /** Wall-clock ns per lookup of our own implementation: tinybench tasks of `lookupBatch` first packets. */
-async function benchLookups(dp: DataPlane, targets: ReturnType<typeof clusterIPTargets>, pods: Uint32Array, w: Workload, rng: Rng): Promise<number[]> {
+async function benchLookups(
+  dp: DataPlane,
+  targets: ReturnType<typeof clusterIPTargets>,
+  pods: Uint32Array,
+  w: Workload,
+  rng: Rng,
+): Promise<number[]> {
   if (targets.count === 0) return [];
   const batch: Packet[] = [];
   for (let i = 0; i < w.lookupBatch; i++) {
     const k = rng.int(0, targets.count);
-    batch.push({ src: pods[rng.int(0, pods.length)], dst: targets.ip[k], dport: targets.port[k], proto: targets.proto[k] as Packet['proto'], sport: rng.int(32768, 61000) });
+    batch.push({
+      src: pods[rng.int(0, pods.length)],
+      dst: targets.ip[k],
+      dport: targets.port[k],
+      proto: targets.proto[k] as Packet['proto'],
+      sport: rng.int(32768, 61000),
+    });
   }
   const out = newLookupResult();
   const bench = new Bench({ time: w.benchTimeMs, warmupTime: Math.min(50, w.benchTimeMs), iterations: 10, retainSamples: true });
@@ -176,14 +242,17 @@ async function benchCalibration(w: Workload): Promise<number[]> {
 
 function taskSamples(bench: Bench): number[] {
   const result = bench.tasks[0]?.result;
-  if (!result || !('latency' in result)) throw new Error(`benchmark did not complete: ${result && 'error' in result ? (result.error as Error).message : result?.state}`);
+  if (!result || !('latency' in result))
+    throw new Error(`benchmark did not complete: ${result && 'error' in result ? (result.error as Error).message : result?.state}`);
   return Array.from(result.latency.samples ?? []);
 }
 
 /** The cluster with the last endpoint of the first user service that has two or more removed. */
 function withoutOneEndpoint(cluster: Cluster): Cluster {
   const slices = cluster.endpointSlices.slice();
-  const i = slices.findIndex((s) => s.metadata.namespace !== 'kube-system' && s.metadata.namespace !== 'default' && (s.endpoints?.length ?? 0) >= 2);
+  const i = slices.findIndex(
+    (s) => s.metadata.namespace !== 'kube-system' && s.metadata.namespace !== 'default' && (s.endpoints?.length ?? 0) >= 2,
+  );
   if (i < 0) return cluster;
   slices[i] = { ...slices[i], endpoints: slices[i].endpoints!.slice(0, -1) };
   return { ...cluster, endpointSlices: slices };
@@ -194,4 +263,3 @@ function heapUsed(): number {
   if (gc) gc();
   return process.memoryUsage().heapUsed;
 }
-

@@ -28,13 +28,16 @@ export class Progress {
     if (!ok) this.failed++;
     if (this.quiet) return;
     const elapsed = (this.now() - this.started) / 1000;
-    const eta = this.done < this.total && this.doneWeight > 0 ? (elapsed / this.doneWeight) * Math.max(0, this.totalWeight - this.doneWeight) : 0;
+    const eta =
+      this.done < this.total && this.doneWeight > 0 ? (elapsed / this.doneWeight) * Math.max(0, this.totalWeight - this.doneWeight) : 0;
     const pct = Math.round((100 * this.done) / this.total);
     const status = `${this.done}/${this.total} points (${pct}%)${this.failed ? `, ${this.failed} failed` : ''}, ${fmt(elapsed)} elapsed, ETA ${fmt(eta)}`;
     if (this.tty) {
       const width = 24;
       const filled = Math.round((width * this.done) / this.total);
-      this.out.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${status} — ${label} ${ok ? 'ok' : 'FAILED'} (${seconds.toFixed(1)} s)`);
+      this.out.write(
+        `\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${status} — ${label} ${ok ? 'ok' : 'FAILED'} (${seconds.toFixed(1)} s)`,
+      );
       if (this.done === this.total) this.out.write('\n');
     } else {
       this.out.write(`kpsim: ${label} ${ok ? 'ok' : 'FAILED'} in ${seconds.toFixed(1)} s — ${status}\n`);

@@ -5,7 +5,15 @@ import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { checkConfig } from '../cluster/config.ts';
 import { costModelWith } from '../metrics/cost-model.ts';
-import { type PointOutput, type PointRecord, type ResultRow, type RunResults, type SampleSet, comparePoints, compareRows } from '../metrics/results.ts';
+import {
+  type PointOutput,
+  type PointRecord,
+  type ResultRow,
+  type RunResults,
+  type SampleSet,
+  comparePoints,
+  compareRows,
+} from '../metrics/results.ts';
 import { scenarioConfig, scenarioScales } from '../scenario/generate.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { ProxyModeName } from '../proxy/types.ts';
@@ -58,7 +66,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
   const repetitions = opts.repetitions ?? sweep.repetitions;
   const planned = shardPoints(planPoints(modes, scales, repetitions), opts.shard ?? null);
   if (planned.length === 0) throw new InputError('this shard has no points to run', file, '--shard', opts.shard);
-  const workers = Math.max(1, Math.min(opts.workers ?? Math.max(1, os.availableParallelism() ), planned.length));
+  const workers = Math.max(1, Math.min(opts.workers ?? Math.max(1, os.availableParallelism()), planned.length));
 
   const startedAt = new Date();
   const t0 = performance.now();
@@ -71,31 +79,47 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
   });
   // A point's cost: a fixed part (worker, cluster, benchmarks) plus a part per service.
   const weight = (p: PlannedPoint) => p.scale + 1000;
-  const progress = new Progress(planned.length, process.stderr, opts.quiet, planned.reduce((s, p) => s + weight(p), 0));
+  const progress = new Progress(
+    planned.length,
+    process.stderr,
+    opts.quiet,
+    planned.reduce((s, p) => s + weight(p), 0),
+  );
   const points: PointRecord[] = [];
   const rows: ResultRow[] = [];
   const samples: SampleSet[] = [];
   const absFile = resolve(file);
   try {
-    await Promise.all(scheduleOrder(planned).map(async (p: PlannedPoint) => {
-      const task: PointTask = { scenarioFile: absFile, mode: p.mode, scale: p.scale, repetition: p.repetition, simulatedOnly: opts.simulatedOnly };
-      const started = performance.now();
-      const label = `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
-      try {
-        const out = (await pool.run(task)) as PointOutput;
-        const wallSeconds = out.wallSeconds ?? (performance.now() - started) / 1000;
-        rows.push(...out.rows);
-        samples.push(...out.samples);
-        points.push({ ...p, status: 'ok', wallSeconds });
-        progress.tick(label, true, wallSeconds, weight(p));
-      } catch (err) {
-        const wallSeconds = (performance.now() - started) / 1000;
-        const e = err as Error & { code?: string };
-        const error = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory (worker heap limit ${opts.workerHeapMb ?? 4096} MiB): ${e.message}` : e.message;
-        points.push({ ...p, status: 'failed', error, wallSeconds });
-        progress.tick(`${label}: ${error.split('\n')[0]}`, false, wallSeconds, weight(p));
-      }
-    }));
+    await Promise.all(
+      scheduleOrder(planned).map(async (p: PlannedPoint) => {
+        const task: PointTask = {
+          scenarioFile: absFile,
+          mode: p.mode,
+          scale: p.scale,
+          repetition: p.repetition,
+          simulatedOnly: opts.simulatedOnly,
+        };
+        const started = performance.now();
+        const label = `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
+        try {
+          const out = (await pool.run(task)) as PointOutput;
+          const wallSeconds = out.wallSeconds ?? (performance.now() - started) / 1000;
+          rows.push(...out.rows);
+          samples.push(...out.samples);
+          points.push({ ...p, status: 'ok', wallSeconds });
+          progress.tick(label, true, wallSeconds, weight(p));
+        } catch (err) {
+          const wallSeconds = (performance.now() - started) / 1000;
+          const e = err as Error & { code?: string };
+          const error =
+            e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+              ? `out of memory (worker heap limit ${opts.workerHeapMb ?? 4096} MiB): ${e.message}`
+              : e.message;
+          points.push({ ...p, status: 'failed', error, wallSeconds });
+          progress.tick(`${label}: ${error.split('\n')[0]}`, false, wallSeconds, weight(p));
+        }
+      }),
+    );
   } finally {
     await pool.destroy();
   }

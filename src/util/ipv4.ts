@@ -49,7 +49,7 @@ export function tryParseCidr(text: string, strict = true): Cidr | null {
     prefix = Number(p);
   }
   const mask = prefixToMask(prefix);
-  if (strict && ((ip & ~mask) >>> 0) !== 0) return null;
+  if (strict && (ip & ~mask) >>> 0 !== 0) return null;
   return { addr: (ip & mask) >>> 0, mask, prefix };
 }
 
@@ -64,12 +64,12 @@ export function formatCidr(c: Cidr): string {
 }
 
 export function cidrContains(c: Cidr, ip: number): boolean {
-  return ((ip & c.mask) >>> 0) === c.addr;
+  return (ip & c.mask) >>> 0 === c.addr;
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   const mask = a.prefix < b.prefix ? a.mask : b.mask;
-  return ((a.addr & mask) >>> 0) === ((b.addr & mask) >>> 0);
+  return (a.addr & mask) >>> 0 === (b.addr & mask) >>> 0;
 }
 
 /** Number of addresses in the block (2^(32-prefix)). */

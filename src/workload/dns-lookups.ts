@@ -31,7 +31,11 @@ export function planDns(cluster: Cluster, clientNamespace: string): DnsPlan | nu
         const svc = cluster.services[i];
         // `<svc>.<ns>`: the form a client in another namespace uses; fewer dots than ndots 5,
         // so the search list is walked first.
-        const r = lookupHost(`${svc.metadata.name}.${svc.metadata.namespace ?? 'default'}`, { server, namespace: clientNamespace, clusterDomain: cluster.config.clusterDomain });
+        const r = lookupHost(`${svc.metadata.name}.${svc.metadata.namespace ?? 'default'}`, {
+          server,
+          namespace: clientNamespace,
+          clusterDomain: cluster.config.clusterDomain,
+        });
         n = r.queries.length;
         cache.set(i, n);
       }

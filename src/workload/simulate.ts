@@ -131,7 +131,9 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
         const dns = inp.dns!;
         const queries = dns.queriesFor(connService[i]);
         const sport = pkt.sport;
-        const dst = pkt.dst, dport = pkt.dport, proto = pkt.proto;
+        const dst = pkt.dst,
+          dport = pkt.dport,
+          proto = pkt.proto;
         pkt.dst = dns.serverIP;
         pkt.dport = dns.serverPort;
         pkt.proto = dns.proto;
@@ -170,7 +172,21 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
   });
   const wallNs = Number(process.hrtime.bigint() - started);
   const verdicts = Object.fromEntries(VERDICTS.map((v, j) => [v, verdictCounts[j]])) as Record<Verdict, number>;
-  return { connections: n, packets, rulesEvaluated: rules, hashProbes: probes, lookupNs, verdicts, conntrackDrops: drops, dnsLookups, dnsQueries, dnsRulesEvaluated: dnsRules, cpuNs, simulatedNs: sim.now, wallNs };
+  return {
+    connections: n,
+    packets,
+    rulesEvaluated: rules,
+    hashProbes: probes,
+    lookupNs,
+    verdicts,
+    conntrackDrops: drops,
+    dnsLookups,
+    dnsQueries,
+    dnsRulesEvaluated: dnsRules,
+    cpuNs,
+    simulatedNs: sim.now,
+    wallNs,
+  };
 }
 
 /** A sampler of target indexes: uniform, or Zipf over a seeded shuffle of the targets. */

@@ -16,7 +16,10 @@ export interface Targets {
 
 export const PROTO_NUMBER: Record<string, ProtoNumber> = { TCP: PROTO_TCP, UDP: PROTO_UDP, SCTP: PROTO_SCTP };
 
-function collect(cluster: Cluster, pick: (ip: string | undefined, port: { port: number; nodePort?: number }) => [number, number] | null): Targets {
+function collect(
+  cluster: Cluster,
+  pick: (ip: string | undefined, port: { port: number; nodePort?: number }) => [number, number] | null,
+): Targets {
   const ips: number[] = [];
   const ports: number[] = [];
   const protos: number[] = [];
@@ -33,7 +36,13 @@ function collect(cluster: Cluster, pick: (ip: string | undefined, port: { port: 
       services.push(index);
     }
   });
-  return { count: ips.length, ip: Uint32Array.from(ips), port: Uint16Array.from(ports), proto: Uint8Array.from(protos), service: Int32Array.from(services) };
+  return {
+    count: ips.length,
+    ip: Uint32Array.from(ips),
+    port: Uint16Array.from(ports),
+    proto: Uint8Array.from(protos),
+    service: Int32Array.from(services),
+  };
 }
 
 /** Every ClusterIP:port of the cluster, in service order. */

@@ -229,7 +229,7 @@ test('table full: early drop of non-assured entries first, then the new connecti
   assert.equal(t.size, 1);
 });
 
-test('early drop only looks at 8 buckets from the new tuple\'s bucket', () => {
+test("early drop only looks at 8 buckets from the new tuple's bucket", () => {
   const B = 4096;
   const bucketOf = (p: Packet) => hashTuple(0, p.proto, p.src, p.dst, packPorts(p.sport, p.dport)) % B;
   const inWindow = (start: number, b: number) => (b - start + B) % B < EVICTION_RANGE;

@@ -68,7 +68,10 @@ test('attribution of a hand-written dump: chains follow the jumps when rules car
 const MIXED = 'serviceTypes: { ClusterIP: 0.7, NodePort: 0.2, LoadBalancer: 0.1 }\nsessionAffinity: 0.2\nexternalTrafficPolicyLocal: 0.5\n';
 
 function small(services: number, mix = MIXED): { cluster: Cluster; kpc: ReturnType<typeof parseKubeProxyConfig> } {
-  const s = parseScenario(`seed: 5\nnodes: 20\nservices: ${services}\nendpointsPerService: { kind: uniform, min: 1, max: 5 }\n${mix}`, '/tmp/attr.yaml');
+  const s = parseScenario(
+    `seed: 5\nnodes: 20\nservices: ${services}\nendpointsPerService: { kind: uniform, min: 1, max: 5 }\n${mix}`,
+    '/tmp/attr.yaml',
+  );
   const cluster = generateCluster(s, services);
   const kpc = parseKubeProxyConfig({ mode: 'iptables', hostnameOverride: 'node-1', clusterCIDR: scenarioConfig(s).clusterCIDR });
   return { cluster, kpc };
@@ -98,12 +101,27 @@ test('the line model predicts the renderer after endpoint and service changes', 
   assert.equal(model.size().restoreLines, render(cluster));
 
   // Drop one ready endpoint of a plain ClusterIP service with two or more.
-  const s = table.keys.findIndex((k, i) => table.ready[i] >= 2 && init.ports[i][0].nodePort === 0 && init.ports[i][0].sessionAffinity === 'None' && !k.startsWith('kube-system/') && !k.startsWith('default/'));
+  const s = table.keys.findIndex(
+    (k, i) =>
+      table.ready[i] >= 2 &&
+      init.ports[i][0].nodePort === 0 &&
+      init.ports[i][0].sessionAffinity === 'None' &&
+      !k.startsWith('kube-system/') &&
+      !k.startsWith('default/'),
+  );
   assert.ok(s >= 0);
   const [ns, name] = table.keys[s].split('/');
-  const slices = cluster.endpointSlices.map((sl) => (sl.metadata.namespace === ns && sl.metadata.labels?.['kubernetes.io/service-name'] === name
-    ? { ...sl, endpoints: sl.endpoints!.filter((ep) => ep.conditions?.ready !== false).slice(1).concat(sl.endpoints!.filter((ep) => ep.conditions?.ready === false)) }
-    : sl));
+  const slices = cluster.endpointSlices.map((sl) =>
+    sl.metadata.namespace === ns && sl.metadata.labels?.['kubernetes.io/service-name'] === name
+      ? {
+          ...sl,
+          endpoints: sl
+            .endpoints!.filter((ep) => ep.conditions?.ready !== false)
+            .slice(1)
+            .concat(sl.endpoints!.filter((ep) => ep.conditions?.ready === false)),
+        }
+      : sl,
+  );
   const w = { netlinkOps: 0, ipsetOps: 0, portOps: 0, iptablesInvocations: 0, staleLines: 0 };
   model.before(s);
   table.ready[s]--;
@@ -115,11 +133,18 @@ test('the line model predicts the renderer after endpoint and service changes', 
   model.before(s);
   table.kill(s);
   model.after(s, 2, w);
-  const without: Cluster = { ...cluster, services: cluster.services.filter((x) => !(x.metadata.namespace === ns && x.metadata.name === name)), endpointSlices: slices };
+  const without: Cluster = {
+    ...cluster,
+    services: cluster.services.filter((x) => !(x.metadata.namespace === ns && x.metadata.name === name)),
+    endpointSlices: slices,
+  };
   assert.equal(model.size().restoreLines, render(without));
 });
 
-for (const [label, mix, tolerance] of [['ClusterIP and NodePort', 'serviceTypes: { ClusterIP: 0.9, NodePort: 0.1 }\n', 0.005], ['every type, affinity, Local policies', MIXED, 0.03]] as const) {
+for (const [label, mix, tolerance] of [
+  ['ClusterIP and NodePort', 'serviceTypes: { ClusterIP: 0.9, NodePort: 0.1 }\n', 0.005],
+  ['every type, affinity, Local policies', MIXED, 0.03],
+] as const) {
   test(`a stride sample of the services predicts the full ruleset (${label}) within ${tolerance * 100}%`, () => {
     const { cluster, kpc } = small(400, mix);
     const full = measureIptables(cluster, kpc, 10000);

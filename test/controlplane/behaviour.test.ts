@@ -11,20 +11,26 @@ import { UserspaceModel } from '../../src/controlplane/modes.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
 
 function scenario(services: number, churn: string, seed = 21) {
-  return parseScenario(`seed: ${seed}
+  return parseScenario(
+    `seed: ${seed}
 nodes: 250
 services: ${services}
 endpointsPerService: { kind: uniform, min: 2, max: 6 }
 serviceTypes: { ClusterIP: 0.95, NodePort: 0.05 }
 churn:
   measureServices: 300
-${churn}`, '/tmp/behaviour.yaml');
+${churn}`,
+    '/tmp/behaviour.yaml',
+  );
 }
 
 test('partial sync lowers p50 programming latency and leaves the full resync as it was', () => {
-  const s = scenario(3000, `  duration: 120s
+  const s = scenario(
+    3000,
+    `  duration: 120s
   nodes: 5
-  rates: { endpointReady: 2, endpointNotReady: 2, rollingUpdate: 0.2, scaleUp: 0.5 }`);
+  rates: { endpointReady: 2, endpointNotReady: 2, rollingUpdate: 0.2, scaleUp: 0.5 }`,
+  );
   const full = runChurn(s, { mode: 'iptables', services: 3000 }).summary;
   const partial = runChurn(s, { mode: 'iptables', services: 3000, partialSync: true }).summary;
   assert.equal(full.churn.changes, partial.churn.changes, 'same churn stream');
@@ -37,15 +43,21 @@ test('partial sync lowers p50 programming latency and leaves the full resync as 
 
 test('churn faster than iptables can sync: queue and p99 grow over the run, IPVS keeps up', () => {
   // Services created at 20/s keep growing the ruleset, and with it every full restore.
-  const s = scenario(3000, `  duration: 300s
+  const s = scenario(
+    3000,
+    `  duration: 300s
   nodes: 4
-  rates: { serviceCreate: 20, endpointAdd: 2, endpointRemove: 2 }`);
+  rates: { serviceCreate: 20, endpointAdd: 2, endpointRemove: 2 }`,
+  );
   const ipt = runChurn(s, { mode: 'iptables', services: 3000 }).summary;
   assert.ok(ipt.queue.lastThirdMean > 1.5 * ipt.queue.firstThirdMean, `queue ${ipt.queue.firstThirdMean} -> ${ipt.queue.lastThirdMean}`);
   assert.ok(ipt.thirds.last.p99 > 1.5 * ipt.thirds.first.p99, `p99 ${ipt.thirds.first.p99} -> ${ipt.thirds.last.p99}`);
   assert.ok(ipt.cpuShare.mean > 0.9);
   assert.equal(ipt.verdict.keepsUp, false);
-  assert.match(ipt.verdict.text, /^falls behind: queue and latency grow without bound \(sync time [\d.]+ s > interval between changes [\d.]+ s\)$/);
+  assert.match(
+    ipt.verdict.text,
+    /^falls behind: queue and latency grow without bound \(sync time [\d.]+ s > interval between changes [\d.]+ s\)$/,
+  );
 
   const ipvs = runChurn(s, { mode: 'ipvs', services: 3000 }).summary;
   assert.equal(ipvs.churn.changes, ipt.churn.changes);
@@ -59,10 +71,13 @@ test('a sync longer than a third of the run: the growing queue alone says the pr
   // Legacy iptables at 3,000 services: one restore takes minutes, longer than a third of the
   // 120 s run, so every change waits for the same sync and the latency cannot rise from third
   // to third; the pending queue still piles up.
-  const s = scenario(3000, `  duration: 120s
+  const s = scenario(
+    3000,
+    `  duration: 120s
   nodes: 2
   profile: legacy
-  rates: { endpointReady: 2, endpointNotReady: 2 }`);
+  rates: { endpointReady: 2, endpointNotReady: 2 }`,
+  );
   const r = runChurn(s, { mode: 'iptables', services: 3000 }).summary;
   assert.ok(r.sync.full.mean > 40, `sync ${r.sync.full.mean} s`);
   assert.ok(r.queue.lastThirdMean > 1.5 * r.queue.firstThirdMean, `queue ${r.queue.firstThirdMean} -> ${r.queue.lastThirdMean}`);
@@ -97,7 +112,10 @@ test('determinism: the same seed gives identical rows; another seed does not', (
   assert.deepEqual(a, b);
   assert.ok(a.every((r) => r.clock === 'simulated' && r.mode === 'iptables+partial' && r.scale === 800));
   for (const m of ['programming.latency', 'sync.duration.full', 'sync.duration.partial', 'queue.length', 'proxy.cpu_share']) {
-    assert.ok(a.some((r) => r.metric === m), `row ${m}`);
+    assert.ok(
+      a.some((r) => r.metric === m),
+      `row ${m}`,
+    );
   }
   const c = runChurnPoint(scenario(800, churn, 22), { mode: 'iptables', scale: 800, partialSync: true });
   assert.notDeepEqual(a, c);
@@ -112,7 +130,10 @@ test('churnSweep: services x rate x modes, rate in the metric name', () => {
 });
 
 test('IPVS and userspace per-change work match the real data planes when they are registered', (t) => {
-  const s = parseScenario('seed: 4\nnodes: 10\nservices: 30\nendpointsPerService: 3\nserviceTypes: { ClusterIP: 0.8, NodePort: 0.2 }\n', '/tmp/x.yaml');
+  const s = parseScenario(
+    'seed: 4\nnodes: 10\nservices: 30\nendpointsPerService: 3\nserviceTypes: { ClusterIP: 0.8, NodePort: 0.2 }\n',
+    '/tmp/x.yaml',
+  );
   const cluster = generateCluster(s, 30);
   const init = servicesFromCluster(cluster, 'node-1');
   const modes = (['ipvs', 'userspace'] as const).filter((m) => availableProxyModes().includes(m));
@@ -127,7 +148,9 @@ test('IPVS and userspace per-change work match the real data planes when they ar
       const without: Cluster = {
         ...cluster,
         services: cluster.services.filter((x) => !(x.metadata.namespace === ns && x.metadata.name === name)),
-        endpointSlices: cluster.endpointSlices.filter((x) => !(x.metadata.namespace === ns && x.metadata.labels?.['kubernetes.io/service-name'] === name)),
+        endpointSlices: cluster.endpointSlices.filter(
+          (x) => !(x.metadata.namespace === ns && x.metadata.labels?.['kubernetes.io/service-name'] === name),
+        ),
       };
       const removed = dp.sync(without);
       const added = dp.sync(cluster);
@@ -138,7 +161,13 @@ test('IPVS and userspace per-change work match the real data planes when they ar
         const model = new UserspaceModel(init.table);
         assert.equal(added.portOps, shape.proxyPorts, `${key} ports`);
         assert.equal(added.totalRules, model.size().totalRules, `${key} rules`);
-        const w = model.syncWork(false, { netlinkOps: 0, ipsetOps: 0, portOps: shape.proxyPorts, iptablesInvocations: 2 * shape.portalRules, staleLines: 0 });
+        const w = model.syncWork(false, {
+          netlinkOps: 0,
+          ipsetOps: 0,
+          portOps: shape.proxyPorts,
+          iptablesInvocations: 2 * shape.portalRules,
+          staleLines: 0,
+        });
         assert.equal(added.iptablesInvocations, w.iptablesInvocations, `${key} iptables commands`);
         assert.equal(removed.iptablesInvocations, w.iptablesInvocations! - 2 * shape.portalRules, `${key} delete commands`);
       }

@@ -29,9 +29,14 @@ test('kpsim churn --sweep writes results.csv/json and the report; the rows are t
   const csv = readFileSync(join(a, 'results.csv'), 'utf8');
   const lines = csv.split('\n');
   assert.equal(lines[0], 'mode,scale,repetition,metric,clock,unit,statistic,value');
-  for (const mode of MODES) for (const scale of [10, 40]) for (const rate of [1, 5]) {
-    assert.ok(lines.some((l) => l.startsWith(`${mode},${scale},0,programming.latency@${rate}/s,simulated,s,p99,`)), `${mode} @ ${scale}, ${rate}/s has a p99 row`);
-  }
+  for (const mode of MODES)
+    for (const scale of [10, 40])
+      for (const rate of [1, 5]) {
+        assert.ok(
+          lines.some((l) => l.startsWith(`${mode},${scale},0,programming.latency@${rate}/s,simulated,s,p99,`)),
+          `${mode} @ ${scale}, ${rate}/s has a p99 row`,
+        );
+      }
   assert.ok(lines.some((l) => l.startsWith('iptables+partial,40,0,sync.duration.partial@5/s,simulated,s,p50,')));
   assert.ok(lines.some((l) => l.startsWith('ipvs,10,0,queue.length@1/s,simulated,changes,final,')));
   const results = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')) as RunResults;
@@ -70,13 +75,39 @@ test('kpsim churn --sweep writes results.csv/json and the report; the rows are t
 
 test('a sweep point has the rows of the same single-point run, the rate added to the metric names', () => {
   const dir = tempDir();
-  const sweep = kpsim(['churn', SCENARIO, '--sweep', '--modes', 'iptables', '--scales', '40', '--rates', '5', '--no-partial-sync-too', '--out', join(dir, 'sweep'), '--quiet']);
+  const sweep = kpsim([
+    'churn',
+    SCENARIO,
+    '--sweep',
+    '--modes',
+    'iptables',
+    '--scales',
+    '40',
+    '--rates',
+    '5',
+    '--no-partial-sync-too',
+    '--out',
+    join(dir, 'sweep'),
+    '--quiet',
+  ]);
   assert.equal(sweep.status, 0, sweep.stderr);
   const one = kpsim(['churn', SCENARIO, '--mode', 'iptables', '--services', '40', '--rate', '5', '--out', join(dir, 'one')]);
   assert.equal(one.status, 0, one.stderr);
-  const sweepRows = readFileSync(join(dir, 'sweep', 'results.csv'), 'utf8').trim().split('\n').slice(1).sort();
-  const oneRows = readFileSync(join(dir, 'one', 'churn.csv'), 'utf8').trim().split('\n').slice(1)
-    .map((l) => { const c = l.split(','); c[3] += '@5/s'; return c.join(','); }).sort();
+  const sweepRows = readFileSync(join(dir, 'sweep', 'results.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .sort();
+  const oneRows = readFileSync(join(dir, 'one', 'churn.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => {
+      const c = l.split(',');
+      c[3] += '@5/s';
+      return c.join(',');
+    })
+    .sort();
   assert.ok(oneRows.length > 20);
   assert.deepEqual(sweepRows, oneRows);
 });
@@ -101,7 +132,12 @@ test('bad sweep input exits 2 naming the option and the value, and writes nothin
 });
 
 test('sweep list options: what each refuses, in words naming the value', () => {
-  const refuses = (parse: (v: string) => unknown, value: string, message: RegExp) => assert.throws(() => parse(value), (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message), `${value}`);
+  const refuses = (parse: (v: string) => unknown, value: string, message: RegExp) =>
+    assert.throws(
+      () => parse(value),
+      (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message),
+      `${value}`,
+    );
   assert.deepEqual(parseModeList('ipvs, iptables'), ['ipvs', 'iptables']);
   refuses(parseModeList, 'ipvs,ipvs', /listed twice in "ipvs,ipvs"/);
   refuses(parseModeList, 'iptables+partial', /unknown mode "iptables\+partial".*--partial-sync-too/);
@@ -138,7 +174,10 @@ test('kpsim merge joins churn sweeps run at different rates into the rows of one
   assert.equal(again.status, 2);
   assert.match(again.stderr, /point iptables\/10\/0 at 1\/s appears in more than one shard/);
   const other = join(dir, 'other');
-  assert.equal(kpsim(['churn', SCENARIO, '--sweep', '--quiet', '--modes', 'ipvs', '--rates', '5', '--nodes', '3', '--out', other]).status, 0);
+  assert.equal(
+    kpsim(['churn', SCENARIO, '--sweep', '--quiet', '--modes', 'ipvs', '--rates', '5', '--nodes', '3', '--out', other]).status,
+    0,
+  );
   const mixed = kpsim(['merge', slow, other, '--out', join(dir, 'mixed')]);
   assert.equal(mixed.status, 2);
   assert.match(mixed.stderr, /meta\.churn: churn settings differ from .*only the rates and scales may differ/);

@@ -11,7 +11,8 @@ import { parseScenario } from '../../src/scenario/load.ts';
 const LINE_NS = 100_000;
 
 function scenario(churn: string) {
-  return parseScenario(`seed: 11
+  return parseScenario(
+    `seed: 11
 nodes: 3
 services: 20
 endpointsPerService: 2
@@ -20,7 +21,9 @@ churn:
   phase: 0s
   nodes: 1
   readyDelay: 1h
-${churn}`, '/tmp/loop.yaml');
+${churn}`,
+    '/tmp/loop.yaml',
+  );
 }
 
 const at = (s: number) => Math.round(s * 1e9);
@@ -41,7 +44,10 @@ test('token bucket: two runs at once, then one per minInterval; a refused run wa
 });
 
 test('one change at t=0.5 s: latency is exactly the sync duration', () => {
-  const run = runChurn(scenario(`  duration: 10s\n  timeline: [{ at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }]`), { mode: 'iptables', trace: true });
+  const run = runChurn(scenario(`  duration: 10s\n  timeline: [{ at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }]`), {
+    mode: 'iptables',
+    trace: true,
+  });
   const lines = run.summary.ruleset.start.restoreLines;
   assert.equal(run.summary.ruleset.end.restoreLines, lines);
   const d = lines * LINE_NS;
@@ -53,46 +59,81 @@ test('one change at t=0.5 s: latency is exactly the sync duration', () => {
 });
 
 test('burst of 2 syncs, then the third waits for the end of the last + minSyncPeriod', () => {
-  const run = runChurn(scenario(`  duration: 10s
+  const run = runChurn(
+    scenario(`  duration: 10s
   timeline:
     - { at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }
     - { at: 0.6s, kind: scaleUp, service: ns-1/svc-2 }
-    - { at: 0.65s, kind: scaleUp, service: ns-1/svc-3 }`), { mode: 'iptables', trace: true });
+    - { at: 0.65s, kind: scaleUp, service: ns-1/svc-3 }`),
+    { mode: 'iptables', trace: true },
+  );
   const d = run.summary.ruleset.start.restoreLines * LINE_NS;
   assert.ok(d < at(0.05), `sync must be shorter than 50 ms for this timeline, is ${d / 1e6} ms`);
   // Tokens: 2 at 0.5 s -> 1; 1.1 at 0.6 s -> 0.1; 0.15 at 0.65 s: refused. Next possible run:
   // end of the second (0.6 s + d) + 1 s; a token is back at 1.5 s, earlier.
   const starts = run.sim.syncs.map((s) => s.start);
   assert.deepEqual(starts, [at(0.5), at(0.6), at(1.6) + d]);
-  assert.deepEqual(run.sim.latencies.map((l) => l.ns), [d, d, at(1.6) + 2 * d - at(0.65)]);
-  assert.deepEqual(run.sim.syncs.map((s) => [s.from, s.to]), [[0, 1], [1, 2], [2, 3]]);
+  assert.deepEqual(
+    run.sim.latencies.map((l) => l.ns),
+    [d, d, at(1.6) + 2 * d - at(0.65)],
+  );
+  assert.deepEqual(
+    run.sim.syncs.map((s) => [s.from, s.to]),
+    [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ],
+  );
 });
 
 test('changes arriving during a sync wait for the next one, which covers all of them', () => {
-  const run = runChurn(scenario(`  duration: 10s
+  const run = runChurn(
+    scenario(`  duration: 10s
   timeline:
     - { at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }
     - { at: 0.501s, kind: scaleUp, service: ns-1/svc-2 }
-    - { at: 0.502s, kind: scaleUp, service: ns-1/svc-3 }`), { mode: 'iptables', trace: true });
+    - { at: 0.502s, kind: scaleUp, service: ns-1/svc-3 }`),
+    { mode: 'iptables', trace: true },
+  );
   const d = run.summary.ruleset.start.restoreLines * LINE_NS;
   assert.ok(d > at(0.002));
   // The second sync starts right when the first ends (one token left) and covers both.
-  assert.deepEqual(run.sim.syncs.map((s) => [s.start, s.from, s.to]), [[at(0.5), 0, 1], [at(0.5) + d, 1, 3]]);
-  assert.deepEqual(run.sim.latencies.map((l) => l.ns), [d, at(0.5) + 2 * d - at(0.501), at(0.5) + 2 * d - at(0.502)]);
+  assert.deepEqual(
+    run.sim.syncs.map((s) => [s.start, s.from, s.to]),
+    [
+      [at(0.5), 0, 1],
+      [at(0.5) + d, 1, 3],
+    ],
+  );
+  assert.deepEqual(
+    run.sim.latencies.map((l) => l.ns),
+    [d, at(0.5) + 2 * d - at(0.501), at(0.5) + 2 * d - at(0.502)],
+  );
 });
 
 test('with nothing changing, a full resync runs every syncPeriod (30 s after the end of the last)', () => {
   const run = runChurn(scenario(`  duration: 100s\n  minimizeIPTablesRestore: true`), { mode: 'iptables', trace: true });
   const d = run.summary.ruleset.start.restoreLines * LINE_NS;
   assert.equal(run.sim.changes, 0);
-  assert.deepEqual(run.sim.syncs.map((s) => [s.start, s.full]), [[at(30), true], [at(60) + d, true], [at(90) + 2 * d, true]]);
+  assert.deepEqual(
+    run.sim.syncs.map((s) => [s.start, s.full]),
+    [
+      [at(30), true],
+      [at(60) + d, true],
+      [at(90) + 2 * d, true],
+    ],
+  );
   assert.equal(run.summary.sync.full.count, 3);
   assert.equal(run.summary.sync.partial.count, 0);
   assert.equal(run.summary.sync.full.p50, d / 1e9);
 });
 
 test('partial sync (KEP-3453) writes the fixed chains and the changed service only', () => {
-  const run = runChurn(scenario(`  duration: 10s\n  minimizeIPTablesRestore: true\n  timeline: [{ at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }]`), { mode: 'iptables', trace: true });
+  const run = runChurn(
+    scenario(`  duration: 10s\n  minimizeIPTablesRestore: true\n  timeline: [{ at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }]`),
+    { mode: 'iptables', trace: true },
+  );
   const m = run.measurement!;
   const svc1 = m.measured.get('ns-1/svc-1')!.lines;
   let fixedChains = 0;

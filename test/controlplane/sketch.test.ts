@@ -25,6 +25,9 @@ test('latency sketch: exact below its limit, within 0.1% beyond it', () => {
   assert.equal(hist.count, values.length);
   assert.equal(hist.max, sorted[sorted.length - 1]);
   const bins = hist.histogram([1e9, 4e9]);
-  assert.equal(bins.reduce((a, b) => a + b, 0), values.length);
+  assert.equal(
+    bins.reduce((a, b) => a + b, 0),
+    values.length,
+  );
   assert.ok(Math.abs(bins[0] - exact.histogram([1e9, 4e9])[0]) <= 20);
 });

@@ -15,7 +15,10 @@ test('churn section: defaults, durations, and errors naming the field', () => {
   assert.equal(d.burstSyncs, 2);
   assert.equal(parseChurnSpec({ duration: '1m30s', window: 10 }).duration, 90e9);
   assert.equal(parseChurnSpec({ window: 10 }).window, 10e9);
-  assert.throws(() => parseChurnSpec({ rates: { serviceCreat: 1 } }, 'f.yaml'), (e: unknown) => e instanceof InputError && /f\.yaml: churn\.rates/.test(e.message));
+  assert.throws(
+    () => parseChurnSpec({ rates: { serviceCreat: 1 } }, 'f.yaml'),
+    (e: unknown) => e instanceof InputError && /f\.yaml: churn\.rates/.test(e.message),
+  );
   assert.throws(() => parseChurnSpec({ duratio: '10s' }, 'f.yaml'), /churn\.duratio/);
   assert.throws(() => parseChurnSpec({ duration: '10 parsecs' }, 'f.yaml'), /churn\.duration/);
   assert.throws(() => parseChurnSpec({ timeline: [{ at: '1s', kind: 'explode' }] }, 'f.yaml'), /churn\.timeline\[0\]\.kind/);
@@ -27,7 +30,10 @@ test('churn section: defaults, durations, and errors naming the field', () => {
 });
 
 test('a timeline naming a missing service is an input error', () => {
-  const s = parseScenario('nodes: 3\nservices: 5\nchurn:\n  duration: 10s\n  timeline: [{ at: 1s, kind: rollingUpdate, service: ns-1/nope }]\n', 'x.yaml');
+  const s = parseScenario(
+    'nodes: 3\nservices: 5\nchurn:\n  duration: 10s\n  timeline: [{ at: 1s, kind: rollingUpdate, service: ns-1/nope }]\n',
+    'x.yaml',
+  );
   assert.throws(() => runChurn(s, { mode: 'ipvs' }), /x\.yaml: churn\.timeline\[0\]\.service: no such service/);
 });
 
@@ -41,7 +47,10 @@ test('the shipped scenario validates', () => {
 test('kpsim churn prints a summary, writes tidy CSV rows and a JSON summary', () => {
   const dir = tempDir();
   const file = join(dir, 'c.yaml');
-  writeFileSync(file, 'name: tiny\nseed: 9\nnodes: 5\nservices: 50\nchurn:\n  duration: 30s\n  nodes: 3\n  rate: 2\n  measureServices: 50\n');
+  writeFileSync(
+    file,
+    'name: tiny\nseed: 9\nnodes: 5\nservices: 50\nchurn:\n  duration: 30s\n  nodes: 3\n  rate: 2\n  measureServices: 50\n',
+  );
   const out = join(dir, 'out');
   const r = kpsim(['churn', file, '--mode', 'iptables', '--services', '40', '--partial-sync', '--out', out]);
   assert.equal(r.status, 0, r.stderr);

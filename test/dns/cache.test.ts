@@ -67,7 +67,13 @@ test('cache: negative answers (NXDOMAIN and NODATA) are cached in the denial poo
 
 test('cache: LRU eviction at capacity drops the least recently used entry', () => {
   const cache = new DnsCache({ capacity: 2, eviction: 'lru' });
-  const resp = (v: string): DnsResponse => ({ rcode: 'NOERROR', answers: [{ name: `${v}.`, type: 'A', value: '10.0.0.1', ttl: 30 }], negativeTtl: 5, source: 'cluster', work: 1 });
+  const resp = (v: string): DnsResponse => ({
+    rcode: 'NOERROR',
+    answers: [{ name: `${v}.`, type: 'A', value: '10.0.0.1', ttl: 30 }],
+    negativeTtl: 5,
+    source: 'cluster',
+    work: 1,
+  });
   const q = (v: string) => ({ name: `${v}.`, type: 'A' as const });
   cache.put(q('a'), resp('a'), 0);
   cache.put(q('b'), resp('b'), 0);
@@ -84,7 +90,17 @@ test('cache: CoreDNS-style eviction (256 shards, random per shard) stays within 
   const run = (seed: number) => {
     const cache = new DnsCache({ capacity: 1024, eviction: 'coredns', seed });
     for (let i = 0; i < 5000; i++) {
-      cache.put({ name: `n${i}.example.`, type: 'A' }, { rcode: 'NOERROR', answers: [{ name: `n${i}.example.`, type: 'A', value: '10.0.0.1', ttl: 30 }], negativeTtl: 5, source: 'upstream', work: 1 }, 0);
+      cache.put(
+        { name: `n${i}.example.`, type: 'A' },
+        {
+          rcode: 'NOERROR',
+          answers: [{ name: `n${i}.example.`, type: 'A', value: '10.0.0.1', ttl: 30 }],
+          negativeTtl: 5,
+          source: 'upstream',
+          work: 1,
+        },
+        0,
+      );
     }
     const kept = [];
     for (let i = 0; i < 5000; i++) if (cache.get({ name: `n${i}.example.`, type: 'A' }, 1)) kept.push(i);
@@ -117,9 +133,21 @@ test('NodeLocal DNSCache: cluster names go to CoreDNS on a miss, external names 
   resolve('nosuch.app.svc.cluster.local.', { server: local, namespace: 'app', ctx: { nowNs: 5 * S } });
   assert.equal(local.lastRoute, 'cluster-dns');
   // Hops: the pod's query is neither DNATed nor conntracked; the miss goes to CoreDNS over TCP via a Service.
-  assert.deepEqual(NodeLocalDnsCache.hops('hit').map((h) => [h.dst, h.dnat]), [[NODELOCAL_DNS_IP, false]]);
-  assert.deepEqual(NodeLocalDnsCache.hops('cluster-dns')[1], { from: 'node-local-dns', to: 'coredns', dst: 'kube-dns-upstream', protocol: 'TCP', dnat: true });
-  assert.deepEqual(podDnsHops({ source: 'cluster' }).map((h) => [h.dst, h.protocol, h.dnat]), [['kube-dns', 'UDP', true]]);
+  assert.deepEqual(
+    NodeLocalDnsCache.hops('hit').map((h) => [h.dst, h.dnat]),
+    [[NODELOCAL_DNS_IP, false]],
+  );
+  assert.deepEqual(NodeLocalDnsCache.hops('cluster-dns')[1], {
+    from: 'node-local-dns',
+    to: 'coredns',
+    dst: 'kube-dns-upstream',
+    protocol: 'TCP',
+    dnat: true,
+  });
+  assert.deepEqual(
+    podDnsHops({ source: 'cluster' }).map((h) => [h.dst, h.protocol, h.dnat]),
+    [['kube-dns', 'UDP', true]],
+  );
   assert.equal(podDnsHops({ source: 'upstream' }).length, 2);
 });
 
@@ -128,10 +156,10 @@ test('autopath: the server walks the search path; the client sends one query and
   const server = CoreDnsServer.fromCluster(cluster, { upstream, autopath: true, autopathHostSearch: ['corp.example'] });
   const r = resolve('web.other', { server, namespace: 'app', hostSearch: ['corp.example'] });
   assert.deepEqual(r.queries, ['web.other.app.svc.cluster.local.']);
-  assert.deepEqual(r.answers.map((a) => `${a.name} ${a.type} ${a.value}`), [
-    'web.other.app.svc.cluster.local. CNAME web.other.svc.cluster.local.',
-    'web.other.svc.cluster.local. A 10.96.0.30',
-  ]);
+  assert.deepEqual(
+    r.answers.map((a) => `${a.name} ${a.type} ${a.value}`),
+    ['web.other.app.svc.cluster.local. CNAME web.other.svc.cluster.local.', 'web.other.svc.cluster.local. A 10.96.0.30'],
+  );
   assert.equal(r.work, 1 + AUTOPATH_STEP_COST);
   // External: 5 server-side steps (3 cluster, 1 host domain, the bare name), 1 client query instead of 3 + 1 + 1.
   const ext = resolve('example.com', { server, namespace: 'app', hostSearch: ['corp.example'] });

@@ -1,7 +1,13 @@
 // The queueing model: hand-computed Erlang C values and the published calibration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COREDNS_EXTERNAL_LOOKUPS_PER_S, COREDNS_QPS_PER_REPLICA, DnsServerModel, erlangC, queueingDelayNs } from '../../src/dns/capacity.ts';
+import {
+  COREDNS_EXTERNAL_LOOKUPS_PER_S,
+  COREDNS_QPS_PER_REPLICA,
+  DnsServerModel,
+  erlangC,
+  queueingDelayNs,
+} from '../../src/dns/capacity.ts';
 
 const close = (a: number, b: number, rel = 1e-9) => assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${a} vs ${b}`);
 
@@ -38,7 +44,7 @@ test('default model: 2 replicas × 33,669 QPS, ≈ service time below capacity, 
   assert.ok(new DnsServerModel({ replicas: 4 }).serviceTimeNs(60000) < m.serviceTimeNs(60000));
 });
 
-test('calibration: 6,733 external lookups/s × 5 queries each ≈ one replica\'s 33,669 queries/s', () => {
+test("calibration: 6,733 external lookups/s × 5 queries each ≈ one replica's 33,669 queries/s", () => {
   const offered = DnsServerModel.offeredQps(COREDNS_EXTERNAL_LOOKUPS_PER_S, 3 + 1 + 1);
   assert.ok(Math.abs(offered / COREDNS_QPS_PER_REPLICA - 1) < 0.001);
   assert.equal(queueingDelayNs({ offeredQps: 0, replicas: 1, serversPerReplica: 2, serviceTimeNs: 1000 }), 0);

@@ -40,24 +40,42 @@ test('generated cluster: a ClusterIP service by short name, and a headless one b
   assert.ok(headless, 'the small scenario has a headless service');
   const hns = headless.metadata.namespace;
   const ready = items
-    .filter((i) => i.kind === 'EndpointSlice' && i.metadata.namespace === hns && i.metadata.labels['kubernetes.io/service-name'] === headless.metadata.name)
+    .filter(
+      (i) =>
+        i.kind === 'EndpointSlice' &&
+        i.metadata.namespace === hns &&
+        i.metadata.labels['kubernetes.io/service-name'] === headless.metadata.name,
+    )
     .flatMap((s) => s.endpoints.filter((e: any) => e.conditions?.ready !== false).map((e: any) => e.addresses[0]));
   const other = hns === 'ns-1' ? 'ns-2' : 'ns-1';
   const out = json(['--cluster', small, '--namespace', other, '--name', `${headless.metadata.name}.${hns}`]);
   assert.equal(out.rcode, 'NOERROR');
   assert.deepEqual(out.answers.map((a) => a.value).sort(), ready.sort());
-  assert.deepEqual(out.queries, [`${headless.metadata.name}.${hns}.${other}.svc.cluster.local.`, `${headless.metadata.name}.${hns}.svc.cluster.local.`]);
+  assert.deepEqual(out.queries, [
+    `${headless.metadata.name}.${hns}.${other}.svc.cluster.local.`,
+    `${headless.metadata.name}.${hns}.svc.cluster.local.`,
+  ]);
 });
 
 test('external name with host search domains: NXDOMAIN after 3 + 2 + 1 queries, in order; text shows the amplification', () => {
   const args = ['dns', '--cluster', fixture, '--namespace', 'app', '--name', 'example.com', '--search', 'corp.example  lab.example'];
   const r = kpsim([...args, '--json']);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, JSON.stringify({
-    rcode: 'NXDOMAIN',
-    answers: [],
-    queries: ['example.com.app.svc.cluster.local.', 'example.com.svc.cluster.local.', 'example.com.cluster.local.', 'example.com.corp.example.', 'example.com.lab.example.', 'example.com.'],
-  }) + '\n');
+  assert.equal(
+    r.stdout,
+    JSON.stringify({
+      rcode: 'NXDOMAIN',
+      answers: [],
+      queries: [
+        'example.com.app.svc.cluster.local.',
+        'example.com.svc.cluster.local.',
+        'example.com.cluster.local.',
+        'example.com.corp.example.',
+        'example.com.lab.example.',
+        'example.com.',
+      ],
+    }) + '\n',
+  );
   const t = kpsim(args);
   assert.equal(t.status, 0, t.stderr);
   assert.match(t.stdout, /status: NXDOMAIN/);
@@ -67,8 +85,16 @@ test('external name with host search domains: NXDOMAIN after 3 + 2 + 1 queries, 
 
 test('record types: PTR from an IP, AAAA NODATA; --ndots and an unknown client namespace', () => {
   // (CNAME and SRV answers are checked in records.test.ts; the CLI passes --type through.)
-  assert.deepEqual(json(['--cluster', fixture, '--namespace', 'app', '--name', '10.96.0.30', '--type', 'PTR']), { rcode: 'NOERROR', answers: [{ name: '30.0.96.10.in-addr.arpa.', type: 'PTR', value: 'web.other.svc.cluster.local.' }], queries: ['30.0.96.10.in-addr.arpa.'] });
-  assert.deepEqual(json(['--cluster', fixture, '--namespace', 'app', '--name', 'web.app.svc.cluster.local.', '--type', 'AAAA']), { rcode: 'NOERROR', answers: [], queries: ['web.app.svc.cluster.local.'] });
+  assert.deepEqual(json(['--cluster', fixture, '--namespace', 'app', '--name', '10.96.0.30', '--type', 'PTR']), {
+    rcode: 'NOERROR',
+    answers: [{ name: '30.0.96.10.in-addr.arpa.', type: 'PTR', value: 'web.other.svc.cluster.local.' }],
+    queries: ['30.0.96.10.in-addr.arpa.'],
+  });
+  assert.deepEqual(json(['--cluster', fixture, '--namespace', 'app', '--name', 'web.app.svc.cluster.local.', '--type', 'AAAA']), {
+    rcode: 'NOERROR',
+    answers: [],
+    queries: ['web.app.svc.cluster.local.'],
+  });
   // ndots 1: one dot is enough to go as is first. The client namespace need not exist.
   assert.deepEqual(json(['--cluster', fixture, '--namespace', 'nowhere', '--name', 'web.other', '--ndots', '1']), {
     rcode: 'NOERROR',
@@ -80,7 +106,10 @@ test('record types: PTR from an IP, AAAA NODATA; --ndots and an unknown client n
 test('bad input exits 2 with the option and value named', () => {
   const cases: [string[], RegExp][] = [
     [['--cluster', fixture, '--namespace', 'app', '--name', 'web', '--type', 'MX'], /--type: unknown record type.*\(got "MX"\)/],
-    [['--cluster', fixture, '--namespace', 'app', '--name', 'web', '--ndots', '16'], /--ndots: must be an integer from 0 to 15 \(got "16"\)/],
+    [
+      ['--cluster', fixture, '--namespace', 'app', '--name', 'web', '--ndots', '16'],
+      /--ndots: must be an integer from 0 to 15 \(got "16"\)/,
+    ],
     [['--namespace', 'app', '--name', 'web'], /--cluster FILE is required/],
     [['--cluster', join(dir, 'missing.json'), '--namespace', 'app', '--name', 'web'], /missing\.json: cannot read file/],
   ];
@@ -94,7 +123,15 @@ test('bad input exits 2 with the option and value named', () => {
 
 test('option checks (in process): each bad value is an InputError naming the option', () => {
   const ok = { cluster: 'c.json', namespace: 'app', name: 'web', type: 'a' };
-  assert.deepEqual(parseDnsOptions({ ...ok, ndots: '0', search: ' corp.example  lab.example ' }), { cluster: 'c.json', namespace: 'app', name: 'web', type: 'A', ndots: 0, hostSearch: ['corp.example', 'lab.example'], json: false });
+  assert.deepEqual(parseDnsOptions({ ...ok, ndots: '0', search: ' corp.example  lab.example ' }), {
+    cluster: 'c.json',
+    namespace: 'app',
+    name: 'web',
+    type: 'A',
+    ndots: 0,
+    hostSearch: ['corp.example', 'lab.example'],
+    json: false,
+  });
   const bad: [Record<string, string | undefined>, RegExp][] = [
     [{ type: 'TXT' }, /^--type: unknown record type; expected one of A, AAAA, SRV, PTR, CNAME \(got "TXT"\)$/],
     [{ ndots: '16' }, /^--ndots: must be an integer from 0 to 15 \(got "16"\)$/],
@@ -112,6 +149,10 @@ test('option checks (in process): each bad value is an InputError naming the opt
     [{ name: 'fe80::1', type: 'PTR' }, /^--name: IPv6 reverse lookups are not modelled/],
   ];
   for (const [change, pattern] of bad) {
-    assert.throws(() => parseDnsOptions({ ...ok, ...change } as any), (err: unknown) => err instanceof InputError && pattern.test(err.message), JSON.stringify(change));
+    assert.throws(
+      () => parseDnsOptions({ ...ok, ...change } as any),
+      (err: unknown) => err instanceof InputError && pattern.test(err.message),
+      JSON.stringify(change),
+    );
   }
 });

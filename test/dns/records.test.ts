@@ -47,7 +47,7 @@ test('a full name without the trailing dot has 4 dots < ndots 5: the whole searc
   ]);
 });
 
-test('the same short name from another namespace resolves to that namespace\'s service', () => {
+test("the same short name from another namespace resolves to that namespace's service", () => {
   assert.deepEqual(values(resolve('web', { server, namespace: 'other' })), ['A 10.96.0.30']);
 });
 
@@ -62,22 +62,38 @@ test('external name, ndots 5, 2 host search domains: A and AAAA each cost 3 + 2 
   const upstream = new UpstreamZone().add('example.com', 'A', '192.0.2.80');
   const s = CoreDnsServer.fromCluster(cluster, { upstream });
   const hostSearch = ['corp.example', 'lab.example'];
-  const order = ['example.com.app.svc.cluster.local.', 'example.com.svc.cluster.local.', 'example.com.cluster.local.', 'example.com.corp.example.', 'example.com.lab.example.', 'example.com.'];
+  const order = [
+    'example.com.app.svc.cluster.local.',
+    'example.com.svc.cluster.local.',
+    'example.com.cluster.local.',
+    'example.com.corp.example.',
+    'example.com.lab.example.',
+    'example.com.',
+  ];
   const a = resolve('example.com', { server: s, namespace: 'app', hostSearch, type: 'A' });
   const aaaa = resolve('example.com', { server: s, namespace: 'app', hostSearch, type: 'AAAA' });
   assert.deepEqual(a.queries, order);
   assert.deepEqual(aaaa.queries, order);
   assert.equal(a.amplification + aaaa.amplification, 2 * (3 + hostSearch.length + 1));
   assert.deepEqual(values(a), ['A 192.0.2.80']);
-  assert.deepEqual(a.log.map((q) => q.source), ['cluster', 'cluster', 'cluster', 'upstream', 'upstream', 'upstream']);
+  assert.deepEqual(
+    a.log.map((q) => q.source),
+    ['cluster', 'cluster', 'cluster', 'upstream', 'upstream', 'upstream'],
+  );
   // No AAAA record: the last (absolute) answer is NODATA, and that is the lookup's result.
   assert.equal(aaaa.rcode, 'NOERROR');
   assert.deepEqual(aaaa.answers, []);
   // getaddrinfo sends A and AAAA together per candidate: the same 12 queries, paired.
   const both = lookupHost('example.com', { server: s, namespace: 'app', hostSearch });
   assert.equal(both.amplification, 12);
-  assert.deepEqual(both.queries, order.flatMap((n) => [n, n]));
-  assert.deepEqual(both.log.slice(0, 2).map((q) => q.type), ['A', 'AAAA']);
+  assert.deepEqual(
+    both.queries,
+    order.flatMap((n) => [n, n]),
+  );
+  assert.deepEqual(
+    both.log.slice(0, 2).map((q) => q.type),
+    ['A', 'AAAA'],
+  );
   assert.deepEqual(values(both), ['A 192.0.2.80']);
 });
 
@@ -114,14 +130,20 @@ test('ExternalName: CNAME to the external name; chased when the target is in the
   assert.deepEqual(values(resolve('ext', { server: up, namespace: 'app' })), ['CNAME api.example.org.', 'A 198.51.100.7']);
   const alias = run('alias');
   assert.deepEqual(values(alias), ['CNAME web.app.svc.cluster.local.', 'A 10.96.0.20']);
-  assert.deepEqual(alias.answers.map((a) => a.name), ['alias.app.svc.cluster.local.', 'web.app.svc.cluster.local.']);
+  assert.deepEqual(
+    alias.answers.map((a) => a.name),
+    ['alias.app.svc.cluster.local.', 'web.app.svc.cluster.local.'],
+  );
   assert.equal(alias.amplification, 1);
 });
 
 test('SRV: per named port (lowercase proto), CoreDNS weights, headless targets per endpoint', () => {
   assert.deepEqual(values(run('_http._tcp.web', { type: 'SRV' })), ['SRV 0 100 80 web.app.svc.cluster.local.']);
   // Every port at the service name: two records, weight floor(100/2).
-  assert.deepEqual(values(run('web', { type: 'SRV' })), ['SRV 0 50 80 web.app.svc.cluster.local.', 'SRV 0 50 9090 web.app.svc.cluster.local.']);
+  assert.deepEqual(values(run('web', { type: 'SRV' })), [
+    'SRV 0 50 80 web.app.svc.cluster.local.',
+    'SRV 0 50 9090 web.app.svc.cluster.local.',
+  ]);
   // Headless: one per ready endpoint, with the endpoint port; weight floor(100/3) = 33.
   assert.deepEqual(values(run('_pg._tcp.db', { type: 'SRV' })), [
     'SRV 0 33 5432 db-0.db.app.svc.cluster.local.',
@@ -142,7 +164,10 @@ test('PTR: ClusterIP → service, endpoint IP → endpoint name; an IP is sent a
   assert.deepEqual(values(run('10.244.1.5', { type: 'PTR' })), ['PTR 10-244-1-5.web.app.svc.cluster.local.']);
   const unknown = run('10.96.9.9', { type: 'PTR' });
   assert.equal(unknown.rcode, 'NXDOMAIN');
-  assert.deepEqual(unknown.log.map((q) => q.source), ['upstream']);
+  assert.deepEqual(
+    unknown.log.map((q) => q.source),
+    ['upstream'],
+  );
 });
 
 test('AAAA for an IPv4-only service is NODATA (NOERROR, no answers), not NXDOMAIN', () => {
@@ -154,18 +179,31 @@ test('AAAA for an IPv4-only service is NODATA (NOERROR, no answers), not NXDOMAI
   const short = run('web', { type: 'AAAA' });
   assert.equal(short.rcode, 'NOERROR');
   assert.deepEqual(short.queries, ['web.app.svc.cluster.local.', 'web.svc.cluster.local.', 'web.cluster.local.', 'web.']);
-  assert.deepEqual(short.log.map((q) => q.rcode), ['NOERROR', 'NXDOMAIN', 'NXDOMAIN', 'NXDOMAIN']);
+  assert.deepEqual(
+    short.log.map((q) => q.rcode),
+    ['NOERROR', 'NXDOMAIN', 'NXDOMAIN', 'NXDOMAIN'],
+  );
 });
 
 test('unknown name: NXDOMAIN after the whole search list and the name as is', () => {
   const r = run('nosuch', { hostSearch: ['corp.example'] });
   assert.equal(r.rcode, 'NXDOMAIN');
-  assert.deepEqual(r.queries, ['nosuch.app.svc.cluster.local.', 'nosuch.svc.cluster.local.', 'nosuch.cluster.local.', 'nosuch.corp.example.', 'nosuch.']);
+  assert.deepEqual(r.queries, [
+    'nosuch.app.svc.cluster.local.',
+    'nosuch.svc.cluster.local.',
+    'nosuch.cluster.local.',
+    'nosuch.corp.example.',
+    'nosuch.',
+  ]);
   assert.ok(r.log.every((q) => q.rcode === 'NXDOMAIN'));
 });
 
 test('ndots: at or above it the name goes as is first', () => {
-  assert.deepEqual(run('web.other', { ndots: 1 }).queries, ['web.other.', 'web.other.app.svc.cluster.local.', 'web.other.svc.cluster.local.']);
+  assert.deepEqual(run('web.other', { ndots: 1 }).queries, [
+    'web.other.',
+    'web.other.app.svc.cluster.local.',
+    'web.other.svc.cluster.local.',
+  ]);
   assert.deepEqual(run('web', { ndots: 0 }).queries, ['web.', 'web.app.svc.cluster.local.']);
   // As-is first and everything fails: the result is the as-is answer's rcode.
   assert.equal(run('nosuch.example', { ndots: 1 }).rcode, 'NXDOMAIN');

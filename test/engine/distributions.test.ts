@@ -18,7 +18,8 @@ import {
 const N = 100_000;
 
 function moments(draw: () => number, n = N): { mean: number; variance: number } {
-  let sum = 0, sumSq = 0;
+  let sum = 0,
+    sumSq = 0;
   const xs = new Float64Array(n);
   for (let i = 0; i < n; i++) sum += xs[i] = draw();
   const mean = sum / n;
@@ -43,7 +44,10 @@ function checkMoments(name: string, draw: () => number, mean: number, variance: 
 
 /** Pearson chi-square of observed counts vs probabilities; bins with expected < 5 are pooled. */
 function chiSquareOk(counts: number[], probs: number[], total: number): { stat: number; df: number; ok: boolean } {
-  let stat = 0, bins = 0, poolO = 0, poolE = 0;
+  let stat = 0,
+    bins = 0,
+    poolO = 0,
+    poolE = 0;
   for (let i = 0; i < probs.length; i++) {
     const e = probs[i] * total;
     if (e < 5) {
@@ -65,12 +69,14 @@ function chiSquareOk(counts: number[], probs: number[], total: number): { stat: 
 
 test('uniform(a, b): range, mean and variance', () => {
   const r = new Rng(1);
-  const a = -2, b = 6, w = b - a;
+  const a = -2,
+    b = 6,
+    w = b - a;
   for (let i = 0; i < 1000; i++) {
     const x = uniform(r, a, b);
     assert.ok(x >= a && x < b);
   }
-  checkMoments('uniform', () => uniform(r, a, b), (a + b) / 2, w * w / 12, w ** 4 / 80);
+  checkMoments('uniform', () => uniform(r, a, b), (a + b) / 2, (w * w) / 12, w ** 4 / 80);
 });
 
 test('exponential(rate): mean 1/rate, variance 1/rate^2', () => {
@@ -119,12 +125,16 @@ test('logFactorial matches direct summation', () => {
 
 test('normal(mean, sd): moments, determinism, spare kept on the stream', () => {
   const r = new Rng(5);
-  const mean = 3, sd = 2;
+  const mean = 3,
+    sd = 2;
   checkMoments('normal', () => normal(r, mean, sd), mean, sd * sd, 3 * sd ** 4);
-  const a = new Rng(77), b = new Rng(77);
+  const a = new Rng(77),
+    b = new Rng(77);
   for (let i = 0; i < 101; i++) assert.equal(normal(a, 0, 1), normal(b, 0, 1));
   // The spare is per-Rng: drawing from another stream does not disturb it.
-  const c = new Rng(77), d = new Rng(77), other = new Rng(1);
+  const c = new Rng(77),
+    d = new Rng(77),
+    other = new Rng(1);
   const c1 = normal(c, 0, 1);
   normal(other, 0, 1);
   assert.equal(normal(d, 0, 1), c1);
@@ -139,7 +149,8 @@ test('normal(mean, sd): moments, determinism, spare kept on the stream', () => {
 
 test('logNormal(mu, sigma): mean exp(mu + sigma^2/2); log is Normal(mu, sigma)', () => {
   const r = new Rng(6);
-  const mu = 0.5, sigma = 0.5;
+  const mu = 0.5,
+    sigma = 0.5;
   const mean = Math.exp(mu + sigma ** 2 / 2);
   const variance = (Math.exp(sigma ** 2) - 1) * Math.exp(2 * mu + sigma ** 2);
   checkMoments('lognormal', () => logNormal(r, mu, sigma), mean, variance);
@@ -148,7 +159,12 @@ test('logNormal(mu, sigma): mean exp(mu + sigma^2/2); log is Normal(mu, sigma)',
 
 test('Zipf: rank-1 frequency is 1/H(n,s), full pmf by chi-square, s=0 uniform', () => {
   const r = new Rng(7);
-  for (const [n, s] of [[1000, 1.1], [50, 0.8], [10, 0], [1, 2]] as const) {
+  for (const [n, s] of [
+    [1000, 1.1],
+    [50, 0.8],
+    [10, 0],
+    [1, 2],
+  ] as const) {
     const z = new Zipf(n, s);
     let h = 0;
     for (let k = 1; k <= n; k++) h += k ** -s;
@@ -181,10 +197,15 @@ test('AliasTable: frequencies match weights; zero weights never drawn', () => {
   for (let i = 0; i < N; i++) counts[t.sample(r)]++;
   assert.equal(counts[1], 0);
   for (let i = 0; i < weights.length; i++) {
-    const p = weights[i] / total, se = Math.sqrt((p * (1 - p)) / N);
+    const p = weights[i] / total,
+      se = Math.sqrt((p * (1 - p)) / N);
     assert.ok(Math.abs(counts[i] / N - p) <= 5 * se + 1e-12, `index ${i}: ${counts[i] / N} vs ${p}`);
   }
-  const res = chiSquareOk(counts, weights.map((w) => w / total), N);
+  const res = chiSquareOk(
+    counts,
+    weights.map((w) => w / total),
+    N,
+  );
   assert.ok(res.ok, `alias chi-square ${res.stat} on ${res.df} df`);
   assert.equal(new AliasTable([5]).sample(r), 0);
   assert.throws(() => new AliasTable([]), /at least one/);
@@ -216,8 +237,9 @@ test('makeIntSampler: integer output per kind, inclusive uniform bounds', () => 
     sum += k;
   }
   // Rounding barely moves the mean here (continuous mean ~7.72).
-  const lnMean = Math.exp(2 + 0.045), lnSd = Math.sqrt((Math.exp(0.09) - 1) * Math.exp(4 + 0.09));
-  assert.ok(Math.abs(sum / N - lnMean) < 5 * lnSd / Math.sqrt(N) + 0.02, `lognormal int mean ${sum / N}`);
+  const lnMean = Math.exp(2 + 0.045),
+    lnSd = Math.sqrt((Math.exp(0.09) - 1) * Math.exp(4 + 0.09));
+  assert.ok(Math.abs(sum / N - lnMean) < (5 * lnSd) / Math.sqrt(N) + 0.02, `lognormal int mean ${sum / N}`);
 
   checkMoments('poisson sampler', makeIntSampler({ kind: 'poisson', mean: 12 }, r), 12, 12);
   assert.throws(() => makeIntSampler({ kind: 'uniform', min: 5, max: 4 }, r), /min/);
@@ -227,10 +249,22 @@ test('makeIntSampler: integer output per kind, inclusive uniform bounds', () => 
 test('parseDistributionSpec: accepts valid specs, rejects bad ones with clear errors', () => {
   const ok: [unknown, DistributionSpec][] = [
     [3, { kind: 'fixed', value: 3 }],
-    [{ kind: 'uniform', min: 1, max: 10 }, { kind: 'uniform', min: 1, max: 10 }],
-    [{ kind: 'zipf', n: 100, s: 0 }, { kind: 'zipf', n: 100, s: 0 }],
-    [{ kind: 'lognormal', mu: 1, sigma: 0.5 }, { kind: 'lognormal', mu: 1, sigma: 0.5 }],
-    [{ kind: 'poisson', mean: 4.5 }, { kind: 'poisson', mean: 4.5 }],
+    [
+      { kind: 'uniform', min: 1, max: 10 },
+      { kind: 'uniform', min: 1, max: 10 },
+    ],
+    [
+      { kind: 'zipf', n: 100, s: 0 },
+      { kind: 'zipf', n: 100, s: 0 },
+    ],
+    [
+      { kind: 'lognormal', mu: 1, sigma: 0.5 },
+      { kind: 'lognormal', mu: 1, sigma: 0.5 },
+    ],
+    [
+      { kind: 'poisson', mean: 4.5 },
+      { kind: 'poisson', mean: 4.5 },
+    ],
   ];
   for (const [input, want] of ok) assert.deepEqual(parseDistributionSpec(input), want);
   const bad: [unknown, RegExp][] = [

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { EventQueue } from '../../src/engine/event-queue.ts';
 import { Rng } from '../../src/engine/rng.ts';
 
-interface Ev { time: number; kind: number; a: number; b: number; seq: number }
+interface Ev {
+  time: number;
+  kind: number;
+  a: number;
+  b: number;
+  seq: number;
+}
 
 function popAll(q: EventQueue): Ev[] {
   const out: Ev[] = [];
@@ -38,10 +44,7 @@ test('FIFO among equal timestamps', () => {
   const q = new EventQueue();
   for (let i = 0; i < 100; i++) q.schedule(i % 2 === 0 ? 500 : 100, 1, i);
   const got = popAll(q).map((e) => [e.time, e.a]);
-  const want = [
-    ...Array.from({ length: 50 }, (_, j) => [100, 2 * j + 1]),
-    ...Array.from({ length: 50 }, (_, j) => [500, 2 * j]),
-  ];
+  const want = [...Array.from({ length: 50 }, (_, j) => [100, 2 * j + 1]), ...Array.from({ length: 50 }, (_, j) => [500, 2 * j])];
   assert.deepEqual(got, want);
 });
 
@@ -113,7 +116,10 @@ test('large integer times up to 2^53 - 1 are exact', () => {
   q.schedule(big, 0);
   q.schedule(big - 1, 1);
   q.schedule(0, 2);
-  assert.deepEqual(popAll(q).map((e) => e.time), [0, big - 1, big]);
+  assert.deepEqual(
+    popAll(q).map((e) => e.time),
+    [0, big - 1, big],
+  );
 });
 
 test('rejects invalid times and kinds', () => {

@@ -14,9 +14,7 @@ test('xoshiro128** matches the reference sequence for state [1,2,3,4]', () => {
   // 5927040; s1=12295 -> 70819200). All ten equal the widely published test
   // vector for xoshiro128** seeded with s = {1, 2, 3, 4}.
   const r = Rng.fromState({ s: [1, 2, 3, 4], key: [1, 2, 3, 4], spareNormal: null });
-  assert.deepEqual(take(r, 10), [
-    11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804,
-  ]);
+  assert.deepEqual(take(r, 10), [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804]);
 });
 
 test('seed 42 regression snapshot (SplitMix32 seeding + xoshiro128**)', () => {
@@ -60,7 +58,15 @@ test('fork: deterministic, independent, does not advance the parent', () => {
   assert.deepEqual(take(a, 20), take(b, 20), 'parent stream unaffected by fork');
   // A fork depends only on seed + label, not on the parent's position.
   assert.deepEqual(take(a.fork('dns'), 20), take(early, 20));
-  const streams = [a.fork('x'), a.fork('y'), a.fork('x').fork('y'), a.fork('y').fork('x'), a.fork('xy'), a.fork(''), new Rng(100).fork('x')];
+  const streams = [
+    a.fork('x'),
+    a.fork('y'),
+    a.fork('x').fork('y'),
+    a.fork('y').fork('x'),
+    a.fork('xy'),
+    a.fork(''),
+    new Rng(100).fork('x'),
+  ];
   const seqs = streams.map((r) => take(r, 8).join(','));
   assert.equal(new Set(seqs).size, seqs.length, 'all forks give distinct streams');
   assert.notDeepEqual(take(new Rng(99).fork('x'), 8), take(new Rng(99), 8));
@@ -70,10 +76,19 @@ test('fork streams are uncorrelated with the parent (sanity)', () => {
   const p = new Rng(5);
   const c = p.fork('child');
   const n = 20_000;
-  let sxy = 0, sx = 0, sy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
-    const x = p.next(), y = c.next();
-    sx += x; sy += y; sxy += x * y; sxx += x * x; syy += y * y;
+    const x = p.next(),
+      y = c.next();
+    sx += x;
+    sy += y;
+    sxy += x * y;
+    sxx += x * x;
+    syy += y * y;
   }
   const corr = (sxy / n - (sx / n) * (sy / n)) / Math.sqrt((sxx / n - (sx / n) ** 2) * (syy / n - (sy / n) ** 2));
   assert.ok(Math.abs(corr) < 5 / Math.sqrt(n), `correlation ${corr}`);
@@ -88,7 +103,8 @@ test('int(lo, hi) is in range and roughly uniform, including ranges > 2^32', () 
     assert.ok(Number.isInteger(x) && x >= -3 && x < 4);
     counts[x + 3]++;
   }
-  const p = 1 / 7, sd = Math.sqrt(n * p * (1 - p));
+  const p = 1 / 7,
+    sd = Math.sqrt(n * p * (1 - p));
   for (const c of counts) assert.ok(Math.abs(c - n * p) < 5 * sd, `count ${c}`);
   const big = 3 * 2 ** 40;
   let sum = 0;
@@ -97,7 +113,8 @@ test('int(lo, hi) is in range and roughly uniform, including ranges > 2^32', () 
     assert.ok(Number.isInteger(x) && x >= 0 && x < big);
     sum += x;
   }
-  const mean = sum / 20_000, se = big / Math.sqrt(12 * 20_000);
+  const mean = sum / 20_000,
+    se = big / Math.sqrt(12 * 20_000);
   assert.ok(Math.abs(mean - big / 2) < 5 * se, `mean ${mean}`);
   assert.equal(r.int(5, 6), 5);
   assert.throws(() => r.int(3, 3), /lo < hiExclusive/);

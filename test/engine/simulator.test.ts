@@ -10,7 +10,11 @@ test('run() delivers events in time order, advancing now', () => {
   const seen: [number, number, number, number][] = [];
   const n = sim.run((sm, kind, a, b) => seen.push([sm.now, kind, a, b]));
   assert.equal(n, 3);
-  assert.deepEqual(seen, [[100, 1, 10, 0], [200, 2, 20, 0.5], [300, 3, 30, 0]]);
+  assert.deepEqual(seen, [
+    [100, 1, 10, 0],
+    [200, 2, 20, 0.5],
+    [300, 3, 30, 0],
+  ]);
   assert.equal(sim.now, 300);
   assert.equal(sim.eventsProcessed, 3);
 });
@@ -53,7 +57,10 @@ test('untilNs: events at untilNs run, later ones stay queued, now = untilNs; res
 test('maxEvents and stop() end the run early without advancing past the last event', () => {
   const sim = new Simulator();
   for (let i = 1; i <= 10; i++) sim.at(i * 100, 0, i);
-  assert.equal(sim.run(() => {}, 10_000, 4), 4);
+  assert.equal(
+    sim.run(() => {}, 10_000, 4),
+    4,
+  );
   assert.equal(sim.now, 400);
   const n = sim.run((sm, _k, a) => {
     if (a === 6) sm.stop();
@@ -135,12 +142,22 @@ test('a throwing handler propagates; the event counter and clock stay consistent
   sim.at(5, 0);
   sim.at(7, 1);
   sim.at(9, 0);
-  assert.throws(() => sim.run((_s, kind) => {
-    if (kind === 1) throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      sim.run((_s, kind) => {
+        if (kind === 1) throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(sim.eventsProcessed, 2);
   assert.equal(sim.now, 7);
-  assert.equal(sim.run(() => {}), 1);
+  assert.equal(
+    sim.run(() => {}),
+    1,
+  );
   assert.equal(sim.now, 9);
-  assert.equal(sim.run(() => {}, Infinity, 0), 0);
+  assert.equal(
+    sim.run(() => {}, Infinity, 0),
+    0,
+  );
 });

@@ -22,7 +22,9 @@ test('exit 0: an unchanged re-run passes; the Markdown summary is appended to $G
   writeFileSync(summary, '# earlier step\n');
   const before = [readFileSync(base), readFileSync(cur)];
   const mtimes = [statSync(base).mtimeMs, statSync(cur).mtimeMs];
-  const r = kpsim(['gate', '--baseline', base, '--current', cur, '--config', 'gate.yaml', '--markdown', join(dir, 'gate.md')], { env: { GITHUB_STEP_SUMMARY: summary } });
+  const r = kpsim(['gate', '--baseline', base, '--current', cur, '--config', 'gate.yaml', '--markdown', join(dir, 'gate.md')], {
+    env: { GITHUB_STEP_SUMMARY: summary },
+  });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /^mode +scale +metric +clock +stat +baseline +current +change +p +verdict +note$/m);
   assert.match(r.stdout, /^iptables +1000 +lookup\.latency +wall +samples .* pass +normalised by calibration\.loop/m);
@@ -45,13 +47,22 @@ test('exit 1: a simulated change, a wall-clock slowdown, a band violation; the t
   const sim = writeRun(dir, 'sim.json', fabricateRun({ costModel: { iptablesRuleNs: 2 * DEFAULT_COST_MODEL.iptablesRuleNs } }));
   const r = kpsim(['gate', '--baseline', base, '--current', sim]);
   assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stdout, /^iptables +1000 +lookup\.latency +simulated +mean +8890 ns +17780 ns +\+100\.00% +FAIL +simulated numbers must match exactly/m);
+  assert.match(
+    r.stdout,
+    /^iptables +1000 +lookup\.latency +simulated +mean +8890 ns +17780 ns +\+100\.00% +FAIL +simulated numbers must match exactly/m,
+  );
   assert.match(r.stdout, /^gate FAIL: \d+ regressions/m);
   const slow = writeRun(dir, 'slow.json', slowWall(baseline, 1.5, { metrics: ['lookup.latency'] }));
   const s = kpsim(['gate', '--baseline', base, '--current', slow]);
   assert.equal(s.status, 1, s.stderr);
   assert.match(s.stdout, /^ipvs +100 +lookup\.latency +wall +samples .* \+50\.00% +1\.0e-4 +FAIL/m);
-  const bent = writeRun(dir, 'bent.json', edit(baseline, (run) => { run.fits.find((f) => f.mode === 'iptables' && f.metric === 'lookup.rules_evaluated')!.exponent = 1.5; }));
+  const bent = writeRun(
+    dir,
+    'bent.json',
+    edit(baseline, (run) => {
+      run.fits.find((f) => f.mode === 'iptables' && f.metric === 'lookup.rules_evaluated')!.exponent = 1.5;
+    }),
+  );
   const b = kpsim(['gate', '--baseline', base, '--current', bent]);
   assert.equal(b.status, 1, b.stderr);
   assert.match(b.stdout, /^iptables +lookup\.rules_evaluated +simulated +mean +\[0\.8, 1\.2\] +0\.968 +1\.500 .* FAIL$/m);
@@ -83,12 +94,76 @@ test('exit 2: malformed or missing baseline, current or config, with the file an
   };
   const cases: [string[], RegExp][] = [
     [['--baseline', bad('badjson.json', '{"schema": "kpsim-results/1", "rows": [')], /baseline results: .*badjson\.json: malformed JSON/],
-    [['--baseline', bad('wrong.json', JSON.stringify({ schema: 'something-else/2', rows: [] }))], /baseline results: .*wrong\.json: schema: not a kpsim results file \(expected schema "kpsim-results\/1"\) \(got "something-else\/2"\)/],
-    [['--baseline', writeRun(dir, 'noscale.json', edit(baseline, (run) => { delete (run.rows[3] as Partial<typeof run.rows[3]>).scale; }))], /baseline results: .*noscale\.json: rows\[3\]\.scale: missing field/],
-    [['--baseline', writeRun(dir, 'nomode.json', edit(baseline, (run) => { delete (run.rows[0] as Partial<typeof run.rows[0]>).mode; }))], /baseline results: .*nomode\.json: rows\[0\]: row must have mode, metric, clock/],
-    [['--baseline', writeRun(dir, 'badsample.json', edit(baseline, (run) => { (run.samples[1].values as unknown[])[5] = 'fast'; }))], /baseline results: .*badsample\.json: samples\[1\]\.values\[5\]: expected number, received string \(got "fast"\)/],
-    [['--baseline', writeRun(dir, 'nullrow.json', edit(baseline, (run) => { (run.rows as unknown[])[2] = null; }))], /baseline results: .*nullrow\.json: rows\[2\]: must be an object \(got null\)/],
-    [['--baseline', writeRun(dir, 'empty.json', edit(baseline, (run) => { run.rows = []; run.samples = []; }))], /baseline results: .*empty\.json: rows: no rows and no samples: nothing to compare against/],
+    [
+      ['--baseline', bad('wrong.json', JSON.stringify({ schema: 'something-else/2', rows: [] }))],
+      /baseline results: .*wrong\.json: schema: not a kpsim results file \(expected schema "kpsim-results\/1"\) \(got "something-else\/2"\)/,
+    ],
+    [
+      [
+        '--baseline',
+        writeRun(
+          dir,
+          'noscale.json',
+          edit(baseline, (run) => {
+            delete (run.rows[3] as Partial<(typeof run.rows)[3]>).scale;
+          }),
+        ),
+      ],
+      /baseline results: .*noscale\.json: rows\[3\]\.scale: missing field/,
+    ],
+    [
+      [
+        '--baseline',
+        writeRun(
+          dir,
+          'nomode.json',
+          edit(baseline, (run) => {
+            delete (run.rows[0] as Partial<(typeof run.rows)[0]>).mode;
+          }),
+        ),
+      ],
+      /baseline results: .*nomode\.json: rows\[0\]: row must have mode, metric, clock/,
+    ],
+    [
+      [
+        '--baseline',
+        writeRun(
+          dir,
+          'badsample.json',
+          edit(baseline, (run) => {
+            (run.samples[1].values as unknown[])[5] = 'fast';
+          }),
+        ),
+      ],
+      /baseline results: .*badsample\.json: samples\[1\]\.values\[5\]: expected number, received string \(got "fast"\)/,
+    ],
+    [
+      [
+        '--baseline',
+        writeRun(
+          dir,
+          'nullrow.json',
+          edit(baseline, (run) => {
+            (run.rows as unknown[])[2] = null;
+          }),
+        ),
+      ],
+      /baseline results: .*nullrow\.json: rows\[2\]: must be an object \(got null\)/,
+    ],
+    [
+      [
+        '--baseline',
+        writeRun(
+          dir,
+          'empty.json',
+          edit(baseline, (run) => {
+            run.rows = [];
+            run.samples = [];
+          }),
+        ),
+      ],
+      /baseline results: .*empty\.json: rows: no rows and no samples: nothing to compare against/,
+    ],
     [['--baseline', join(dir, 'nope.json')], /baseline results: .*nope\.json: cannot read results: ENOENT/],
   ];
   for (const [args, pattern] of cases) {
@@ -124,26 +199,47 @@ test('baseline update writes the run atomically; the gate of that run against it
   const out = join(dir, 'bench', 'baseline.json');
   const r = kpsim(['baseline', 'update', '--from', from, '--out', out]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^baseline: wrote .*bench\/baseline\.json from .*results\.json \(run base-run, scenario fixture seed 1\): 6 points, \d+ rows, 12 sample sets, 8 fits$/m);
+  assert.match(
+    r.stdout,
+    /^baseline: wrote .*bench\/baseline\.json from .*results\.json \(run base-run, scenario fixture seed 1\): 6 points, \d+ rows, 12 sample sets, 8 fits$/m,
+  );
   // The run whole, its raw wall-clock samples kept to 5 significant digits.
-  const rounded = edit(baseline, (x) => { for (const set of x.samples) set.values = set.values.map((v: number) => Number(v.toPrecision(5))); });
+  const rounded = edit(baseline, (x) => {
+    for (const set of x.samples) set.values = set.values.map((v: number) => Number(v.toPrecision(5)));
+  });
   assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), rounded);
   assert.deepEqual(readdirSync(join(dir, 'bench')), ['baseline.json'], 'no temporary file left');
   assert.equal(kpsim(['gate', '--baseline', out, '--current', from]).status, 0);
   // Refusals: failed points, a single shard, a file that is not results.
-  const failed = writeRun(dir, 'failed.json', edit(baseline, (x) => { x.points[0].status = 'failed'; }));
+  const failed = writeRun(
+    dir,
+    'failed.json',
+    edit(baseline, (x) => {
+      x.points[0].status = 'failed';
+    }),
+  );
   const f = kpsim(['baseline', 'update', '--from', failed, '--out', join(dir, 'b2.json')]);
   assert.equal(f.status, 2);
   assert.match(f.stderr, /failed\.json: points: 1 point failed \(iptables\/100\/1\).*--allow-failed/);
   assert.equal(kpsim(['baseline', 'update', '--from', failed, '--out', join(dir, 'b2.json'), '--allow-failed']).status, 0);
-  const shard = writeRun(dir, 'shard.json', edit(baseline, (x) => { x.meta.shard = { index: 2, count: 4 }; }));
+  const shard = writeRun(
+    dir,
+    'shard.json',
+    edit(baseline, (x) => {
+      x.meta.shard = { index: 2, count: 4 };
+    }),
+  );
   const s = kpsim(['baseline', 'update', '--from', shard, '--out', join(dir, 'b3.json')]);
   assert.equal(s.status, 2);
   assert.match(s.stderr, /is shard 2\/4 of a sweep: merge the shards first/);
   const junk = join(dir, 'junk.json');
   writeFileSync(junk, '[]');
   assert.equal(kpsim(['baseline', 'update', '--from', junk, '--out', join(dir, 'b4.json')]).status, 2);
-  assert.deepEqual(readdirSync(dir).filter((x) => /^b[34]\.json|\.tmp$/.test(x)), [], 'nothing written on refusal');
+  assert.deepEqual(
+    readdirSync(dir).filter((x) => /^b[34]\.json|\.tmp$/.test(x)),
+    [],
+    'nothing written on refusal',
+  );
   // Without --out the default path is bench/baseline.json (checked through --help, not by writing into the repo).
   assert.match(kpsim(['baseline', 'update', '--help']).stdout, /default: "bench\/baseline\.json"/);
 });

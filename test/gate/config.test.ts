@@ -19,12 +19,15 @@ test('an empty config is the default; given keys merge over it, lists replace', 
 });
 
 function rejects(text: string, pattern: RegExp): void {
-  assert.throws(() => parseGateConfig(text, 'conf/gate.yaml'), (err: unknown) => {
-    assert.ok(err instanceof InputError, String(err));
-    assert.match(err.message, /^conf\/gate\.yaml: /, 'names the file');
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseGateConfig(text, 'conf/gate.yaml'),
+    (err: unknown) => {
+      assert.ok(err instanceof InputError, String(err));
+      assert.match(err.message, /^conf\/gate\.yaml: /, 'names the file');
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('unknown keys and bad values are errors naming the file and the field', () => {
@@ -35,7 +38,10 @@ test('unknown keys and bad values are errors naming the file and the field', () 
   rejects('wallRows: { fail: 0.5 }\n', /wallRows\.fail/);
   rejects('complexity:\n  - { mode: ipvs, metric: lookup.latency, clock: sim, max: 1 }\n', /complexity\[0\]\.clock/);
   rejects('complexity:\n  - { mode: ipvs, metric: lookup.latency, clock: wall }\n', /complexity\[0\]: a band needs min, max or both/);
-  rejects('complexity:\n  - { mode: ipvs, metric: lookup.latency, clock: wall, min: 2, max: 1 }\n', /complexity\[0\]\.min: min 2 is above max 1/);
+  rejects(
+    'complexity:\n  - { mode: ipvs, metric: lookup.latency, clock: wall, min: 2, max: 1 }\n',
+    /complexity\[0\]\.min: min 2 is above max 1/,
+  );
   rejects('simulated: { warn: 0.2, fail: 0.1 }\n', /simulated\.warn: warn level 0\.2 is above the fail level 0\.1/);
   rejects('overrides:\n  - { metric: x, wallSamples: { warn: { factor: 1.3 } } }\n', /overrides\[0\]\.wallSamples\.warn\.factor/);
   rejects('simulated: [1, 2]\n', /simulated/);
@@ -44,22 +50,37 @@ test('unknown keys and bad values are errors naming the file and the field', () 
 });
 
 test('too few permutations to reach the fail p-value are refused', () => {
-  rejects('wallSamples: { permutations: 1000 }\n', /wallSamples\.permutations: 1000 permutations cannot resolve the fail level p < 0\.002.*at least 5000/);
+  rejects(
+    'wallSamples: { permutations: 1000 }\n',
+    /wallSamples\.permutations: 1000 permutations cannot resolve the fail level p < 0\.002.*at least 5000/,
+  );
   assert.equal(parseGateConfig('wallSamples: { permutations: 5000 }\n', 'g.yaml').wallSamples.permutations, 5000);
   rejects('wallSamples: { fail: { factor: 1.1, p: 0.0001 }, warn: { factor: 1.05, p: 0.01 } }\n', /at least 100000/);
 });
 
 test('overrides apply in order by metric glob, mode, clock and statistic; directions default by clock and name', () => {
-  const c = parseGateConfig([
-    'overrides:',
-    '  - { metric: "sync.*", simulated: { warn: 0.01, fail: 0.1 } }',
-    '  - { metric: sync.full, mode: ipvs, simulated: { fail: 0.5 } }',
-    '  - { metric: lookup.latency, clock: wall, wallSamples: { fail: { factor: 1.2 } }, direction: both }',
-    '  - { metric: lookup.latency, statistic: p99, clock: simulated, direction: lower }',
-  ].join('\n'), 'g.yaml');
-  assert.deepEqual(thresholdsFor(c, { mode: 'iptables', metric: 'sync.full', clock: 'simulated', statistic: 'value' }).simulated, { warn: 0.01, fail: 0.1 });
-  assert.deepEqual(thresholdsFor(c, { mode: 'ipvs', metric: 'sync.full', clock: 'simulated', statistic: 'value' }).simulated, { warn: 0.01, fail: 0.5 });
-  assert.deepEqual(thresholdsFor(c, { mode: 'ipvs', metric: 'lookup.latency', clock: 'simulated', statistic: 'mean' }).simulated, { warn: 0, fail: 0 });
+  const c = parseGateConfig(
+    [
+      'overrides:',
+      '  - { metric: "sync.*", simulated: { warn: 0.01, fail: 0.1 } }',
+      '  - { metric: sync.full, mode: ipvs, simulated: { fail: 0.5 } }',
+      '  - { metric: lookup.latency, clock: wall, wallSamples: { fail: { factor: 1.2 } }, direction: both }',
+      '  - { metric: lookup.latency, statistic: p99, clock: simulated, direction: lower }',
+    ].join('\n'),
+    'g.yaml',
+  );
+  assert.deepEqual(thresholdsFor(c, { mode: 'iptables', metric: 'sync.full', clock: 'simulated', statistic: 'value' }).simulated, {
+    warn: 0.01,
+    fail: 0.1,
+  });
+  assert.deepEqual(thresholdsFor(c, { mode: 'ipvs', metric: 'sync.full', clock: 'simulated', statistic: 'value' }).simulated, {
+    warn: 0.01,
+    fail: 0.5,
+  });
+  assert.deepEqual(thresholdsFor(c, { mode: 'ipvs', metric: 'lookup.latency', clock: 'simulated', statistic: 'mean' }).simulated, {
+    warn: 0,
+    fail: 0,
+  });
   const wall = thresholdsFor(c, { mode: 'ipvs', metric: 'lookup.latency', clock: 'wall' });
   assert.deepEqual(wall.wallSamples.fail, { factor: 1.2, p: 0.002 });
   assert.equal(wall.direction, 'both');
@@ -70,7 +91,10 @@ test('overrides apply in order by metric glob, mode, clock and statistic; direct
 });
 
 test('ignore rules: metric globs and mode/metric pairs', () => {
-  const c = parseGateConfig('ignore:\n  - "memory.*"\n  - { mode: userspace, metric: lookup.latency }\n  - { metric: sync.?dd_service, clock: wall }\n', 'g.yaml');
+  const c = parseGateConfig(
+    'ignore:\n  - "memory.*"\n  - { mode: userspace, metric: lookup.latency }\n  - { metric: sync.?dd_service, clock: wall }\n',
+    'g.yaml',
+  );
   assert.ok(isIgnored(c, { mode: 'ipvs', metric: 'memory.iptables_rules', clock: 'simulated' }), 'memory.* matches any mode and clock');
   assert.ok(isIgnored(c, { mode: 'userspace', metric: 'lookup.latency', clock: 'wall' }), 'the mode/metric pair matches');
   assert.ok(!isIgnored(c, { mode: 'iptables', metric: 'lookup.latency', clock: 'wall' }), 'the pair is for userspace only');

@@ -41,12 +41,24 @@ export function fabricateRun(opts: FixtureOptions = {}): RunResults {
       for (let repetition = 1; repetition <= repetitions; repetition++) {
         const r = rng.fork(`${mode}/${scale}/${repetition}`);
         points.push({ mode, scale, repetition, status: 'ok', wallSeconds: 1 });
-        const sim = (metric: string, unit: string, statistic: string, value: number) => rows.push({ mode, scale, repetition, metric, clock: 'simulated', unit, statistic, value });
-        const wall = (metric: string, unit: string, statistic: string, value: number) => rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
+        const sim = (metric: string, unit: string, statistic: string, value: number) =>
+          rows.push({ mode, scale, repetition, metric, clock: 'simulated', unit, statistic, value });
+        const wall = (metric: string, unit: string, statistic: string, value: number) =>
+          rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
         const rules = rulesEvaluated(mode, scale, repetition);
-        for (const [stat, f] of [['mean', 1], ['p50', 0.95], ['p99', 1.9]] as const) sim('lookup.rules_evaluated', 'rules', stat, rules * f);
+        for (const [stat, f] of [
+          ['mean', 1],
+          ['p50', 0.95],
+          ['p99', 1.9],
+        ] as const)
+          sim('lookup.rules_evaluated', 'rules', stat, rules * f);
         const lookupNs = rules * cm.iptablesRuleNs + (mode === 'ipvs' ? 1.2 * cm.ipvsProbeNs + cm.ipvsScheduleNs : 0);
-        for (const [stat, f] of [['mean', 1], ['p50', 0.95], ['p99', 1.9]] as const) sim('lookup.latency', 'ns', stat, lookupNs * f);
+        for (const [stat, f] of [
+          ['mean', 1],
+          ['p50', 0.95],
+          ['p99', 1.9],
+        ] as const)
+          sim('lookup.latency', 'ns', stat, lookupNs * f);
         const lines = 20 + 7 * scale;
         sim('sync.full', 's', 'value', (lines * cm.iptablesRestoreLineNs + (mode === 'ipvs' ? 6 * scale * cm.ipvsNetlinkOpNs : 0)) / 1e9);
         sim('throughput.node_core', 'packets/s', 'value', 1e9 / (cm.packetBaseNs + cm.conntrackLookupNs + lookupNs / 20));
@@ -57,8 +69,22 @@ export function fabricateRun(opts: FixtureOptions = {}): RunResults {
         wall('memory.heap_bytes', 'bytes', 'value', 1000 * scale * Math.exp(normal(r, 0, 0.3)));
         // Wall-clock samples: ns per lookup (iptables grows with the services, IPVS flat) and the calibration loop.
         const lookupMedian = mode === 'ipvs' ? 60 : 2 * scale;
-        samples.push({ mode, scale, repetition, metric: 'lookup.latency', unit: 'ns', values: noisy(r.fork('lookup'), lookupMedian, r.int(50, 201)) });
-        samples.push({ mode, scale, repetition, metric: 'calibration.loop', unit: 'ns', values: noisy(r.fork('calibration'), 0.8, r.int(50, 101)) });
+        samples.push({
+          mode,
+          scale,
+          repetition,
+          metric: 'lookup.latency',
+          unit: 'ns',
+          values: noisy(r.fork('lookup'), lookupMedian, r.int(50, 201)),
+        });
+        samples.push({
+          mode,
+          scale,
+          repetition,
+          metric: 'calibration.loop',
+          unit: 'ns',
+          values: noisy(r.fork('calibration'), 0.8, r.int(50, 101)),
+        });
       }
     }
   }
@@ -68,12 +94,20 @@ export function fabricateRun(opts: FixtureOptions = {}): RunResults {
       runId: opts.runId ?? 'fixture',
       kpsimVersion: '0.1.0',
       scenario: { name: 'fixture', file: 'scenarios/fixture.yaml', seed: 1, sha256: 'f'.repeat(64) },
-      modes, scales, repetitions, shard: null, workers: 1,
+      modes,
+      scales,
+      repetitions,
+      shard: null,
+      workers: 1,
       git: { commit: null, dirty: null },
       machine: { node: 'v20.0.0', platform: 'linux', arch: 'x64', cpuModel: 'fixture cpu', cores: 1, memoryBytes: 1 },
-      startedAt: '2025-01-01T00:00:00.000Z', wallSeconds: 1,
+      startedAt: '2025-01-01T00:00:00.000Z',
+      wallSeconds: 1,
     },
-    points, rows, samples, fits: [],
+    points,
+    rows,
+    samples,
+    fits: [],
   };
   return refresh(run);
 }
@@ -101,8 +135,25 @@ export function refresh(run: RunResults): RunResults {
   for (const s of run.samples) {
     const sorted = [...s.values].sort((a, b) => a - b);
     const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-    const stats: [string, number][] = s.metric === 'calibration.loop' ? [['p50', q(0.5)]] : [['p50', q(0.5)], ['p99', q(0.99)], ['n', sorted.length]];
-    for (const [statistic, value] of stats) run.rows.push({ mode: s.mode, scale: s.scale, repetition: s.repetition, metric: s.metric, clock: 'wall', unit: s.unit, statistic, value });
+    const stats: [string, number][] =
+      s.metric === 'calibration.loop'
+        ? [['p50', q(0.5)]]
+        : [
+            ['p50', q(0.5)],
+            ['p99', q(0.99)],
+            ['n', sorted.length],
+          ];
+    for (const [statistic, value] of stats)
+      run.rows.push({
+        mode: s.mode,
+        scale: s.scale,
+        repetition: s.repetition,
+        metric: s.metric,
+        clock: 'wall',
+        unit: s.unit,
+        statistic,
+        value,
+      });
   }
   run.rows.sort(rowOrder);
   run.fits = fits(run.rows);
@@ -120,10 +171,26 @@ function fits(rows: ResultRow[]): FitRecord[] {
   const out: FitRecord[] = [];
   for (const mode of [...new Set(rows.map((r) => r.mode))]) {
     for (const f of FITTED) {
-      const sel = rows.filter((r) => r.mode === mode && r.metric === f.metric && r.clock === f.clock && r.statistic === f.statistic && r.repetition === 1);
-      const fit = fitPowerLaw(sel.map((r) => r.scale), sel.map((r) => r.value));
+      const sel = rows.filter(
+        (r) => r.mode === mode && r.metric === f.metric && r.clock === f.clock && r.statistic === f.statistic && r.repetition === 1,
+      );
+      const fit = fitPowerLaw(
+        sel.map((r) => r.scale),
+        sel.map((r) => r.value),
+      );
       if (!fit) continue;
-      out.push({ mode, ...f, unit: sel[0].unit, exponent: fit.exponent, ciLow: fit.ciLow, ciHigh: fit.ciHigh, intercept: fit.intercept, r2: fit.r2, n: fit.n, verdict: complexityVerdict(fit) });
+      out.push({
+        mode,
+        ...f,
+        unit: sel[0].unit,
+        exponent: fit.exponent,
+        ciLow: fit.ciLow,
+        ciHigh: fit.ciHigh,
+        intercept: fit.intercept,
+        r2: fit.r2,
+        n: fit.n,
+        verdict: complexityVerdict(fit),
+      });
     }
   }
   return out;
@@ -142,7 +209,8 @@ export function rerun(run: RunResults, seed: number | string): RunResults {
     s.values = src.map(() => src[r.int(0, src.length)]);
   }
   for (const row of out.rows) {
-    if (row.clock === 'wall' && row.statistic === 'value') row.value *= Math.exp(normal(rng.fork(`${row.mode}/${row.scale}/${row.repetition}/${row.metric}`), 0, 0.05));
+    if (row.clock === 'wall' && row.statistic === 'value')
+      row.value *= Math.exp(normal(rng.fork(`${row.mode}/${row.scale}/${row.repetition}/${row.metric}`), 0, 0.05));
   }
   out.meta.runId = `rerun-${seed}`;
   return refresh(out);

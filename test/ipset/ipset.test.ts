@@ -93,9 +93,15 @@ test('ipset list golden', () => {
   sets.get('KUBE-LOOP-BACK')!.sync(['10.244.1.5,tcp:8080,10.244.1.5']);
   const text = formatIpsetList(
     [sets.get('KUBE-CLUSTER-IP')!, sets.get('KUBE-NODE-PORT-TCP')!, sets.get('KUBE-LOOP-BACK')!],
-    new Map([['KUBE-CLUSTER-IP', 2], ['KUBE-NODE-PORT-TCP', 1], ['KUBE-LOOP-BACK', 1]]),
+    new Map([
+      ['KUBE-CLUSTER-IP', 2],
+      ['KUBE-NODE-PORT-TCP', 1],
+      ['KUBE-LOOP-BACK', 1],
+    ]),
   );
-  assert.equal(text, `Name: KUBE-CLUSTER-IP
+  assert.equal(
+    text,
+    `Name: KUBE-CLUSTER-IP
 Type: hash:ip,port
 Revision: 5
 Header: family inet hashsize 1024 maxelem 65536
@@ -126,5 +132,6 @@ References: 1
 Number of entries: 1
 Members:
 10.244.1.5,tcp:8080,10.244.1.5
-`);
+`,
+  );
 });

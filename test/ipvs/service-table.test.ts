@@ -61,7 +61,9 @@ test('table agrees with a Map on random inserts, deletes and lookups', () => {
 test('newest entry is found first (head insertion), probes count chain position', () => {
   const t = new ServiceTable({ bits: 1 });
   // With 2 buckets, TCP port 80 at even/odd addresses: pick addresses in the same bucket.
-  const a1 = 0x0a000000, a2 = 0x0a000002, a3 = 0x0a000004;
+  const a1 = 0x0a000000,
+    a2 = 0x0a000002,
+    a3 = 0x0a000004;
   assert.equal(t.bucketOf(6, a1, 80), t.bucketOf(6, a2, 80));
   t.insert(6, a1, 80);
   t.insert(6, a2, 80);

@@ -12,7 +12,19 @@ test('kpsim simulate on scenarios/small.yaml: summary, hops.csv and summary.json
   const r = kpsim(['simulate', '--scenario', SMALL, '--mode', 'iptables', '--duration', '10s', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^kpsim simulate: small, 20 services on 3 nodes, mode iptables, network vxlan/);
-  for (const line of ['connections: ', 'verdicts on the ingress node: DNAT ', 'source IP seen by the pod: ', 'dns: ', 'amplification ', 'conntrack: ', 'snat: ', 'end to end (delivered)', 'hop rules', 'hop conntrack', 'hop encap']) {
+  for (const line of [
+    'connections: ',
+    'verdicts on the ingress node: DNAT ',
+    'source IP seen by the pod: ',
+    'dns: ',
+    'amplification ',
+    'conntrack: ',
+    'snat: ',
+    'end to end (delivered)',
+    'hop rules',
+    'hop conntrack',
+    'hop encap',
+  ]) {
     assert.ok(r.stdout.includes(line), `missing "${line}" in\n${r.stdout}`);
   }
   const csv = readFileSync(join(out, 'hops.csv'), 'utf8').trimEnd().split('\n');
@@ -26,7 +38,7 @@ test('kpsim simulate on scenarios/small.yaml: summary, hops.csv and summary.json
   const reached = summary.connections.outcomes.delivered + summary.connections.outcomes['reply-untranslated'];
   const { pod, external } = summary.sourceIP;
   assert.equal(pod.preserved + pod.lost + external.preserved + external.lost, reached);
-  assert.ok(external.lost > 0, 'externalTrafficPolicy Cluster: the node\'s address');
+  assert.ok(external.lost > 0, "externalTrafficPolicy Cluster: the node's address");
   assert.ok(summary.conntrack.entriesAtEnd > 0);
   assert.deepEqual([...summary.dataPlanesBuilt].sort(), ['node-1', 'node-2', 'node-3']);
   // Every row is on the simulated clock.
@@ -35,7 +47,23 @@ test('kpsim simulate on scenarios/small.yaml: summary, hops.csv and summary.json
 });
 
 test('kpsim simulate is deterministic for a seed: same CSV bytes, same summary', () => {
-  const args = ['simulate', '--scenario', SMALL, '--mode', 'ipvs', '--duration', '2s', '--rate', '150', '--nodelocal-dns', '--network', 'routed', '--seed', '9', '--json'];
+  const args = [
+    'simulate',
+    '--scenario',
+    SMALL,
+    '--mode',
+    'ipvs',
+    '--duration',
+    '2s',
+    '--rate',
+    '150',
+    '--nodelocal-dns',
+    '--network',
+    'routed',
+    '--seed',
+    '9',
+    '--json',
+  ];
   const [a, b] = [tempDir(), tempDir()];
   const ra = kpsim([...args, '--out', a]);
   const rb = kpsim([...args, '--out', b]);

@@ -19,7 +19,10 @@ for (const name of ['web', 'web.app']) {
     assert.equal(j.outcome, 'delivered');
     assert.equal(j.dst.ip, ip(WEB.vip), 'connects to the address DNS returned');
     const expected = lookupHost(name, { server: CoreDnsServer.fromCluster(journeyCluster()), namespace: 'app' });
-    assert.deepEqual(j.dns!.queries.map((q) => q.name), expected.queries);
+    assert.deepEqual(
+      j.dns!.queries.map((q) => q.name),
+      expected.queries,
+    );
     assert.equal(j.dns!.queries.length, expected.amplification);
     for (const q of j.dns!.queries) {
       assert.equal(q.route, 'coredns');
@@ -28,10 +31,14 @@ for (const name of ['web', 'web.app']) {
     }
     // One socket per name (A and AAAA together): one rules walk and one UDP entry on node-a per name.
     const names = new Set(expected.queries).size;
-    const dnsRules = j.hops.filter((h) => h.phase === 'dns' && h.kind === 'rules' && h.node === NODE_A.name && h.before.dst === ip(KUBE_DNS_VIP));
+    const dnsRules = j.hops.filter(
+      (h) => h.phase === 'dns' && h.kind === 'rules' && h.node === NODE_A.name && h.before.dst === ip(KUBE_DNS_VIP),
+    );
     assert.equal(dnsRules.length, names);
     const a = n.node(n.topology.node(NODE_A.name)).conntrack;
-    const udp = a.snapshot(j.cursor).filter((e) => e.proto === PROTO_UDP && e.original.src === ip(CLIENT_POD) && e.original.dst === ip(KUBE_DNS_VIP));
+    const udp = a
+      .snapshot(j.cursor)
+      .filter((e) => e.proto === PROTO_UDP && e.original.src === ip(CLIENT_POD) && e.original.dst === ip(KUBE_DNS_VIP));
     assert.equal(udp.length, names);
     for (const e of udp) assert.ok(COREDNS.map(ip).includes(e.reply.src), 'the entry maps the VIP to a CoreDNS pod');
     // UDP entries live 30 s: gone 31 s later.
@@ -45,7 +52,10 @@ test('A-only lookups send what resolve() sends', () => {
   const n = net({ dnsLookup: 'A' });
   const j = runJourney(n, byName('web.app'));
   const expected = resolve('web.app', { server: CoreDnsServer.fromCluster(journeyCluster()), namespace: 'app', type: 'A' });
-  assert.deepEqual(j.dns!.queries.map((q) => q.name), expected.queries);
+  assert.deepEqual(
+    j.dns!.queries.map((q) => q.name),
+    expected.queries,
+  );
   assert.ok(j.dns!.queries.every((q) => q.type === 'A'));
 });
 
@@ -55,13 +65,16 @@ test('autopath: CoreDNS walks the search path, the pod sends one query per recor
   assert.equal(j.dns!.queries.length, 1);
 });
 
-test('NodeLocal DNSCache: the pod\'s queries skip the DNAT and conntrack; a cache hit never leaves the node', () => {
+test("NodeLocal DNSCache: the pod's queries skip the DNAT and conntrack; a cache hit never leaves the node", () => {
   const n = net({ nodeLocalDns: true });
   const first = runJourney(n, byName('web'), 1e9);
   assert.equal(first.outcome, 'delivered');
   assert.ok(first.dns!.queries.length > 0);
   for (const q of first.dns!.queries) assert.equal(q.dnat, false);
-  assert.ok(first.dns!.queries.some((q) => q.route === 'nodelocal-miss'), 'a cold cache forwards to CoreDNS');
+  assert.ok(
+    first.dns!.queries.some((q) => q.route === 'nodelocal-miss'),
+    'a cold cache forwards to CoreDNS',
+  );
   // The misses went over TCP from node-a to kube-dns (DNAT there), never from the pod's address.
   const a = n.node(n.topology.node(NODE_A.name)).conntrack;
   const entries = a.snapshot(first.cursor);

@@ -24,36 +24,87 @@ export const CLIENT_POD = '10.244.0.9';
 export const EXTERNAL_CLIENT = '203.0.113.7';
 
 const node = (n: typeof NODE_A) => ({
-  apiVersion: 'v1', kind: 'Node',
+  apiVersion: 'v1',
+  kind: 'Node',
   metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
   spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] },
-  status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }] },
+  status: {
+    addresses: [
+      { type: 'InternalIP', address: n.ip },
+      { type: 'Hostname', address: n.name },
+    ],
+  },
 });
 
-const service = (ns: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec });
+const service = (ns: string, name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: ns },
+  spec,
+});
 
 const slice = (ns: string, svc: string, eps: [ip: string, node: string][], ports: { name: string; port: number; protocol?: string }[]) => ({
-  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  addressType: 'IPv4',
   metadata: { name: `${svc}-abcde`, namespace: ns, labels: { 'kubernetes.io/service-name': svc } },
   endpoints: eps.map(([ip, n]) => ({ addresses: [ip], nodeName: n, conditions: { ready: true, serving: true, terminating: false } })),
   ports: ports.map((p) => ({ protocol: 'TCP', ...p })),
 });
 
-const pod = (ns: string, name: string, ip: string, nodeName: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { nodeName }, status: { podIP: ip } });
+const pod = (ns: string, name: string, ip: string, nodeName: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns },
+  spec: { nodeName },
+  status: { podIP: ip },
+});
 
 export function journeyCluster(): Cluster {
   const items = [
-    node(NODE_A), node(NODE_B), node(NODE_C),
+    node(NODE_A),
+    node(NODE_B),
+    node(NODE_C),
     service('kube-system', 'kube-dns', {
-      type: 'ClusterIP', clusterIP: KUBE_DNS_VIP, clusterIPs: [KUBE_DNS_VIP],
-      ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 }],
+      type: 'ClusterIP',
+      clusterIP: KUBE_DNS_VIP,
+      clusterIPs: [KUBE_DNS_VIP],
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+      ],
     }),
-    slice('kube-system', 'kube-dns', [[COREDNS[0], NODE_B.name], [COREDNS[1], NODE_C.name]], [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }]),
-    service('app', 'web', { type: 'ClusterIP', clusterIP: WEB.vip, ports: [{ name: 'http', port: WEB.port, protocol: 'TCP', targetPort: WEB.targetPort }] }),
+    slice(
+      'kube-system',
+      'kube-dns',
+      [
+        [COREDNS[0], NODE_B.name],
+        [COREDNS[1], NODE_C.name],
+      ],
+      [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53 },
+      ],
+    ),
+    service('app', 'web', {
+      type: 'ClusterIP',
+      clusterIP: WEB.vip,
+      ports: [{ name: 'http', port: WEB.port, protocol: 'TCP', targetPort: WEB.targetPort }],
+    }),
     slice('app', 'web', [[WEB.endpoint, NODE_B.name]], [{ name: 'http', port: WEB.targetPort }]),
-    service('app', 'np-cluster', { type: 'NodePort', clusterIP: NP_CLUSTER.vip, externalTrafficPolicy: 'Cluster', ports: [{ name: 'http', port: NP_CLUSTER.port, protocol: 'TCP', nodePort: NP_CLUSTER.nodePort }] }),
+    service('app', 'np-cluster', {
+      type: 'NodePort',
+      clusterIP: NP_CLUSTER.vip,
+      externalTrafficPolicy: 'Cluster',
+      ports: [{ name: 'http', port: NP_CLUSTER.port, protocol: 'TCP', nodePort: NP_CLUSTER.nodePort }],
+    }),
     slice('app', 'np-cluster', [[NP_CLUSTER.endpoint, NODE_B.name]], [{ name: 'http', port: NP_CLUSTER.port }]),
-    service('app', 'np-local', { type: 'NodePort', clusterIP: NP_LOCAL.vip, externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: NP_LOCAL.port, protocol: 'TCP', nodePort: NP_LOCAL.nodePort }] }),
+    service('app', 'np-local', {
+      type: 'NodePort',
+      clusterIP: NP_LOCAL.vip,
+      externalTrafficPolicy: 'Local',
+      ports: [{ name: 'http', port: NP_LOCAL.port, protocol: 'TCP', nodePort: NP_LOCAL.nodePort }],
+    }),
     slice('app', 'np-local', [[NP_LOCAL.endpoint, NODE_B.name]], [{ name: 'http', port: NP_LOCAL.port }]),
     service('app', 'self', { type: 'ClusterIP', clusterIP: SELF.vip, ports: [{ name: 'http', port: SELF.port, protocol: 'TCP' }] }),
     slice('app', 'self', [[SELF.endpoint, NODE_A.name]], [{ name: 'http', port: SELF.port }]),

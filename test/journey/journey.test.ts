@@ -5,22 +5,23 @@ import { DEFAULT_COST_MODEL } from '../../src/metrics/cost-model.ts';
 import { vxlanOverheadNs } from '../../src/metrics/pricing.ts';
 import { PROXY_MODES } from '../../src/proxy/types.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
-import {
-  CLIENT_POD, EXTERNAL_CLIENT, NODE_A, NODE_B, NP_CLUSTER, NP_LOCAL, SELF, SELF_POD, WEB, journeyCluster,
-} from './fixture.ts';
+import { CLIENT_POD, EXTERNAL_CLIENT, NODE_A, NODE_B, NP_CLUSTER, NP_LOCAL, SELF, SELF_POD, WEB, journeyCluster } from './fixture.ts';
 
 const ip = parseIPv4;
 const net = (opts: Partial<NetworkOptions> = {}) => new ClusterNetwork(journeyCluster(), { mode: 'iptables', seed: 7, ...opts });
 const hopsNamed = (j: Journey, name: string) => j.hops.filter((h) => h.name === name);
 
-test('NodePort with externalTrafficPolicy Cluster: delivered on another node with the node\'s IP as source', () => {
+test("NodePort with externalTrafficPolicy Cluster: delivered on another node with the node's IP as source", () => {
   const n = net();
-  const j = runJourney(n, { client: { kind: 'external', ip: EXTERNAL_CLIENT, node: NODE_A.name }, dst: { ip: NODE_A.ip, port: NP_CLUSTER.nodePort } });
+  const j = runJourney(n, {
+    client: { kind: 'external', ip: EXTERNAL_CLIENT, node: NODE_A.name },
+    dst: { ip: NODE_A.ip, port: NP_CLUSTER.nodePort },
+  });
   assert.equal(j.outcome, 'delivered');
   assert.equal(j.verdict, 'DNAT');
   assert.equal(j.masqueraded, true);
   assert.deepEqual(j.endpoint, { ip: ip(NP_CLUSTER.endpoint), port: NP_CLUSTER.port, node: NODE_B.name });
-  assert.equal(j.podSaw!.src, ip(NODE_A.ip), 'the pod sees node-a\'s address');
+  assert.equal(j.podSaw!.src, ip(NODE_A.ip), "the pod sees node-a's address");
   assert.equal(j.sourcePreserved, false);
   // MASQUERADE picked the port on node-a; the packet then crossed to node-b.
   const snat = hopsNamed(j, 'masquerade');
@@ -30,11 +31,17 @@ test('NodePort with externalTrafficPolicy Cluster: delivered on another node wit
   assert.ok(j.hops.some((h) => h.kind === 'wire' && h.node === NODE_B.name && h.phase === 'request'));
   // The reply is un-SNATed and un-DNATed on node-a: from the NodePort back to the client.
   assert.deepEqual(j.reply, { src: ip(NODE_A.ip), sport: NP_CLUSTER.nodePort, dst: ip(EXTERNAL_CLIENT), dport: j.client.port });
-  assert.equal(j.totalNs, j.hops.reduce((s, h) => s + h.ns, 0));
+  assert.equal(
+    j.totalNs,
+    j.hops.reduce((s, h) => s + h.ns, 0),
+  );
 });
 
-test('NodePort with externalTrafficPolicy Local on a node with a local endpoint keeps the client\'s IP', () => {
-  const j = runJourney(net(), { client: { kind: 'external', ip: EXTERNAL_CLIENT, node: NODE_B.name }, dst: { ip: NODE_B.ip, port: NP_LOCAL.nodePort } });
+test("NodePort with externalTrafficPolicy Local on a node with a local endpoint keeps the client's IP", () => {
+  const j = runJourney(net(), {
+    client: { kind: 'external', ip: EXTERNAL_CLIENT, node: NODE_B.name },
+    dst: { ip: NODE_B.ip, port: NP_LOCAL.nodePort },
+  });
   assert.equal(j.outcome, 'delivered');
   assert.equal(j.masqueraded, false);
   assert.equal(j.podSaw!.src, ip(EXTERNAL_CLIENT));
@@ -46,7 +53,10 @@ test('NodePort with externalTrafficPolicy Local on a node with a local endpoint 
 });
 
 test('NodePort with externalTrafficPolicy Local on a node without a local endpoint is dropped', () => {
-  const j = runJourney(net(), { client: { kind: 'external', ip: EXTERNAL_CLIENT, node: NODE_A.name }, dst: { ip: NODE_A.ip, port: NP_LOCAL.nodePort } });
+  const j = runJourney(net(), {
+    client: { kind: 'external', ip: EXTERNAL_CLIENT, node: NODE_A.name },
+    dst: { ip: NODE_A.ip, port: NP_LOCAL.nodePort },
+  });
   assert.equal(j.outcome, 'dropped');
   assert.equal(j.verdict, 'DROP');
   assert.equal(j.podSaw, null);
@@ -79,7 +89,10 @@ test('pod to ClusterIP on another node: the reply is reverse-translated to come 
   assert.equal(unNat[0].after.sport, WEB.port);
   assert.deepEqual(j.reply, { src: ip(WEB.vip), sport: WEB.port, dst: ip(CLIENT_POD), dport: j.client.port });
   // Every node the packets entered has its own data plane, built on first use.
-  assert.ok(j.hops.some((h) => h.kind === 'rules' && h.node === NODE_B.name), 'node-b walks its rules for the new forwarded flow');
+  assert.ok(
+    j.hops.some((h) => h.kind === 'rules' && h.node === NODE_B.name),
+    'node-b walks its rules for the new forwarded flow',
+  );
 });
 
 test('vxlan adds the encapsulation cost to every node-to-node crossing; routed does not', () => {

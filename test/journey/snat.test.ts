@@ -26,7 +26,12 @@ function drive(rate: number, randomFully: boolean, durationS = 60) {
     t += Math.max(1, Math.round(exponential(arrivals, rate) * 1e9));
     if (t >= durationS * 1e9) break;
     const client = CLIENT_BASE + arrivals.int(0, CLIENTS);
-    const j = runJourney(net, { client: { kind: 'external', ip: client, node: NODE_A.name }, dst: { ip: NODE_A.ip, port: NP_CLUSTER.nodePort } }, t, id++);
+    const j = runJourney(
+      net,
+      { client: { kind: 'external', ip: client, node: NODE_A.name }, dst: { ip: NODE_A.ip, port: NP_CLUSTER.nodePort } },
+      t,
+      id++,
+    );
     if (j.outcome === 'delivered') delivered++;
     if (j.sourcePreserved === false) lost++;
   }
@@ -41,9 +46,15 @@ test('MASQUERADE port collisions rise with the connection rate, and --random-ful
   for (const r of [slow, fast, fastRandom]) {
     assert.equal(r.delivered, r.connections, 'every connection got a port');
     assert.equal(r.selections, r.connections, 'every connection was masqueraded on node-a');
-    assert.equal(r.lost, r.connections, 'the pod saw node-a\'s address every time');
+    assert.equal(r.lost, r.connections, "the pod saw node-a's address every time");
   }
-  assert.ok(fast.perConnection > slow.perConnection, `collisions per connection: ${fast.perConnection} at 200/s vs ${slow.perConnection} at 20/s`);
-  assert.ok(fastRandom.perConnection < fast.perConnection, `at 200/s: ${fastRandom.perConnection} with --random-fully vs ${fast.perConnection} without`);
+  assert.ok(
+    fast.perConnection > slow.perConnection,
+    `collisions per connection: ${fast.perConnection} at 200/s vs ${slow.perConnection} at 20/s`,
+  );
+  assert.ok(
+    fastRandom.perConnection < fast.perConnection,
+    `at 200/s: ${fastRandom.perConnection} with --random-fully vs ${fast.perConnection} without`,
+  );
   assert.equal(fastRandom.kept, 0, '--random-fully never tries the original port');
 });

@@ -4,8 +4,16 @@ import { DEFAULT_COST_MODEL, costModelWith } from '../../src/metrics/cost-model.
 import { lookupCostNs, syncCostNs, userspaceCrossingNs } from '../../src/metrics/pricing.ts';
 import { newLookupResult } from '../../src/proxy/types.ts';
 
-const work = (w: Partial<{ restoreLines: number; totalRules: number; netlinkOps: number; ipsetOps: number; portOps: number; iptablesInvocations: number }>) =>
-  ({ restoreLines: 0, totalRules: 0, netlinkOps: 0, ipsetOps: 0, portOps: 0, ...w });
+const work = (
+  w: Partial<{
+    restoreLines: number;
+    totalRules: number;
+    netlinkOps: number;
+    ipsetOps: number;
+    portOps: number;
+    iptablesInvocations: number;
+  }>,
+) => ({ restoreLines: 0, totalRules: 0, netlinkOps: 0, ipsetOps: 0, portOps: 0, ...w });
 
 test('the calibration reproduces its sources', () => {
   const cm = DEFAULT_COST_MODEL;
@@ -14,7 +22,10 @@ test('the calibration reproduces its sources', () => {
   // k8s96018-restore: 695,992 lines in 12.8 s.
   assert.ok(Math.abs(syncCostNs(cm, 'iptables', work({ restoreLines: 695992 })) / 1e9 - 12.8) < 1e-6);
   // huawei2017-iptables-rule-add, legacy profile: both points within a factor of 2.
-  for (const [rules, published] of [[40000, 660], [160000, 18000]]) {
+  for (const [rules, published] of [
+    [40000, 660],
+    [160000, 18000],
+  ]) {
     const s = syncCostNs(cm, 'iptables', work({ restoreLines: rules, totalRules: rules }), 'legacy') / 1e9;
     assert.ok(s / published < 2 && published / s < 2, `${rules} rules: ${s} s vs ${published} s`);
   }

@@ -4,9 +4,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  compileTable, CompiledWalker, CompiledWalkResult, MemoryRecentStore, newRuleset, ensureTable, ensureChain,
-  parseIptablesSave, ruleFromArgs, toWalkResult, walkChain, writeIptablesSave,
-  type Packet, type Ruleset, type Table, type WalkOptions,
+  compileTable,
+  CompiledWalker,
+  CompiledWalkResult,
+  MemoryRecentStore,
+  newRuleset,
+  ensureTable,
+  ensureChain,
+  parseIptablesSave,
+  ruleFromArgs,
+  toWalkResult,
+  walkChain,
+  writeIptablesSave,
+  type Packet,
+  type Ruleset,
+  type Table,
+  type WalkOptions,
 } from '../../src/netfilter/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
 
@@ -43,24 +56,41 @@ function neg(rnd: Rand): string[] {
 
 function randomMatch(rnd: Rand): string[] {
   switch (Math.floor(rnd() * 12)) {
-    case 0: return [...neg(rnd), pick(rnd, ['-s', '-d']), pick(rnd, CIDRS)];
-    case 1: return [...neg(rnd), '-p', pick(rnd, ['tcp', 'udp', 'sctp', 'all'])];
+    case 0:
+      return [...neg(rnd), pick(rnd, ['-s', '-d']), pick(rnd, CIDRS)];
+    case 1:
+      return [...neg(rnd), '-p', pick(rnd, ['tcp', 'udp', 'sctp', 'all'])];
     case 2: {
       const p = pick(rnd, ['tcp', 'udp', 'sctp']);
       return ['-m', p, '-p', p, ...neg(rnd), pick(rnd, ['--dport', '--sport']), pick(rnd, PORT_SPECS)];
     }
-    case 3: return [...neg(rnd), pick(rnd, ['-i', '-o']), pick(rnd, IFACES)];
-    case 4: return ['-m', 'addrtype', ...neg(rnd), pick(rnd, ['--src-type', '--dst-type']), 'LOCAL'];
-    case 5: return ['-m', 'mark', ...neg(rnd), '--mark', pick(rnd, MARK_SPECS)];
-    case 6: return ['-m', 'conntrack', ...neg(rnd), '--ctstate', pick(rnd, CTSTATES)];
+    case 3:
+      return [...neg(rnd), pick(rnd, ['-i', '-o']), pick(rnd, IFACES)];
+    case 4:
+      return ['-m', 'addrtype', ...neg(rnd), pick(rnd, ['--src-type', '--dst-type']), 'LOCAL'];
+    case 5:
+      return ['-m', 'mark', ...neg(rnd), '--mark', pick(rnd, MARK_SPECS)];
+    case 6:
+      return ['-m', 'conntrack', ...neg(rnd), '--ctstate', pick(rnd, CTSTATES)];
     case 7:
-    case 8: return ['-m', 'statistic', '--mode', 'random', ...(chance(rnd, 0.1) ? ['!'] : []), '--probability', pick(rnd, PROBS)];
+    case 8:
+      return ['-m', 'statistic', '--mode', 'random', ...(chance(rnd, 0.1) ? ['!'] : []), '--probability', pick(rnd, PROBS)];
     case 9: {
       const cmd = pick(rnd, ['--rcheck', '--rcheck', '--set', '--update', '--remove']);
-      return ['-m', 'recent', '--name', pick(rnd, RECENT_NAMES), ...(chance(rnd, 0.1) ? ['!'] : []), cmd, ...(cmd === '--set' ? [] : ['--seconds', '100'])];
+      return [
+        '-m',
+        'recent',
+        '--name',
+        pick(rnd, RECENT_NAMES),
+        ...(chance(rnd, 0.1) ? ['!'] : []),
+        cmd,
+        ...(cmd === '--set' ? [] : ['--seconds', '100']),
+      ];
     }
-    case 10: return ['-m', 'comment', '--comment', pick(rnd, ['plain', 'with spaces', 'ns1/svc1:p80'])];
-    default: return chance(rnd, 0.3) ? ['-m', 'physdev', '--physdev-is-in'] : ['-m', 'comment', '--comment', 'x'];
+    case 10:
+      return ['-m', 'comment', '--comment', pick(rnd, ['plain', 'with spaces', 'ns1/svc1:p80'])];
+    default:
+      return chance(rnd, 0.3) ? ['-m', 'physdev', '--physdev-is-in'] : ['-m', 'comment', '--comment', 'x'];
   }
 }
 
@@ -71,19 +101,36 @@ function randomTarget(rnd: Rand, later: string[], jumpsLeft: { n: number }): str
     return [chance(rnd, 0.8) ? '-j' : '-g', pick(rnd, later)];
   }
   switch (Math.floor(rnd() * 14)) {
-    case 0: return ['-j', 'RETURN'];
-    case 1: return ['-j', 'ACCEPT'];
-    case 2: return ['-j', 'DROP'];
-    case 3: return ['-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'];
+    case 0:
+      return ['-j', 'RETURN'];
+    case 1:
+      return ['-j', 'ACCEPT'];
+    case 2:
+      return ['-j', 'DROP'];
+    case 3:
+      return ['-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'];
     case 4:
-    case 5: return ['-j', 'DNAT', '--to-destination', `10.9.${Math.floor(rnd() * 4)}.${Math.floor(rnd() * 4)}:${pick(rnd, PORTS)}`];
-    case 6: return ['-j', 'SNAT', '--to-source', '192.168.0.10'];
-    case 7: return ['-j', 'MASQUERADE', ...(chance(rnd, 0.5) ? ['--random-fully'] : [])];
-    case 8: return ['-j', 'REDIRECT', '--to-ports', '15001'];
-    case 9: return ['-j', 'MARK', pick(rnd, ['--or-mark', '--xor-mark', '--and-mark', '--set-mark', '--set-xmark']), pick(rnd, ['0x4000', '0x1', '0xffff'])];
-    case 10: return ['-j', 'LOG', '--log-prefix', 'seen: '];
-    case 11: return chance(rnd, 0.5) ? ['-j', 'CT', '--notrack'] : ['-j', 'MISSING'];
-    default: return [];
+    case 5:
+      return ['-j', 'DNAT', '--to-destination', `10.9.${Math.floor(rnd() * 4)}.${Math.floor(rnd() * 4)}:${pick(rnd, PORTS)}`];
+    case 6:
+      return ['-j', 'SNAT', '--to-source', '192.168.0.10'];
+    case 7:
+      return ['-j', 'MASQUERADE', ...(chance(rnd, 0.5) ? ['--random-fully'] : [])];
+    case 8:
+      return ['-j', 'REDIRECT', '--to-ports', '15001'];
+    case 9:
+      return [
+        '-j',
+        'MARK',
+        pick(rnd, ['--or-mark', '--xor-mark', '--and-mark', '--set-mark', '--set-xmark']),
+        pick(rnd, ['0x4000', '0x1', '0xffff']),
+      ];
+    case 10:
+      return ['-j', 'LOG', '--log-prefix', 'seen: '];
+    case 11:
+      return chance(rnd, 0.5) ? ['-j', 'CT', '--notrack'] : ['-j', 'MISSING'];
+    default:
+      return [];
   }
 }
 
@@ -113,10 +160,15 @@ function randomRuleset(rnd: Rand): Ruleset {
 function randomPacket(rnd: Rand): Packet {
   const maybe = <T>(xs: readonly T[]): T | undefined => (chance(rnd, 0.2) ? undefined : pick(rnd, xs));
   return {
-    src: parseIPv4(pick(rnd, ADDRS)), dst: parseIPv4(pick(rnd, ADDRS)), proto: pick(rnd, ['tcp', 'udp', 'sctp'] as const),
-    sport: pick(rnd, PORTS), dport: pick(rnd, PORTS), mark: pick(rnd, MARKS),
+    src: parseIPv4(pick(rnd, ADDRS)),
+    dst: parseIPv4(pick(rnd, ADDRS)),
+    proto: pick(rnd, ['tcp', 'udp', 'sctp'] as const),
+    sport: pick(rnd, PORTS),
+    dport: pick(rnd, PORTS),
+    mark: pick(rnd, MARKS),
     ctstate: maybe(['NEW', 'ESTABLISHED', 'INVALID', 'RELATED', 'NEW,DNAT']),
-    inIface: maybe(['eth0', 'eth1', 'lo', 'cni0']), outIface: maybe(['eth0', 'lo', 'cni0']),
+    inIface: maybe(['eth0', 'eth1', 'lo', 'cni0']),
+    outIface: maybe(['eth0', 'lo', 'cni0']),
   };
 }
 
@@ -126,9 +178,12 @@ const ctx = { isLocal: (a: number) => a === parseIPv4('192.168.0.10') || a === p
 function optionsFactory(mode: string, seed: number): () => WalkOptions {
   return () => {
     switch (mode) {
-      case 'explore': return { mode: 'explore' };
-      case 'explore-both-never': return { mode: 'explore', exploreRecent: 'both', history: 'never' };
-      case 'no-path': return { random: mulberry32(seed), recordPath: false };
+      case 'explore':
+        return { mode: 'explore' };
+      case 'explore-both-never':
+        return { mode: 'explore', exploreRecent: 'both', history: 'never' };
+      case 'no-path':
+        return { random: mulberry32(seed), recordPath: false };
       default: {
         const store = new MemoryRecentStore(() => 50);
         store.set('R1', parseIPv4('10.0.0.1'));

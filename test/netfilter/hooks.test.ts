@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  getTable, inboundHooks, localOutputHooks, parseIptablesSave, walkChain, walkHooks, walkInbound, walkLocalOutput,
+  getTable,
+  inboundHooks,
+  localOutputHooks,
+  parseIptablesSave,
+  walkChain,
+  walkHooks,
+  walkInbound,
+  walkLocalOutput,
   type Packet,
 } from '../../src/netfilter/index.ts';
 import { formatIPv4, parseIPv4 } from '../../src/util/ipv4.ts';
@@ -18,9 +25,18 @@ function pkt(src: string, dst: string, dport: number, extra: Partial<Packet> = {
 }
 
 test('kernel hook orders', () => {
-  assert.deepEqual(inboundHooks(false).map((h) => `${h.table}/${h.chain}`), ['nat/PREROUTING', 'filter/FORWARD', 'nat/POSTROUTING']);
-  assert.deepEqual(inboundHooks(true).map((h) => `${h.table}/${h.chain}`), ['nat/PREROUTING', 'filter/INPUT', 'nat/INPUT']);
-  assert.deepEqual(localOutputHooks().map((h) => `${h.table}/${h.chain}`), ['nat/OUTPUT', 'filter/OUTPUT', 'nat/POSTROUTING']);
+  assert.deepEqual(
+    inboundHooks(false).map((h) => `${h.table}/${h.chain}`),
+    ['nat/PREROUTING', 'filter/FORWARD', 'nat/POSTROUTING'],
+  );
+  assert.deepEqual(
+    inboundHooks(true).map((h) => `${h.table}/${h.chain}`),
+    ['nat/PREROUTING', 'filter/INPUT', 'nat/INPUT'],
+  );
+  assert.deepEqual(
+    localOutputHooks().map((h) => `${h.table}/${h.chain}`),
+    ['nat/OUTPUT', 'filter/OUTPUT', 'nat/POSTROUTING'],
+  );
 });
 
 test('external client to a node port: DNAT, forwarded by the masquerade mark, masqueraded', () => {
@@ -30,10 +46,16 @@ test('external client to a node port: DNAT, forwarded by the masquerade mark, ma
   assert.equal(formatIPv4(r.packet.dst), '10.244.3.8');
   assert.equal(r.packet.dport, 8080);
   assert.equal(r.masquerade, true);
-  assert.deepEqual(r.steps.map((s) => `${s.table}/${s.chain}:${s.result.verdict}`), ['nat/PREROUTING:DNAT', 'filter/FORWARD:ACCEPT', 'nat/POSTROUTING:MASQUERADE']);
+  assert.deepEqual(
+    r.steps.map((s) => `${s.table}/${s.chain}:${s.result.verdict}`),
+    ['nat/PREROUTING:DNAT', 'filter/FORWARD:ACCEPT', 'nat/POSTROUTING:MASQUERADE'],
+  );
   // KUBE-POSTROUTING clears the bit before masquerading.
   assert.equal(r.packet.mark, 0);
-  assert.equal(r.rulesEvaluated, r.steps.reduce((s, x) => s + x.result.rulesEvaluated, 0));
+  assert.equal(
+    r.rulesEvaluated,
+    r.steps.reduce((s, x) => s + x.result.rulesEvaluated, 0),
+  );
 });
 
 test('pod to cluster IP: forwarded by the pod CIDR rule, not masqueraded', () => {
@@ -59,7 +81,10 @@ test('service without endpoints is rejected in filter FORWARD', () => {
 test('established packets skip the nat table', () => {
   const r = walkInbound(rs, pkt('10.244.9.9', '10.244.1.5', 8080, { ctstate: 'ESTABLISHED' }), ctx);
   assert.equal(r.verdict, 'ACCEPT');
-  assert.deepEqual(r.steps.map((s) => s.chain), ['FORWARD']);
+  assert.deepEqual(
+    r.steps.map((s) => s.chain),
+    ['FORWARD'],
+  );
 });
 
 test('localnet protection drops non-loopback traffic to 127.0.0.0/8', () => {
@@ -103,7 +128,10 @@ function tracePacket(src: string, dst: string, dport: number, proto: Packet['pro
 test('the tracer-style walk gives kube-proxy TestTracePacket-style answers', () => {
   assert.deepEqual(tracePacket('10.0.0.2', '10.0.0.3', 80), { output: '', masq: false });
   assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.41', 80), { output: '10.244.1.5:8080', masq: false });
-  assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.42', 80), { output: '10.244.1.6:8080, 10.244.2.7:8080, 10.244.3.8:8080', masq: false });
+  assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.42', 80), {
+    output: '10.244.1.6:8080, 10.244.2.7:8080, 10.244.3.8:8080',
+    masq: false,
+  });
   assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.43', 53, 'udp'), { output: '10.244.1.9:53, 10.244.2.9:53', masq: false });
   assert.deepEqual(tracePacket('8.8.8.8', NODE_IP, 30080), { output: '10.244.1.6:8080, 10.244.2.7:8080, 10.244.3.8:8080', masq: true });
   assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.44', 80), { output: 'REJECT', masq: false });

@@ -6,7 +6,14 @@ import { parseIPv4 } from '../../src/util/ipv4.ts';
 const ip = parseIPv4;
 
 test('splitArgs keeps quoted strings whole and unescapes them', () => {
-  assert.deepEqual(splitArgs('-m comment --comment "ns1/svc1:p80 cluster IP" -j X'), ['-m', 'comment', '--comment', 'ns1/svc1:p80 cluster IP', '-j', 'X']);
+  assert.deepEqual(splitArgs('-m comment --comment "ns1/svc1:p80 cluster IP" -j X'), [
+    '-m',
+    'comment',
+    '--comment',
+    'ns1/svc1:p80 cluster IP',
+    '-j',
+    'X',
+  ]);
   assert.deepEqual(splitArgs('--comment "say \\"hi\\"" a'), ['--comment', 'say "hi"', 'a']);
   assert.deepEqual(splitArgs('  a\t b  '), ['a', 'b']);
   assert.throws(() => splitArgs('--comment "open'), /unterminated/);
@@ -41,28 +48,65 @@ test('addresses, protocols and interfaces, with negation', () => {
 
 test('tcp/udp/sctp ports: single, ranges, negation, implicit module from -p', () => {
   assert.deepEqual(rule('-m tcp -p tcp --dport 80').matches[0], { kind: 'port', dir: 'dst', negate: false, proto: 'tcp', lo: 80, hi: 80 });
-  assert.deepEqual(rule('-p udp --sport 1000:2000').matches[1], { kind: 'port', dir: 'src', negate: false, proto: 'udp', lo: 1000, hi: 2000 });
-  assert.deepEqual(rule('-p sctp -m sctp ! --dport :1023').matches[1], { kind: 'port', dir: 'dst', negate: true, proto: 'sctp', lo: 0, hi: 1023 });
-  assert.deepEqual(rule('-p tcp --dport 30000:').matches[1], { kind: 'port', dir: 'dst', negate: false, proto: 'tcp', lo: 30000, hi: 65535 });
+  assert.deepEqual(rule('-p udp --sport 1000:2000').matches[1], {
+    kind: 'port',
+    dir: 'src',
+    negate: false,
+    proto: 'udp',
+    lo: 1000,
+    hi: 2000,
+  });
+  assert.deepEqual(rule('-p sctp -m sctp ! --dport :1023').matches[1], {
+    kind: 'port',
+    dir: 'dst',
+    negate: true,
+    proto: 'sctp',
+    lo: 0,
+    hi: 1023,
+  });
+  assert.deepEqual(rule('-p tcp --dport 30000:').matches[1], {
+    kind: 'port',
+    dir: 'dst',
+    negate: false,
+    proto: 'tcp',
+    lo: 30000,
+    hi: 65535,
+  });
   const syn = rule('-p tcp -m tcp --syn -j DROP');
   assert.equal(syn.matches[1].kind, 'unknown');
   assert.match(syn.unsupported[0], /--syn is not modelled/);
 });
 
 test('addrtype, mark, conntrack, statistic, recent, comment', () => {
-  assert.deepEqual(rule('-m addrtype --src-type LOCAL').matches, [{ kind: 'addrtype', dir: 'src', negate: false, types: ['LOCAL'], limitIface: null }]);
-  assert.deepEqual(rule('-m addrtype ! --dst-type LOCAL --limit-iface-in').matches, [{ kind: 'addrtype', dir: 'dst', negate: true, types: ['LOCAL'], limitIface: 'in' }]);
+  assert.deepEqual(rule('-m addrtype --src-type LOCAL').matches, [
+    { kind: 'addrtype', dir: 'src', negate: false, types: ['LOCAL'], limitIface: null },
+  ]);
+  assert.deepEqual(rule('-m addrtype ! --dst-type LOCAL --limit-iface-in').matches, [
+    { kind: 'addrtype', dir: 'dst', negate: true, types: ['LOCAL'], limitIface: 'in' },
+  ]);
   assert.match(rule('-m addrtype --dst-type BROADCAST').unsupported[0], /only LOCAL/);
   assert.deepEqual(rule('-m mark --mark 0x4000/0x4000').matches, [{ kind: 'mark', negate: false, value: 0x4000, mask: 0x4000 }]);
   assert.deepEqual(rule('-m mark ! --mark 0x1').matches, [{ kind: 'mark', negate: true, value: 1, mask: 0xffffffff }]);
-  assert.deepEqual(rule('-m conntrack --ctstate RELATED,ESTABLISHED').matches, [{ kind: 'ctstate', negate: false, states: ['RELATED', 'ESTABLISHED'], bits: 8 | 4 }]);
+  assert.deepEqual(rule('-m conntrack --ctstate RELATED,ESTABLISHED').matches, [
+    { kind: 'ctstate', negate: false, states: ['RELATED', 'ESTABLISHED'], bits: 8 | 4 },
+  ]);
   assert.deepEqual(rule('-m conntrack ! --ctstate INVALID').matches, [{ kind: 'ctstate', negate: true, states: ['INVALID'], bits: 1 }]);
   assert.deepEqual(rule('-m state --state NEW').matches, [{ kind: 'ctstate', negate: false, states: ['NEW'], bits: 2 }]);
   assert.deepEqual(rule('-m statistic --mode random --probability 0.3333333349').matches, [
     { kind: 'statistic', negate: false, probability: 0.3333333349, probabilityText: '0.3333333349' },
   ]);
   assert.deepEqual(rule('-m recent --name KUBE-SEP-X --rcheck --seconds 10800 --reap').matches, [
-    { kind: 'recent', negate: false, name: 'KUBE-SEP-X', command: 'rcheck', seconds: 10800, hitcount: null, reap: true, mask: 0xffffffff, side: 'src' },
+    {
+      kind: 'recent',
+      negate: false,
+      name: 'KUBE-SEP-X',
+      command: 'rcheck',
+      seconds: 10800,
+      hitcount: null,
+      reap: true,
+      mask: 0xffffffff,
+      side: 'src',
+    },
   ]);
   assert.deepEqual(rule('-m recent --set --name S --mask 255.255.255.0 --rdest').matches, [
     { kind: 'recent', negate: false, name: 'S', command: 'set', seconds: null, hitcount: null, reap: false, mask: 0xffffff00, side: 'dst' },
@@ -87,17 +131,43 @@ test('targets', () => {
   for (const k of ['RETURN', 'ACCEPT', 'DROP'] as const) assert.deepEqual(rule(`-j ${k}`).target, { kind: k });
   assert.deepEqual(rule('-j REJECT --reject-with icmp-port-unreachable').target, { kind: 'REJECT', rejectWith: 'icmp-port-unreachable' });
   assert.deepEqual(rule('-j DNAT --to-destination 10.180.0.1:80').target, {
-    kind: 'DNAT', toDestination: '10.180.0.1:80', ip: ip('10.180.0.1'), port: 80, random: false, persistent: false,
+    kind: 'DNAT',
+    toDestination: '10.180.0.1:80',
+    ip: ip('10.180.0.1'),
+    port: 80,
+    random: false,
+    persistent: false,
   });
   assert.deepEqual(rule('-j DNAT --to-destination 10.180.0.1 --random --persistent').target, {
-    kind: 'DNAT', toDestination: '10.180.0.1', ip: ip('10.180.0.1'), port: 0, random: true, persistent: true,
+    kind: 'DNAT',
+    toDestination: '10.180.0.1',
+    ip: ip('10.180.0.1'),
+    port: 0,
+    random: true,
+    persistent: true,
   });
   assert.deepEqual(rule('-j SNAT --to-source 192.168.0.10').target, {
-    kind: 'SNAT', toSource: '192.168.0.10', ip: ip('192.168.0.10'), port: 0, random: false, randomFully: false, persistent: false,
+    kind: 'SNAT',
+    toSource: '192.168.0.10',
+    ip: ip('192.168.0.10'),
+    port: 0,
+    random: false,
+    randomFully: false,
+    persistent: false,
   });
-  assert.deepEqual(rule('-j MASQUERADE --random-fully --to-ports 1024-2048').target, { kind: 'MASQUERADE', toPorts: '1024-2048', random: false, randomFully: true });
+  assert.deepEqual(rule('-j MASQUERADE --random-fully --to-ports 1024-2048').target, {
+    kind: 'MASQUERADE',
+    toPorts: '1024-2048',
+    random: false,
+    randomFully: true,
+  });
   assert.deepEqual(rule('-j REDIRECT --to-ports 15001').target, { kind: 'REDIRECT', toPorts: '15001', random: false });
-  assert.deepEqual(rule('-j LOG --log-prefix "drop: " --log-level 4 --log-uid').target, { kind: 'LOG', prefix: 'drop: ', level: '4', flags: ['--log-uid'] });
+  assert.deepEqual(rule('-j LOG --log-prefix "drop: " --log-level 4 --log-uid').target, {
+    kind: 'LOG',
+    prefix: 'drop: ',
+    level: '4',
+    flags: ['--log-uid'],
+  });
   assert.deepEqual(rule('-j CT --notrack').target, { kind: 'unknown', name: 'CT', args: ['--notrack'] });
   // A -j name followed by options no loaded module knows must be an extension target.
   assert.deepEqual(rule('-j FOO --bar 1').target, { kind: 'unknown', name: 'FOO', args: ['--bar', '1'] });
@@ -152,7 +222,11 @@ test('syntax errors name the token and the reason', () => {
     ['-s 10.0.0.1 !', /negates nothing/],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => rule(text), (e: unknown) => e instanceof NetfilterParseError && re.test(e.message), text);
+    assert.throws(
+      () => rule(text),
+      (e: unknown) => e instanceof NetfilterParseError && re.test(e.message),
+      text,
+    );
   }
   try {
     rule('-m tcp -p tcp --dprot 80');

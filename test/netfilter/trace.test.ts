@@ -1,8 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  buildRuleset, compileTable, getTable, MemoryRecentStore, toWalkResult, walkChain, walkCompiled,
-  type Packet, type Table, type WalkOptions, type WalkResult,
+  buildRuleset,
+  compileTable,
+  getTable,
+  MemoryRecentStore,
+  toWalkResult,
+  walkChain,
+  walkCompiled,
+  type Packet,
+  type Table,
+  type WalkOptions,
+  type WalkResult,
 } from '../../src/netfilter/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
 
@@ -164,10 +173,12 @@ test('deterministic statistic draws, explore follows both ways', () => {
   });
   const nat = getTable(rs, 'nat')!;
   const p = pkt('10.244.0.5', '10.96.0.10', 80);
-  const draws = (...xs: number[]) => () => {
-    const left = [...xs];
-    return { random: () => left.shift()! };
-  };
+  const draws =
+    (...xs: number[]) =>
+    () => {
+      const left = [...xs];
+      return { random: () => left.shift()! };
+    };
   assert.deepEqual(walk(nat, 'SVC', p, draws(0.2)).dnat, ['10.0.1.1:80']);
   assert.deepEqual(walk(nat, 'SVC', p, draws(0.4, 0.4)).dnat, ['10.0.1.2:80']);
   assert.deepEqual(walk(nat, 'SVC', p, draws(0.4, 0.6)).dnat, ['10.0.1.3:80']);
@@ -177,7 +188,9 @@ test('deterministic statistic draws, explore follows both ways', () => {
   // SVC#1, SEP1#1, SVC#2, SEP2#1, SVC#3, SEP3#1.
   assert.equal(all.rulesEvaluated, 6);
   // A terminal target directly on a statistic rule is also followed both ways.
-  const direct = buildRuleset({ nat: { X: ['-m statistic --mode random --probability 0.5 -j DNAT --to-destination 1.1.1.1:1', '-j DNAT --to-destination 2.2.2.2:2'] } });
+  const direct = buildRuleset({
+    nat: { X: ['-m statistic --mode random --probability 0.5 -j DNAT --to-destination 1.1.1.1:1', '-j DNAT --to-destination 2.2.2.2:2'] },
+  });
   assert.deepEqual(walk(getTable(direct, 'nat')!, 'X', p, { mode: 'explore' }).outputs, ['1.1.1.1:1', '2.2.2.2:2']);
 });
 
@@ -207,7 +220,12 @@ test('recent: affinity with a store; explore skips --rcheck unless asked', () =>
   // Without a store --rcheck never matches.
   assert.deepEqual(walk(nat, 'SVC', p, { random: () => 0.1 }).dnat, ['10.0.1.1:80']);
   assert.deepEqual(walk(nat, 'SVC', p, { mode: 'explore' }).dnat, ['10.0.1.1:80', '10.0.1.2:80']);
-  assert.deepEqual(walk(nat, 'SVC', p, { mode: 'explore', exploreRecent: 'both' }).dnat, ['10.0.1.1:80', '10.0.1.2:80', '10.0.1.1:80', '10.0.1.2:80']);
+  assert.deepEqual(walk(nat, 'SVC', p, { mode: 'explore', exploreRecent: 'both' }).dnat, [
+    '10.0.1.1:80',
+    '10.0.1.2:80',
+    '10.0.1.1:80',
+    '10.0.1.2:80',
+  ]);
 });
 
 test('jump loops: a clear error from the walker and from compilation', () => {

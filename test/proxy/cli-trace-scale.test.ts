@@ -21,8 +21,17 @@ test('trace --packets: 10,000 packets on a 10,000-service cluster; cost grows wi
   writeFileSync(configFile, `hostnameOverride: ${cluster.nodes[0].metadata.name}\nclusterCIDR: ${cluster.config.clusterCIDR}\n`);
 
   // Pod -> ClusterIP packets, cycling through every ClusterIP service that has endpoints.
-  const withEndpoints = new Set(cluster.endpointSlices.filter((s) => (s.endpoints ?? []).length > 0).map((s) => `${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL]}`));
-  const targets = cluster.services.filter((s) => (s.spec.type ?? 'ClusterIP') === 'ClusterIP' && s.spec.clusterIP !== 'None' && withEndpoints.has(`${s.metadata.namespace}/${s.metadata.name}`));
+  const withEndpoints = new Set(
+    cluster.endpointSlices
+      .filter((s) => (s.endpoints ?? []).length > 0)
+      .map((s) => `${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL]}`),
+  );
+  const targets = cluster.services.filter(
+    (s) =>
+      (s.spec.type ?? 'ClusterIP') === 'ClusterIP' &&
+      s.spec.clusterIP !== 'None' &&
+      withEndpoints.has(`${s.metadata.namespace}/${s.metadata.name}`),
+  );
   assert.ok(targets.length > 5000);
   const lines: string[] = [];
   for (let i = 0; i < 10000; i++) {
@@ -37,13 +46,17 @@ test('trace --packets: 10,000 packets on a 10,000-service cluster; cost grows wi
   const r = kpsim(['trace', '--cluster', clusterFile, '--proxy-config', configFile, '--packets', packetsFile, '--json']);
   const elapsed = performance.now() - started;
   assert.equal(r.status, 0, r.stderr);
-  const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { verdict: string; endpoints: string[]; rulesEvaluated: number; path: string[] });
+  const out = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { verdict: string; endpoints: string[]; rulesEvaluated: number; path: string[] });
   assert.equal(out.length, 10000);
   assert.ok(out.every((o) => o.verdict === 'DNAT'));
   t.diagnostic(`kpsim trace of 10,000 packets on 10,000 services: ${elapsed.toFixed(0)} ms (process start included)`);
 
   // Position of the matching rule in nat KUBE-SERVICES, from the path.
-  const position = (o: (typeof out)[number]) => Number(/^nat KUBE-SERVICES #(\d+) /.exec(o.path.find((s) => s.startsWith('nat KUBE-SERVICES #'))!)![1]);
+  const position = (o: (typeof out)[number]) =>
+    Number(/^nat KUBE-SERVICES #(\d+) /.exec(o.path.find((s) => s.startsWith('nat KUBE-SERVICES #'))!)![1]);
   // With the same number of endpoints the rest of the walk is the same: the cost is the
   // position plus a constant.
   const three = out.filter((o) => o.endpoints.length === 3);

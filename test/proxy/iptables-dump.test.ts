@@ -8,7 +8,14 @@ import { lintRuleset, parseIptablesSave } from '../../src/netfilter/index.ts';
 import { IptablesDumpPlane } from '../../src/proxy/iptables/dump-plane.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
 import { InputError } from '../../src/util/errors.ts';
-import { LOCAL_IPS, tracerOutput, testExternalClient, testExternalClientBlocked, testNodeIP, type FlowTest } from './kube-proxy-test-env.ts';
+import {
+  LOCAL_IPS,
+  tracerOutput,
+  testExternalClient,
+  testExternalClientBlocked,
+  testNodeIP,
+  type FlowTest,
+} from './kube-proxy-test-env.ts';
 
 const file = new URL('../fixtures/iptables/overall.node-save.txt', import.meta.url).pathname;
 const text = readFileSync(file, 'utf8');
@@ -20,7 +27,12 @@ test('iptables-save dump: loads and saves back byte-identically', () => {
   const stats = plane.stats();
   assert.equal(stats.iptablesRules, text.split('\n').filter((l) => /^(\[\d+:\d+\] )?-A /.test(l)).length);
   // Only the CNI rule with `-m set` is beyond the model (nfacct is handled by the adapter).
-  assert.deepEqual(lintRuleset(parseIptablesSave(text)).filter((i) => !i.message.includes('nfacct')).map((i) => `${i.chain}#${i.index}`), ['CNI-FORWARD#2']);
+  assert.deepEqual(
+    lintRuleset(parseIptablesSave(text))
+      .filter((i) => !i.message.includes('nfacct'))
+      .map((i) => `${i.chain}#${i.index}`),
+    ['CNI-FORWARD#2'],
+  );
 });
 
 test('iptables-save dump: packets trace as kube-proxy expects, plus the DROP policy', () => {
@@ -33,7 +45,14 @@ test('iptables-save dump: packets trace as kube-proxy expects, plus the DROP pol
     { name: 'ACCEPT (NodePortHealthCheck)', sourceIP: testNodeIP, destIP: testNodeIP, destPort: 30000, output: 'ACCEPT' },
     { name: 'REJECT', sourceIP: '10.0.0.2', destIP: '172.30.0.46', destPort: 80, output: 'REJECT' },
     { name: 'LB source range blocked', sourceIP: testExternalClientBlocked, destIP: '5.6.7.8', destPort: 80, output: 'DROP' },
-    { name: 'external to NodePort, masqueraded', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3003, output: '10.180.0.3:80', masq: true },
+    {
+      name: 'external to NodePort, masqueraded',
+      sourceIP: testExternalClient,
+      destIP: testNodeIP,
+      destPort: 3003,
+      output: '10.180.0.3:80',
+      masq: true,
+    },
     // Not a service: pod traffic is accepted by the CNI chain...
     { name: 'pod to pod, accepted by CNI', sourceIP: '10.0.0.2', destIP: '10.180.0.9', destPort: 80, output: 'ACCEPT' },
     // ...an outsider reaching a pod directly falls off FORWARD, whose policy is DROP.
@@ -43,12 +62,16 @@ test('iptables-save dump: packets trace as kube-proxy expects, plus the DROP pol
   for (const c of cases) {
     const origin = LOCAL_IPS.has(c.sourceIP) ? 'local' : 'forwarded';
     const r = plane.trace({ src: parseIPv4(c.sourceIP), dst: parseIPv4(c.destIP), proto: 6, sport: 40000, dport: c.destPort }, origin);
-    if (tracerOutput(r) !== c.output || r.masquerade !== (c.masq ?? false)) failures.push(`${c.name}: got ${tracerOutput(r)} masq=${r.masquerade}`);
+    if (tracerOutput(r) !== c.output || r.masquerade !== (c.masq ?? false))
+      failures.push(`${c.name}: got ${tracerOutput(r)} masq=${r.masquerade}`);
   }
   assert.deepEqual(failures, []);
 });
 
 test('iptables-save dump: a malformed dump is an InputError naming the line', () => {
   const bad = text.replace('-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000', '-A KUBE-MARK-MASQ -j MARK --or-mark');
-  assert.throws(() => new IptablesDumpPlane(bad, nodeIPs, 0x4000, 'node.txt'), (e: unknown) => e instanceof InputError && /node\.txt: line \d+/.test(e.message));
+  assert.throws(
+    () => new IptablesDumpPlane(bad, nodeIPs, 0x4000, 'node.txt'),
+    (e: unknown) => e instanceof InputError && /node\.txt: line \d+/.test(e.message),
+  );
 });

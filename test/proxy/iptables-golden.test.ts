@@ -65,7 +65,10 @@ test('chain names: first 16 characters of base32(sha256(name + protocol [+ endpo
   assert.equal(serviceChainNames('ns1/svc1:p80', 'TCP').cluster, 'KUBE-SVC-XPGD46QRK7WJZT7O');
   assert.equal(serviceChainNames('ns2/svc2:p8080', 'TCP').cluster, 'KUBE-SVC-2VJB64SDSIJUP5T6');
   assert.deepEqual(serviceChainNames('ns2/svc2:p80', 'TCP'), {
-    cluster: 'KUBE-SVC-GNZBNJ2PO5MGZ6GT', local: 'KUBE-SVL-GNZBNJ2PO5MGZ6GT', external: 'KUBE-EXT-GNZBNJ2PO5MGZ6GT', firewall: 'KUBE-FW-GNZBNJ2PO5MGZ6GT',
+    cluster: 'KUBE-SVC-GNZBNJ2PO5MGZ6GT',
+    local: 'KUBE-SVL-GNZBNJ2PO5MGZ6GT',
+    external: 'KUBE-EXT-GNZBNJ2PO5MGZ6GT',
+    firewall: 'KUBE-FW-GNZBNJ2PO5MGZ6GT',
   });
   assert.equal(endpointChainName('ns1/svc1:p80', 'TCP', '10.180.0.1:80'), 'KUBE-SEP-SXIVWICOYRO3J4NJ');
   assert.equal(endpointChainName('ns5/svc5:p80', 'TCP', '10.180.0.3:80'), 'KUBE-SEP-I77PXRDZVX7PMWMN');
@@ -76,8 +79,14 @@ test('chain names: first 16 characters of base32(sha256(name + protocol [+ endpo
 
 test('probabilities: Go "%0.10f" of 1/n (values from TestComputeProbability)', () => {
   const expected: Record<number, string> = {
-    1: '1.0000000000', 2: '0.5000000000', 10: '0.1000000000', 100: '0.0100000000', 1000: '0.0010000000',
-    10000: '0.0001000000', 100000: '0.0000100000', 100001: '0.0000099999',
+    1: '1.0000000000',
+    2: '0.5000000000',
+    10: '0.1000000000',
+    100: '0.0100000000',
+    1000: '0.0010000000',
+    10000: '0.0001000000',
+    100000: '0.0000100000',
+    100001: '0.0000099999',
   };
   for (const [n, p] of Object.entries(expected)) assert.equal(probability(Number(n)), p, `n=${n}`);
   assert.equal(probability(3), '0.3333333333');
@@ -94,7 +103,17 @@ test('probabilities: Go "%0.10f" of 1/n (values from TestComputeProbability)', (
 test('sha256 matches node:crypto (chain names use a small JS implementation)', async () => {
   const { createHash } = await import('node:crypto');
   const { sha256 } = await import('../../src/proxy/iptables/sha256.ts');
-  const inputs = ['', 'abc', 'ns1/svc1:p80tcp', 'x'.repeat(55), 'y'.repeat(56), 'z'.repeat(64), 'é€😀', 'ns-1/svc-12345:https-alttcp10.244.12.34:8443'];
+  const inputs = [
+    '',
+    'abc',
+    'ns1/svc1:p80tcp',
+    'x'.repeat(55),
+    'y'.repeat(56),
+    'z'.repeat(64),
+    'é€😀',
+    'ns-1/svc-12345:https-alttcp10.244.12.34:8443',
+  ];
   for (let n = 0; n < 200; n++) inputs.push('k'.repeat(n) + n);
-  for (const s of inputs) assert.equal(Buffer.from(sha256(s)).toString('hex'), createHash('sha256').update(s, 'utf8').digest('hex'), JSON.stringify(s));
+  for (const s of inputs)
+    assert.equal(Buffer.from(sha256(s)).toString('hex'), createHash('sha256').update(s, 'utf8').digest('hex'), JSON.stringify(s));
 });

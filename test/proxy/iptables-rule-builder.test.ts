@@ -16,10 +16,16 @@ const fixture = (name: string) => new URL(`../fixtures/iptables/${name}`, import
 
 function assertSameRules(built: Ruleset, parsed: Ruleset): void {
   treatNfacctAsAlwaysMatching(parsed);
-  assert.deepEqual(built.tables.map((t) => t.name), parsed.tables.map((t) => t.name));
+  assert.deepEqual(
+    built.tables.map((t) => t.name),
+    parsed.tables.map((t) => t.name),
+  );
   built.tables.forEach((bt, ti) => {
     const pt = parsed.tables[ti];
-    assert.deepEqual(bt.chains.map((c) => `${c.name} ${c.policy}`), pt.chains.map((c) => `${c.name} ${c.policy}`));
+    assert.deepEqual(
+      bt.chains.map((c) => `${c.name} ${c.policy}`),
+      pt.chains.map((c) => `${c.name} ${c.policy}`),
+    );
     bt.chains.forEach((bc, ci) => {
       const pc = pt.chains[ci];
       assert.equal(bc.rules.length, pc.rules.length, `${bt.name}/${bc.name} rule count`);
@@ -40,20 +46,59 @@ function check(plane: IptablesDataPlane): void {
 
 test('built rules equal the parsed rendering: kube-proxy golden clusters', () => {
   const config = loadKubeProxyConfig(fixture('test-node.kube-proxy.yaml'));
-  for (const f of ['overall.cluster.json', 'repeated.cluster.json']) check(new IptablesDataPlane(readClusterFile(fixture(f)).cluster, config));
+  for (const f of ['overall.cluster.json', 'repeated.cluster.json'])
+    check(new IptablesDataPlane(readClusterFile(fixture(f)).cluster, config));
 });
 
 test('built rules equal the parsed rendering: every rule kind (affinity, Local policies, masqueradeAll, nodePortAddresses, no endpoints)', () => {
   const objects = [
-    makeService('ns1', 'lb', {
-      type: 'LoadBalancer', clusterIP: '172.30.0.41', externalTrafficPolicy: 'Local', healthCheckNodePort: 30000, externalIPs: ['192.168.99.22'],
-      loadBalancerSourceRanges: ['192.168.0.0/24', '203.0.113.0/25'], sessionAffinity: 'ClientIP',
-      ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }, { name: 'dns', port: 53, protocol: 'UDP', nodePort: 3053 }],
-    }, ['1.2.3.4']),
-    makeService('ns1', 'itp', { clusterIP: '172.30.0.42', internalTrafficPolicy: 'Local', ports: [{ name: 'sctp', port: 99, protocol: 'SCTP' }] }),
-    makeService('ns1', 'none', { type: 'NodePort', clusterIP: '172.30.0.43', externalIPs: ['192.168.99.23'], ports: [{ port: 80, protocol: 'TCP', nodePort: 3002 }] }, ['5.6.7.8']),
-    makeSlice('ns1', 'lb', [{ ip: '10.0.1.1', node: testNodeName }, { ip: '10.0.1.2' }, { ip: '10.0.1.3', node: testNodeName, ready: false, serving: true, terminating: true }],
-      [{ name: 'p80', port: 8080 }, { name: 'dns', port: 53, protocol: 'UDP' }]),
+    makeService(
+      'ns1',
+      'lb',
+      {
+        type: 'LoadBalancer',
+        clusterIP: '172.30.0.41',
+        externalTrafficPolicy: 'Local',
+        healthCheckNodePort: 30000,
+        externalIPs: ['192.168.99.22'],
+        loadBalancerSourceRanges: ['192.168.0.0/24', '203.0.113.0/25'],
+        sessionAffinity: 'ClientIP',
+        ports: [
+          { name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 },
+          { name: 'dns', port: 53, protocol: 'UDP', nodePort: 3053 },
+        ],
+      },
+      ['1.2.3.4'],
+    ),
+    makeService('ns1', 'itp', {
+      clusterIP: '172.30.0.42',
+      internalTrafficPolicy: 'Local',
+      ports: [{ name: 'sctp', port: 99, protocol: 'SCTP' }],
+    }),
+    makeService(
+      'ns1',
+      'none',
+      {
+        type: 'NodePort',
+        clusterIP: '172.30.0.43',
+        externalIPs: ['192.168.99.23'],
+        ports: [{ port: 80, protocol: 'TCP', nodePort: 3002 }],
+      },
+      ['5.6.7.8'],
+    ),
+    makeSlice(
+      'ns1',
+      'lb',
+      [
+        { ip: '10.0.1.1', node: testNodeName },
+        { ip: '10.0.1.2' },
+        { ip: '10.0.1.3', node: testNodeName, ready: false, serving: true, terminating: true },
+      ],
+      [
+        { name: 'p80', port: 8080 },
+        { name: 'dns', port: 53, protocol: 'UDP' },
+      ],
+    ),
     makeSlice('ns1', 'itp', [{ ip: '10.0.2.1', node: testNodeName }, { ip: '10.0.2.2' }], [{ name: 'sctp', port: 99, protocol: 'SCTP' }]),
   ];
   const cluster = makeCluster(objects);
@@ -73,9 +118,18 @@ test('built rules equal the parsed rendering: every rule kind (affinity, Local p
 
 test('built rules equal the parsed rendering: a generated cluster in large-cluster mode', () => {
   const cluster = generateCluster(loadScenario(new URL('../../scenarios/scale-sweep.yaml', import.meta.url).pathname), 1000);
-  const plane = new IptablesDataPlane(cluster, parseKubeProxyConfig({ hostnameOverride: cluster.nodes[0].metadata.name, clusterCIDR: cluster.config.clusterCIDR }));
-  const sepLines = plane.render('iptables-save').split('\n').filter((l) => l.startsWith('-A KUBE-SEP-'));
+  const plane = new IptablesDataPlane(
+    cluster,
+    parseKubeProxyConfig({ hostnameOverride: cluster.nodes[0].metadata.name, clusterCIDR: cluster.config.clusterCIDR }),
+  );
+  const sepLines = plane
+    .render('iptables-save')
+    .split('\n')
+    .filter((l) => l.startsWith('-A KUBE-SEP-'));
   assert.ok(sepLines.length > 2000);
-  assert.ok(sepLines.every((l) => !l.includes('--comment')), 'no per-endpoint comments above 1000 endpoints (largeClusterMode)');
+  assert.ok(
+    sepLines.every((l) => !l.includes('--comment')),
+    'no per-endpoint comments above 1000 endpoints (largeClusterMode)',
+  );
   check(plane);
 });

@@ -51,7 +51,12 @@ test('rulesEvaluated: a miss walks all of KUBE-SERVICES, including the NodePort 
 test('rulesEvaluated: explore mode walks every endpoint branch, lookup stops at the chosen one', () => {
   const plane = makePlane([
     makeService('ns', 'multi', { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }] }),
-    makeSlice('ns', 'multi', ['10.180.0.1', '10.180.0.2', '10.180.0.3'].map((ip) => ({ ip })), [{ name: 'p80', port: 80 }]),
+    makeSlice(
+      'ns',
+      'multi',
+      ['10.180.0.1', '10.180.0.2', '10.180.0.3'].map((ip) => ({ ip })),
+      [{ name: 'p80', port: 80 }],
+    ),
   ]);
   // SVC chain: masquerade check + 3 endpoint rules, each followed into its 2-rule SEP chain.
   const explored = 1 + 1 + (1 + 3 + 3 * 2);
@@ -62,7 +67,7 @@ test('rulesEvaluated: explore mode walks every endpoint branch, lookup stops at 
   for (let i = 0; i < 50; i++) {
     plane.lookup({ src: parseIPv4('10.0.0.2'), dst: parseIPv4('172.30.0.41'), proto: 6, sport: i, dport: 80 }, 'forwarded', rng, out);
     // Endpoint j (1-based) is reached after testing j statistic/jump rules, then its 2 SEP rules.
-    const j = (out.endpointIP & 0xff);
+    const j = out.endpointIP & 0xff;
     assert.equal(out.rulesEvaluated, 1 + 1 + (1 + j + 2));
     seen.add(j);
   }

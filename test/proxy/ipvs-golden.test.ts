@@ -15,14 +15,20 @@ test('ipvsadm -Ln golden', () => {
   const text = plane().render('ipvsadm');
   assert.equal(text, golden('small.ipvsadm.txt'));
   // Spot checks that do not depend on the golden file.
-  assert.ok(text.startsWith('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n'));
+  assert.ok(
+    text.startsWith(
+      'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n',
+    ),
+  );
   assert.ok(text.includes('TCP  10.96.0.1:443 rr\n  -> 192.168.0.2:6443             Masq    1      0          0         \n'));
   assert.ok(text.includes('TCP  10.96.12.34:80 rr persistent 10800\n'));
   // NodePorts on every node address; eTP Local NodePort/LB only to the local endpoint.
   for (const a of ['192.168.0.2', '192.168.1.2', '192.168.99.11']) {
     assert.ok(text.includes(`TCP  ${a}:31443 rr\n  -> 10.244.0.30:8443             Masq    1      0          0         \nTCP`));
   }
-  assert.ok(text.includes('TCP  10.96.200.7:443 rr\n  -> 10.244.0.30:8443             Masq    1      0          0         \n  -> 10.244.1.31:8443'));
+  assert.ok(
+    text.includes('TCP  10.96.200.7:443 rr\n  -> 10.244.0.30:8443             Masq    1      0          0         \n  -> 10.244.1.31:8443'),
+  );
 });
 
 test('ipset list golden', () => {
@@ -36,8 +42,16 @@ test('ipset list golden', () => {
 test('iptables-save golden: the fixed ruleset', () => {
   const text = plane().render('iptables-save');
   assert.equal(text, golden('small.iptables-save.txt'));
-  assert.ok(text.includes('-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ\n'));
-  assert.ok(text.includes('-A KUBE-NODE-PORT -p tcp -m comment --comment "Kubernetes nodeport TCP port with externalTrafficPolicy=local" -m set --match-set KUBE-NODE-PORT-LOCAL-TCP dst -j RETURN\n'));
+  assert.ok(
+    text.includes(
+      '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ\n',
+    ),
+  );
+  assert.ok(
+    text.includes(
+      '-A KUBE-NODE-PORT -p tcp -m comment --comment "Kubernetes nodeport TCP port with externalTrafficPolicy=local" -m set --match-set KUBE-NODE-PORT-LOCAL-TCP dst -j RETURN\n',
+    ),
+  );
 });
 
 test('stats count what the renders show', () => {
@@ -48,7 +62,10 @@ test('stats count what the renders show', () => {
   assert.equal(s.ipvsRealServers, (ipvsadm.match(/^ {2}-> \d/gm) ?? []).length);
   assert.equal(s.iptablesRules, (p.render('iptables-save').match(/^-A /gm) ?? []).length);
   assert.equal(s.ipsetEntries, 18);
-  assert.deepEqual({ ...s, ipsetEntries: 0 }, { iptablesRules: 27, iptablesChains: 9, ipsetEntries: 0, ipvsVirtualServers: 12, ipvsRealServers: 19, proxyPorts: 0 });
+  assert.deepEqual(
+    { ...s, ipsetEntries: 0 },
+    { iptablesRules: 27, iptablesChains: 9, ipsetEntries: 0, ipvsVirtualServers: 12, ipvsRealServers: 19, proxyPorts: 0 },
+  );
 });
 
 test('masqueradeAll and no local detector change only the KUBE-CLUSTER-IP rule', () => {

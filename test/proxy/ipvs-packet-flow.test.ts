@@ -11,12 +11,26 @@ import { createIpvsMode, IpvsDataPlane } from '../../src/proxy/ipvs/index.ts';
 import { newLookupResult, PROTO_TCP, type PacketOrigin, type TraceResult } from '../../src/proxy/types.ts';
 import { formatIPv4, parseIPv4 } from '../../src/util/ipv4.ts';
 import {
-  fakeProxyConfig, LOCAL_IPS, makeCluster, makeService, makeSlice, testExternalClient, testExternalClientBlocked, testNodeIP, testNodeName,
+  fakeProxyConfig,
+  LOCAL_IPS,
+  makeCluster,
+  makeService,
+  makeSlice,
+  testExternalClient,
+  testExternalClientBlocked,
+  testNodeIP,
+  testNodeName,
 } from './kube-proxy-test-env.ts';
 
 const PROTOS = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 
-function trace(plane: { trace: IpvsDataPlane['trace'] }, src: string, dst: string, dport: number, proto: keyof typeof PROTOS = 'TCP'): TraceResult {
+function trace(
+  plane: { trace: IpvsDataPlane['trace'] },
+  src: string,
+  dst: string,
+  dport: number,
+  proto: keyof typeof PROTOS = 'TCP',
+): TraceResult {
   const origin: PacketOrigin = LOCAL_IPS.has(src) ? 'local' : 'forwarded';
   return plane.trace({ src: parseIPv4(src), dst: parseIPv4(dst), proto: PROTOS[proto], sport: 40000, dport }, origin);
 }
@@ -48,7 +62,9 @@ function check(cluster: Cluster, cases: Case[], overrides: Record<string, unknow
     const r = trace(ipvs, c.src, c.dst, c.port, c.proto);
     const got = output(r);
     if (got !== c.ipvs || r.masquerade !== (c.masq ?? false)) {
-      failures.push(`${c.name}: got ${JSON.stringify(got)} masq=${r.masquerade}, want ${JSON.stringify(c.ipvs)} masq=${c.masq ?? false}\n  ${r.path.join('\n  ')}`);
+      failures.push(
+        `${c.name}: got ${JSON.stringify(got)} masq=${r.masquerade}, want ${JSON.stringify(c.ipvs)} masq=${c.masq ?? false}\n  ${r.path.join('\n  ')}`,
+      );
     }
     const other = output(trace(ipt, c.src, c.dst, c.port, c.proto));
     const want = c.iptables ?? c.ipvs;
@@ -65,12 +81,23 @@ test('ClusterIP: one and many endpoints, ports, protocols, hairpin', () => {
     makeService('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }),
     makeService('ns2', 'svc2', {
       clusterIP: '172.30.0.42',
-      ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { name: 'https', port: 443, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP' }],
+      ports: [
+        { name: 'http', port: 80, protocol: 'TCP' },
+        { name: 'https', port: 443, protocol: 'TCP' },
+        { name: 'dns', port: 53, protocol: 'UDP' },
+      ],
     }),
     makeSlice('ns1', 'svc1', [ep('10.180.0.1')], [{ name: 'http', port: 80 }]),
-    makeSlice('ns2', 'svc2', [ep('10.180.0.1'), ep('10.180.2.1', 'node2'), ep('10.180.1.9', 'node1')], [
-      { name: 'http', port: 80 }, { name: 'https', port: 8443 }, { name: 'dns', port: 53, protocol: 'UDP' },
-    ]),
+    makeSlice(
+      'ns2',
+      'svc2',
+      [ep('10.180.0.1'), ep('10.180.2.1', 'node2'), ep('10.180.1.9', 'node1')],
+      [
+        { name: 'http', port: 80 },
+        { name: 'https', port: 8443 },
+        { name: 'dns', port: 53, protocol: 'UDP' },
+      ],
+    ),
   ]);
   check(cluster, [
     { name: 'one endpoint', src: '10.180.0.2', dst: '172.30.0.41', port: 80, ipvs: '10.180.0.1:80' },
@@ -87,16 +114,37 @@ test('ClusterIP: one and many endpoints, ports, protocols, hairpin', () => {
 
 test('NodePort, externalIPs and LoadBalancer IPs reach the same endpoints, masqueraded', () => {
   const cluster = makeCluster([
-    makeService('ns1', 'svc1', {
-      type: 'LoadBalancer', clusterIP: '172.30.0.41', externalIPs: ['192.168.99.33'],
-      ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }],
-    }, ['1.2.3.4']),
+    makeService(
+      'ns1',
+      'svc1',
+      {
+        type: 'LoadBalancer',
+        clusterIP: '172.30.0.41',
+        externalIPs: ['192.168.99.33'],
+        ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }],
+      },
+      ['1.2.3.4'],
+    ),
     makeSlice('ns1', 'svc1', [ep('10.180.0.1'), ep('10.180.2.1', 'node2')], [{ name: 'p80', port: 80 }]),
   ]);
   const plane = check(cluster, [
-    { name: 'NodePort from outside', src: testExternalClient, dst: testNodeIP, port: 3001, ipvs: '10.180.0.1:80, 10.180.2.1:80', masq: true },
+    {
+      name: 'NodePort from outside',
+      src: testExternalClient,
+      dst: testNodeIP,
+      port: 3001,
+      ipvs: '10.180.0.1:80, 10.180.2.1:80',
+      masq: true,
+    },
     { name: 'NodePort from a pod', src: '10.180.0.2', dst: testNodeIP, port: 3001, ipvs: '10.180.0.1:80, 10.180.2.1:80', masq: true },
-    { name: 'externalIP from outside', src: testExternalClient, dst: '192.168.99.33', port: 80, ipvs: '10.180.0.1:80, 10.180.2.1:80', masq: true },
+    {
+      name: 'externalIP from outside',
+      src: testExternalClient,
+      dst: '192.168.99.33',
+      port: 80,
+      ipvs: '10.180.0.1:80, 10.180.2.1:80',
+      masq: true,
+    },
     { name: 'LB IP from outside', src: testExternalClient, dst: '1.2.3.4', port: 80, ipvs: '10.180.0.1:80, 10.180.2.1:80', masq: true },
     { name: 'LB IP from the node', src: testNodeIP, dst: '1.2.3.4', port: 80, ipvs: '10.180.0.1:80, 10.180.2.1:80', masq: true },
   ]);
@@ -105,10 +153,19 @@ test('NodePort, externalIPs and LoadBalancer IPs reach the same endpoints, masqu
 });
 
 test('externalTrafficPolicy Local: local endpoints without masquerade; none local falls back to the cluster', () => {
-  const svc = (name: string, ip: string, lb: string, nodePort: number) => makeService('ns1', name, {
-    type: 'LoadBalancer', clusterIP: ip, externalTrafficPolicy: 'Local', healthCheckNodePort: 30000 + nodePort % 10,
-    ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort }],
-  }, [lb]);
+  const svc = (name: string, ip: string, lb: string, nodePort: number) =>
+    makeService(
+      'ns1',
+      name,
+      {
+        type: 'LoadBalancer',
+        clusterIP: ip,
+        externalTrafficPolicy: 'Local',
+        healthCheckNodePort: 30000 + (nodePort % 10),
+        ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort }],
+      },
+      [lb],
+    );
   const cluster = makeCluster([
     svc('with-local', '172.30.0.41', '1.2.3.4', 3001),
     svc('no-local', '172.30.0.42', '5.6.7.8', 3002),
@@ -121,16 +178,39 @@ test('externalTrafficPolicy Local: local endpoints without masquerade; none loca
     { name: 'ClusterIP ignores eTP', src: '10.180.0.2', dst: '172.30.0.41', port: 80, ipvs: '10.180.0.1:80, 10.180.2.1:80' },
     // kubernetes#97081: IPVS sends to cluster endpoints (pods on the node can use it; external
     // replies are lost); iptables mode drops external traffic instead.
-    { name: 'NodePort from outside, no local endpoint', src: testExternalClient, dst: testNodeIP, port: 3002, ipvs: '10.180.2.2:80, 10.180.3.2:80', iptables: 'DROP' },
-    { name: 'NodePort from a pod, no local endpoint', src: '10.180.0.2', dst: testNodeIP, port: 3002, ipvs: '10.180.2.2:80, 10.180.3.2:80' },
+    {
+      name: 'NodePort from outside, no local endpoint',
+      src: testExternalClient,
+      dst: testNodeIP,
+      port: 3002,
+      ipvs: '10.180.2.2:80, 10.180.3.2:80',
+      iptables: 'DROP',
+    },
+    {
+      name: 'NodePort from a pod, no local endpoint',
+      src: '10.180.0.2',
+      dst: testNodeIP,
+      port: 3002,
+      ipvs: '10.180.2.2:80, 10.180.3.2:80',
+    },
     { name: 'LB IP from a pod, no local endpoint', src: '10.180.0.2', dst: '5.6.7.8', port: 80, ipvs: '10.180.2.2:80, 10.180.3.2:80' },
     { name: 'health-check NodePort accepted in filter INPUT', src: testExternalClient, dst: testNodeIP, port: 30001, ipvs: 'ACCEPT' },
   ]);
 });
 
-test('no endpoints: IPVS answers ICMP port unreachable, like iptables mode\'s REJECT', () => {
+test("no endpoints: IPVS answers ICMP port unreachable, like iptables mode's REJECT", () => {
   const cluster = makeCluster([
-    makeService('ns1', 'svc1', { type: 'LoadBalancer', clusterIP: '172.30.0.41', externalIPs: ['192.168.99.33'], ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }] }, ['1.2.3.4']),
+    makeService(
+      'ns1',
+      'svc1',
+      {
+        type: 'LoadBalancer',
+        clusterIP: '172.30.0.41',
+        externalIPs: ['192.168.99.33'],
+        ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }],
+      },
+      ['1.2.3.4'],
+    ),
   ]);
   check(cluster, [
     { name: 'ClusterIP', src: '10.0.0.2', dst: '172.30.0.41', port: 80, ipvs: 'REJECT' },
@@ -142,8 +222,16 @@ test('no endpoints: IPVS answers ICMP port unreachable, like iptables mode\'s RE
 
 test('internalTrafficPolicy Local: local endpoints; none local leaves the virtual server empty', () => {
   const cluster = makeCluster([
-    makeService('ns1', 'one', { clusterIP: '172.30.1.1', internalTrafficPolicy: 'Local', ports: [{ name: '', port: 80, protocol: 'TCP' }] }),
-    makeService('ns1', 'none', { clusterIP: '172.30.1.2', internalTrafficPolicy: 'Local', ports: [{ name: '', port: 80, protocol: 'TCP' }] }),
+    makeService('ns1', 'one', {
+      clusterIP: '172.30.1.1',
+      internalTrafficPolicy: 'Local',
+      ports: [{ name: '', port: 80, protocol: 'TCP' }],
+    }),
+    makeService('ns1', 'none', {
+      clusterIP: '172.30.1.2',
+      internalTrafficPolicy: 'Local',
+      ports: [{ name: '', port: 80, protocol: 'TCP' }],
+    }),
     makeSlice('ns1', 'one', [ep('10.0.1.1'), ep('10.0.1.2', 'node1')], [{ port: 80 }]),
     makeSlice('ns1', 'none', [ep('10.0.1.3', 'node1')], [{ port: 80 }]),
   ]);
@@ -155,10 +243,17 @@ test('internalTrafficPolicy Local: local endpoints; none local leaves the virtua
 
 test('loadBalancerSourceRanges: allowed sources pass, others are dropped in filter INPUT', () => {
   const cluster = makeCluster([
-    makeService('ns1', 'svc1', {
-      type: 'LoadBalancer', clusterIP: '172.30.0.41', loadBalancerSourceRanges: ['203.0.113.0/25'],
-      ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }],
-    }, ['1.2.3.4']),
+    makeService(
+      'ns1',
+      'svc1',
+      {
+        type: 'LoadBalancer',
+        clusterIP: '172.30.0.41',
+        loadBalancerSourceRanges: ['203.0.113.0/25'],
+        ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }],
+      },
+      ['1.2.3.4'],
+    ),
     makeSlice('ns1', 'svc1', [ep('10.180.0.1')], [{ name: 'p80', port: 80 }]),
   ]);
   check(cluster, [
@@ -170,7 +265,9 @@ test('loadBalancerSourceRanges: allowed sources pass, others are dropped in filt
 test('session affinity becomes persistence: one client sticks, the template expires', () => {
   const cluster = makeCluster([
     makeService('ns1', 'svc1', {
-      clusterIP: '172.30.0.41', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } },
+      clusterIP: '172.30.0.41',
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } },
       ports: [{ name: 'p80', protocol: 'TCP', port: 80 }],
     }),
     makeSlice('ns1', 'svc1', [ep('10.180.0.1'), ep('10.180.0.2'), ep('10.180.0.3')], [{ name: 'p80', port: 80 }]),
@@ -216,13 +313,20 @@ test('lookup schedules with the configured scheduler and counts connections', ()
 
 test('lookup agrees with trace: the chosen endpoint is one of the traced ones', () => {
   const cluster = makeCluster([
-    makeService('ns1', 'svc1', { type: 'NodePort', clusterIP: '172.30.0.41', ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }] }),
+    makeService('ns1', 'svc1', {
+      type: 'NodePort',
+      clusterIP: '172.30.0.41',
+      ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }],
+    }),
     makeSlice('ns1', 'svc1', [ep('10.180.0.1'), ep('10.180.2.1', 'node2')], [{ name: 'p80', port: 80 }]),
   ]);
   const plane = new IpvsDataPlane(cluster, fakeProxyConfig({ mode: 'ipvs' }));
   const rng = new Rng(3);
   const out = newLookupResult();
-  for (const [src, dst, port] of [['10.0.0.5', '172.30.0.41', 80], [testExternalClient, testNodeIP, 3001]] as const) {
+  for (const [src, dst, port] of [
+    ['10.0.0.5', '172.30.0.41', 80],
+    [testExternalClient, testNodeIP, 3001],
+  ] as const) {
     const pkt = { src: parseIPv4(src), dst: parseIPv4(dst), proto: PROTO_TCP, sport: 999, dport: port } as const;
     const t = plane.trace(pkt, 'forwarded');
     for (let i = 0; i < 4; i++) {

@@ -26,17 +26,40 @@ function clusterOf(n: number): Cluster {
   if (c) return c;
   c = generateCluster(scenario, n);
   const extra = [
-    makeService('kinds', 'np', { type: 'NodePort', clusterIP: '172.30.255.1', externalTrafficPolicy: 'Local', ports: [{ name: 'p', port: 80, protocol: 'TCP', nodePort: 32767 }] }),
-    makeService('kinds', 'lb', { type: 'LoadBalancer', clusterIP: '172.30.255.2', externalTrafficPolicy: 'Local', healthCheckNodePort: 32765, ports: [{ name: 'p', port: 80, protocol: 'TCP', nodePort: 32766 }] }, ['198.19.255.1']),
+    makeService('kinds', 'np', {
+      type: 'NodePort',
+      clusterIP: '172.30.255.1',
+      externalTrafficPolicy: 'Local',
+      ports: [{ name: 'p', port: 80, protocol: 'TCP', nodePort: 32767 }],
+    }),
+    makeService(
+      'kinds',
+      'lb',
+      {
+        type: 'LoadBalancer',
+        clusterIP: '172.30.255.2',
+        externalTrafficPolicy: 'Local',
+        healthCheckNodePort: 32765,
+        ports: [{ name: 'p', port: 80, protocol: 'TCP', nodePort: 32766 }],
+      },
+      ['198.19.255.1'],
+    ),
     makeSlice('kinds', 'np', [{ ip: '100.64.0.250', node: 'node-1' }], [{ name: 'p', port: 8080 }]),
     makeSlice('kinds', 'lb', [{ ip: '100.64.0.251', node: 'node-1' }], [{ name: 'p', port: 8080 }]),
   ];
-  c = { ...c, services: [...c.services, ...(extra.slice(0, 2) as Cluster['services'])], endpointSlices: [...c.endpointSlices, ...(extra.slice(2) as Cluster['endpointSlices'])] };
+  c = {
+    ...c,
+    services: [...c.services, ...(extra.slice(0, 2) as Cluster['services'])],
+    endpointSlices: [...c.endpointSlices, ...(extra.slice(2) as Cluster['endpointSlices'])],
+  };
   clusters.set(n, c);
   return c;
 }
 const config: KubeProxyConfiguration = {
-  ...DEFAULT_KUBE_PROXY_CONFIG, mode: 'ipvs', hostnameOverride: 'node-1', clusterCIDR: scenario.cluster.clusterCIDR ?? '10.244.0.0/16',
+  ...DEFAULT_KUBE_PROXY_CONFIG,
+  mode: 'ipvs',
+  hostnameOverride: 'node-1',
+  clusterCIDR: scenario.cluster.clusterCIDR ?? '10.244.0.0/16',
 };
 
 const planes = new Map<string, IpvsDataPlane>();
@@ -50,7 +73,9 @@ function planeOf(n: number, tableBits = 8): IpvsDataPlane {
 /** rulesEvaluated and IPVS probes for a pod-to-ClusterIP packet to every ClusterIP service port. */
 function measure(plane: IpvsDataPlane, cluster: Cluster) {
   const iptables = new Set<number>();
-  let probes = 0, maxProbes = 0, n = 0;
+  let probes = 0,
+    maxProbes = 0,
+    n = 0;
   for (const svc of cluster.services) {
     if (svc.spec.type !== 'ClusterIP') continue;
     for (const sp of servicePorts(svc)) {

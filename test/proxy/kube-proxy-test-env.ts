@@ -20,9 +20,17 @@ export const testExternalClientBlocked = '203.0.113.130';
 export const LOCAL_IPS = new Set([testNodeIP, testNodeIPAlt, testExternalIP, '127.0.0.1']);
 
 export const testNode = {
-  apiVersion: 'v1', kind: 'Node', metadata: { name: testNodeName },
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name: testNodeName },
   spec: {},
-  status: { addresses: [{ type: 'InternalIP', address: testNodeIP }, { type: 'InternalIP', address: testNodeIPAlt }, { type: 'ExternalIP', address: testExternalIP }] },
+  status: {
+    addresses: [
+      { type: 'InternalIP', address: testNodeIP },
+      { type: 'InternalIP', address: testNodeIPAlt },
+      { type: 'ExternalIP', address: testExternalIP },
+    ],
+  },
 };
 
 type Spec = Service['spec'];
@@ -35,9 +43,16 @@ export function makeService(ns: string, name: string, spec: Spec, ingress: strin
 
 export type EndpointSpec = { ip: string; node?: string; ready?: boolean; serving?: boolean; terminating?: boolean };
 
-export function makeSlice(ns: string, service: string, endpoints: EndpointSpec[], ports: { name?: string; port: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[]): EndpointSlice {
+export function makeSlice(
+  ns: string,
+  service: string,
+  endpoints: EndpointSpec[],
+  ports: { name?: string; port: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[],
+): EndpointSlice {
   return {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    addressType: 'IPv4',
     metadata: { name: `${service}-1`, namespace: ns, labels: { 'kubernetes.io/service-name': service } },
     endpoints: endpoints.map((e) => {
       const conditions: Record<string, boolean> = {};
@@ -58,7 +73,10 @@ export function makeCluster(objects: unknown[]): Cluster {
 export function fakeProxyConfig(overrides: Record<string, unknown> = {}) {
   const { iptables, ...rest } = overrides as { iptables?: Record<string, unknown> };
   return parseKubeProxyConfig({
-    hostnameOverride: testNodeName, clusterCIDR: '10.0.0.0/8', iptables: { masqueradeBit: 14, localhostNodePorts: true, ...iptables }, ...rest,
+    hostnameOverride: testNodeName,
+    clusterCIDR: '10.0.0.0/8',
+    iptables: { masqueradeBit: 14, localhostNodePorts: true, ...iptables },
+    ...rest,
   });
 }
 
@@ -99,7 +117,9 @@ export function runPacketFlowTests(plane: IptablesDataPlane, cases: FlowTest[]):
     const output = tracerOutput(r);
     const masq = tc.masq ?? false;
     if (output !== tc.output || r.masquerade !== masq) {
-      failures.push(`${tc.name}: ${tc.sourceIP} -> ${tc.destIP}:${tc.destPort}: got ${JSON.stringify(output)} masq=${r.masquerade}, want ${JSON.stringify(tc.output)} masq=${masq}\n    ${r.path.join('\n    ')}`);
+      failures.push(
+        `${tc.name}: ${tc.sourceIP} -> ${tc.destIP}:${tc.destPort}: got ${JSON.stringify(output)} masq=${r.masquerade}, want ${JSON.stringify(tc.output)} masq=${masq}\n    ${r.path.join('\n    ')}`,
+      );
     }
   }
   assert.deepEqual(failures, []);

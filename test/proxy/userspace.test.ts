@@ -11,13 +11,26 @@ import { BalancerState } from '../../src/proxy/userspace/load-balancer.ts';
 import { PortAllocator } from '../../src/proxy/userspace/port-allocator.ts';
 import { formatIPv4, parseIPv4 } from '../../src/util/ipv4.ts';
 import {
-  fakeProxyConfig, LOCAL_IPS, makeCluster, makeService, makeSlice, testExternalClient, testNodeIP, testNodeName,
+  fakeProxyConfig,
+  LOCAL_IPS,
+  makeCluster,
+  makeService,
+  makeSlice,
+  testExternalClient,
+  testNodeIP,
+  testNodeName,
 } from './kube-proxy-test-env.ts';
 import { smallIpvsCluster } from './ipvs-small-cluster.ts';
 
 const config = fakeProxyConfig({ mode: 'userspace' });
 const plane = (cluster = smallIpvsCluster()) => new UserspaceDataPlane(cluster, config);
-const pkt = (src: string, dst: string, dport: number, proto: 6 | 17 = PROTO_TCP) => ({ src: parseIPv4(src), dst: parseIPv4(dst), proto, sport: 40000, dport });
+const pkt = (src: string, dst: string, dport: number, proto: 6 | 17 = PROTO_TCP) => ({
+  src: parseIPv4(src),
+  dst: parseIPv4(dst),
+  proto,
+  sport: 40000,
+  dport,
+});
 const originOf = (src: string): PacketOrigin => (LOCAL_IPS.has(src) ? 'local' : 'forwarded');
 
 test('registry builds the userspace and ipvs modes; unknown modes list the known ones', () => {
@@ -33,11 +46,31 @@ test('portal rules: a REDIRECT for containers and a DNAT to the node for the hos
   const port = (name: string) => Number(new RegExp(`--comment "${name}" .*--to-ports (\\d+)`).exec(text)![1]);
   const front = port('web/front:http');
   assert.ok(front >= 32768 && front <= 60999);
-  assert.ok(text.includes(`-A KUBE-PORTALS-CONTAINER -d 10.96.12.34/32 -p tcp -m comment --comment "web/front:http" -m tcp --dport 80 -j REDIRECT --to-ports ${front}\n`));
-  assert.ok(text.includes(`-A KUBE-PORTALS-HOST -d 10.96.12.34/32 -p tcp -m comment --comment "web/front:http" -m tcp --dport 80 -j DNAT --to-destination ${testNodeIP}:${front}\n`));
-  assert.ok(text.includes(`-A KUBE-NODEPORT-CONTAINER -p tcp -m comment --comment "web/front:http" -m tcp --dport 30080 -j REDIRECT --to-ports ${front}\n`));
-  assert.ok(text.includes(`-A KUBE-NODEPORT-NON-LOCAL -p tcp -m comment --comment "web/front:http" -m tcp --dport ${front} -m state --state NEW -j ACCEPT\n`));
-  assert.ok(text.includes('-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment "handle service NodePorts; NOTE: this must be the last rule in the chain" -j KUBE-NODEPORT-CONTAINER\n'));
+  assert.ok(
+    text.includes(
+      `-A KUBE-PORTALS-CONTAINER -d 10.96.12.34/32 -p tcp -m comment --comment "web/front:http" -m tcp --dport 80 -j REDIRECT --to-ports ${front}\n`,
+    ),
+  );
+  assert.ok(
+    text.includes(
+      `-A KUBE-PORTALS-HOST -d 10.96.12.34/32 -p tcp -m comment --comment "web/front:http" -m tcp --dport 80 -j DNAT --to-destination ${testNodeIP}:${front}\n`,
+    ),
+  );
+  assert.ok(
+    text.includes(
+      `-A KUBE-NODEPORT-CONTAINER -p tcp -m comment --comment "web/front:http" -m tcp --dport 30080 -j REDIRECT --to-ports ${front}\n`,
+    ),
+  );
+  assert.ok(
+    text.includes(
+      `-A KUBE-NODEPORT-NON-LOCAL -p tcp -m comment --comment "web/front:http" -m tcp --dport ${front} -m state --state NEW -j ACCEPT\n`,
+    ),
+  );
+  assert.ok(
+    text.includes(
+      '-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment "handle service NodePorts; NOTE: this must be the last rule in the chain" -j KUBE-NODEPORT-CONTAINER\n',
+    ),
+  );
   // LB ingress IPs are portals like the ClusterIP; five service ports, five proxy ports.
   assert.ok(text.includes('-A KUBE-PORTALS-CONTAINER -d 198.51.100.9/32 -p tcp -m comment --comment "web/shop:https"'));
   assert.equal(p.stats().proxyPorts, 5);
@@ -46,22 +79,63 @@ test('portal rules: a REDIRECT for containers and a DNAT to the node for the hos
 
 test('external IPs: from off the machine (physdev) or to a local address', () => {
   const cluster = makeCluster([
-    makeService('ns1', 'svc1', { clusterIP: '172.30.0.41', externalIPs: ['192.168.99.33'], ports: [{ name: 'p80', port: 80, protocol: 'TCP' }] }),
+    makeService('ns1', 'svc1', {
+      clusterIP: '172.30.0.41',
+      externalIPs: ['192.168.99.33'],
+      ports: [{ name: 'p80', port: 80, protocol: 'TCP' }],
+    }),
     makeSlice('ns1', 'svc1', [{ ip: '10.180.0.1', node: testNodeName }], [{ name: 'p80', port: 80 }]),
   ]);
   const text = plane(cluster).render('iptables-save');
-  assert.match(text, /-A KUBE-PORTALS-CONTAINER -d 192\.168\.99\.33\/32 -p tcp -m comment --comment "ns1\/svc1:p80" -m tcp --dport 80 -m physdev ! --physdev-is-in -j REDIRECT --to-ports \d+\n/);
+  assert.match(
+    text,
+    /-A KUBE-PORTALS-CONTAINER -d 192\.168\.99\.33\/32 -p tcp -m comment --comment "ns1\/svc1:p80" -m tcp --dport 80 -m physdev ! --physdev-is-in -j REDIRECT --to-ports \d+\n/,
+  );
   assert.match(text, /-A KUBE-PORTALS-CONTAINER -d 192\.168\.99\.33\/32 .* -m addrtype --dst-type LOCAL -j REDIRECT --to-ports \d+\n/);
-  assert.match(text, /-A KUBE-PORTALS-HOST -d 192\.168\.99\.33\/32 .* -m addrtype --dst-type LOCAL -j DNAT --to-destination 192\.168\.0\.2:\d+\n/);
+  assert.match(
+    text,
+    /-A KUBE-PORTALS-HOST -d 192\.168\.99\.33\/32 .* -m addrtype --dst-type LOCAL -j DNAT --to-destination 192\.168\.0\.2:\d+\n/,
+  );
 });
 
 test('same endpoints as iptables mode; all endpoints whatever the traffic policy; REJECT without endpoints', () => {
   const cluster = makeCluster([
-    makeService('ns1', 'svc1', { type: 'LoadBalancer', clusterIP: '172.30.0.41', externalIPs: ['192.168.99.33'], ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }] }, ['1.2.3.4']),
-    makeService('ns1', 'local', { type: 'NodePort', clusterIP: '172.30.0.42', externalTrafficPolicy: 'Local', ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3002 }] }),
+    makeService(
+      'ns1',
+      'svc1',
+      {
+        type: 'LoadBalancer',
+        clusterIP: '172.30.0.41',
+        externalIPs: ['192.168.99.33'],
+        ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3001 }],
+      },
+      ['1.2.3.4'],
+    ),
+    makeService('ns1', 'local', {
+      type: 'NodePort',
+      clusterIP: '172.30.0.42',
+      externalTrafficPolicy: 'Local',
+      ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 3002 }],
+    }),
     makeService('ns1', 'empty', { clusterIP: '172.30.0.43', ports: [{ name: 'p80', protocol: 'UDP', port: 53 }] }),
-    makeSlice('ns1', 'svc1', [{ ip: '10.180.0.1', node: testNodeName }, { ip: '10.180.2.1', node: 'node2' }], [{ name: 'p80', port: 80 }]),
-    makeSlice('ns1', 'local', [{ ip: '10.180.0.5', node: testNodeName }, { ip: '10.180.2.5', node: 'node2' }], [{ name: 'p80', port: 80 }]),
+    makeSlice(
+      'ns1',
+      'svc1',
+      [
+        { ip: '10.180.0.1', node: testNodeName },
+        { ip: '10.180.2.1', node: 'node2' },
+      ],
+      [{ name: 'p80', port: 80 }],
+    ),
+    makeSlice(
+      'ns1',
+      'local',
+      [
+        { ip: '10.180.0.5', node: testNodeName },
+        { ip: '10.180.2.5', node: 'node2' },
+      ],
+      [{ name: 'p80', port: 80 }],
+    ),
   ]);
   const us = plane(cluster);
   const ipt = new IptablesDataPlane(cluster, fakeProxyConfig());
@@ -95,13 +169,19 @@ test('round robin: every endpoint once per round, from a shuffled list', () => {
   const eps = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
   const cluster = makeCluster([
     makeService('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [{ name: 'p', port: 80, protocol: 'TCP' }] }),
-    makeSlice('ns1', 'svc1', eps.map((ip) => ({ ip, node: 'node2' })), [{ name: 'p', port: 8080 }]),
+    makeSlice(
+      'ns1',
+      'svc1',
+      eps.map((ip) => ({ ip, node: 'node2' })),
+      [{ name: 'p', port: 8080 }],
+    ),
   ]);
   const us = plane(cluster);
   const out = newLookupResult();
   const rng = new Rng(1);
   const seq: string[] = [];
-  for (let i = 0; i < 12; i++) seq.push(formatIPv4(us.lookup(pkt('10.1.0.' + (i + 1), '172.30.0.41', 80), 'forwarded', rng, out).endpointIP));
+  for (let i = 0; i < 12; i++)
+    seq.push(formatIPv4(us.lookup(pkt('10.1.0.' + (i + 1), '172.30.0.41', 80), 'forwarded', rng, out).endpointIP));
   for (let r = 0; r < 3; r++) assert.deepEqual(seq.slice(r * 4, r * 4 + 4).sort(), eps);
   assert.deepEqual(seq.slice(4, 8), seq.slice(0, 4)); // same order each round
   assert.equal(out.verdict, 'DNAT');
@@ -122,15 +202,31 @@ test('ClientIP affinity: a client sticks until its entry is older than the timeo
   const after = b.next(100, 29.8 + 0.1);
   assert.notEqual(after, first);
   // Dropping an endpoint drops affinity to it and reshuffles.
-  assert.equal(b.setBackends(eps.filter((e) => e !== after), new Rng(5)), true);
+  assert.equal(
+    b.setBackends(
+      eps.filter((e) => e !== after),
+      new Rng(5),
+    ),
+    true,
+  );
   assert.ok(!b.affinity.has(100));
   assert.equal(b.setBackends(eps.filter((e) => e !== after).reverse(), new Rng(6)), false); // same set: no change
 });
 
 test('affinity through the data plane and setNow', () => {
   const cluster = makeCluster([
-    makeService('ns1', 'svc1', { clusterIP: '172.30.0.41', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } }, ports: [{ name: 'p', port: 80, protocol: 'TCP' }] }),
-    makeSlice('ns1', 'svc1', ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) => ({ ip, node: 'node2' })), [{ name: 'p', port: 80 }]),
+    makeService('ns1', 'svc1', {
+      clusterIP: '172.30.0.41',
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+      ports: [{ name: 'p', port: 80, protocol: 'TCP' }],
+    }),
+    makeSlice(
+      'ns1',
+      'svc1',
+      ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) => ({ ip, node: 'node2' })),
+      [{ name: 'p', port: 80 }],
+    ),
   ]);
   const us = plane(cluster);
   const out = newLookupResult();
@@ -144,28 +240,49 @@ test('affinity through the data plane and setNow', () => {
 
 test('lookup counts the same rules as a full walk of the portal chains', () => {
   const cluster = smallIpvsCluster([
-    makeService('x', 'ext', { clusterIP: '10.96.50.1', externalIPs: ['192.168.99.33'], ports: [{ name: 'p', port: 8080, protocol: 'TCP' }] }),
+    makeService('x', 'ext', {
+      clusterIP: '10.96.50.1',
+      externalIPs: ['192.168.99.33'],
+      ports: [{ name: 'p', port: 8080, protocol: 'TCP' }],
+    }),
   ]);
   const us = plane(cluster);
   const rng = new Rng(9);
   const out = newLookupResult();
-  const dsts = ['10.96.0.1', '10.96.0.10', '10.96.12.34', '10.96.200.7', '198.51.100.9', '192.168.99.33', testNodeIP, '192.168.1.2', '10.244.1.4', '8.8.8.8'];
+  const dsts = [
+    '10.96.0.1',
+    '10.96.0.10',
+    '10.96.12.34',
+    '10.96.200.7',
+    '198.51.100.9',
+    '192.168.99.33',
+    testNodeIP,
+    '192.168.1.2',
+    '10.244.1.4',
+    '8.8.8.8',
+  ];
   const ports = [53, 80, 443, 8080, 30080, 31443, 9999];
   const srcs = ['10.244.0.9', testExternalClient, testNodeIP, '127.0.0.1'];
   let n = 0;
-  for (const dst of dsts) for (const port of ports) for (const src of srcs) for (const proto of [PROTO_TCP, PROTO_UDP] as const) {
-    const p = pkt(src, dst, port, proto);
-    const t = us.trace(p, originOf(src));
-    us.lookup(p, originOf(src), rng, out);
-    assert.equal(out.rulesEvaluated, t.rulesEvaluated, `${src} -> ${dst}:${port}/${proto}`);
-    assert.equal(out.verdict === 'NONE', t.verdict === 'NONE');
-    n++;
-  }
+  for (const dst of dsts)
+    for (const port of ports)
+      for (const src of srcs)
+        for (const proto of [PROTO_TCP, PROTO_UDP] as const) {
+          const p = pkt(src, dst, port, proto);
+          const t = us.trace(p, originOf(src));
+          us.lookup(p, originOf(src), rng, out);
+          assert.equal(out.rulesEvaluated, t.rulesEvaluated, `${src} -> ${dst}:${port}/${proto}`);
+          assert.equal(out.verdict === 'NONE', t.verdict === 'NONE');
+          n++;
+        }
   assert.equal(n, 560);
 });
 
 test('rules walked grow with the number of services (unlike IPVS)', () => {
-  const services = (k: number) => Array.from({ length: k }, (_, i) => makeService('ns', `s${i}`, { clusterIP: `172.30.${i >> 8}.${i & 255}`, ports: [{ name: 'p', port: 80, protocol: 'TCP' }] }));
+  const services = (k: number) =>
+    Array.from({ length: k }, (_, i) =>
+      makeService('ns', `s${i}`, { clusterIP: `172.30.${i >> 8}.${i & 255}`, ports: [{ name: 'p', port: 80, protocol: 'TCP' }] }),
+    );
   const small = plane(makeCluster(services(10)));
   const big = plane(makeCluster(services(1000)));
   const last = (k: number) => pkt('10.0.0.1', `172.30.${(k - 1) >> 8}.${(k - 1) & 255}`, 80);
@@ -193,7 +310,11 @@ test('sync: changed services get a new proxy port and rules; unchanged ones are 
   const moreEps = structuredClone(changed);
   moreEps.endpointSlices[1].endpoints!.push({ addresses: ['10.244.0.99'], nodeName: testNodeName, conditions: {} });
   assert.equal(us.sync(moreEps).portOps, 0);
-  assert.deepEqual(us.trace(pkt('10.244.0.9', '10.96.0.10', 53, PROTO_UDP), 'forwarded').endpoints, ['10.244.0.3:53', '10.244.0.99:53', '10.244.1.4:53']);
+  assert.deepEqual(us.trace(pkt('10.244.0.9', '10.96.0.10', 53, PROTO_UDP), 'forwarded').endpoints, [
+    '10.244.0.3:53',
+    '10.244.0.99:53',
+    '10.244.1.4:53',
+  ]);
 });
 
 test('proxy ports: random first, then the next free one; exhaustion is an InputError', () => {

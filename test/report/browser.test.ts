@@ -12,7 +12,16 @@ import { CHURN_MODES, churnResults } from './churn-fixture.ts';
 import { FIXTURE_MODES, syntheticResults } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOT = join(ROOT, 'test-output', 'report.png');
 
 /** Opens a report page with every request but the page itself refused and recorded. */
@@ -28,15 +37,22 @@ async function openReport(browser: Browser, url: string) {
     return route.abort();
   });
   const page = await context.newPage();
-  page.on('request', (r) => { if (r.url() !== url) requests.add(r.url()); });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+  page.on('request', (r) => {
+    if (r.url() !== url) requests.add(r.url());
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console error: ${m.text()}`);
+  });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   await page.goto(url, { waitUntil: 'load' });
   return { page, errors, requests };
 }
 
 test('index.html renders offline in headless Chromium: every chart drawn, no errors, no network', { timeout: 20_000 }, async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: this test needs Debian's chromium package (as root: apt-get update && apt-get install -y chromium). CI installs it; the test does not skip without it.`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} not found: this test needs Debian's chromium package (as root: apt-get update && apt-get install -y chromium). CI installs it; the test does not skip without it.`,
+  );
   const dir = tempDir('kpsim-report-browser-');
   const files = await writeReport(dir, syntheticResults({ failed: [{ mode: 'ipvs', scale: 30000, error: 'worker heap limit reached' }] }));
   const charts = files.filter((f) => f.endsWith('.vl.json')).length;
@@ -47,20 +63,43 @@ test('index.html renders offline in headless Chromium: every chart drawn, no err
   try {
     const { page, errors, requests } = await openReport(browser, url);
     try {
-      await page.waitForFunction((n) => {
-        const els = [...document.querySelectorAll('.chart')];
-        return els.length === n && els.every((el) => {
-          const g = el.querySelector('svg, canvas');
-          const box = g?.getBoundingClientRect();
-          return !!g && !!box && box.width > 100 && box.height > 100 && (g.tagName.toLowerCase() === 'canvas' || g.querySelectorAll('path').length > 0);
-        });
-      }, charts, { timeout: 10_000 });
+      await page.waitForFunction(
+        (n) => {
+          const els = [...document.querySelectorAll('.chart')];
+          return (
+            els.length === n &&
+            els.every((el) => {
+              const g = el.querySelector('svg, canvas');
+              const box = g?.getBoundingClientRect();
+              return (
+                !!g &&
+                !!box &&
+                box.width > 100 &&
+                box.height > 100 &&
+                (g.tagName.toLowerCase() === 'canvas' || g.querySelectorAll('path').length > 0)
+              );
+            })
+          );
+        },
+        charts,
+        { timeout: 10_000 },
+      );
     } catch (err) {
-      const states = await page.evaluate(() => [...document.querySelectorAll('.chart')].map((e) => `${e.id}: ${e.getAttribute('data-rendered')} ${e.textContent?.slice(0, 80)}`));
-      assert.fail(`charts did not all render within 10 s (${(err as Error).message.split('\n')[0]})\n${states.join('\n')}\n${errors.join('\n')}`);
+      const states = await page.evaluate(() =>
+        [...document.querySelectorAll('.chart')].map((e) => `${e.id}: ${e.getAttribute('data-rendered')} ${e.textContent?.slice(0, 80)}`),
+      );
+      assert.fail(
+        `charts did not all render within 10 s (${(err as Error).message.split('\n')[0]})\n${states.join('\n')}\n${errors.join('\n')}`,
+      );
     }
 
-    const drawn = await page.evaluate(() => [...document.querySelectorAll('.chart')].map((el) => ({ id: el.id, state: el.getAttribute('data-rendered'), text: el.querySelector('svg')?.textContent ?? '' })));
+    const drawn = await page.evaluate(() =>
+      [...document.querySelectorAll('.chart')].map((el) => ({
+        id: el.id,
+        state: el.getAttribute('data-rendered'),
+        text: el.querySelector('svg')?.textContent ?? '',
+      })),
+    );
     assert.equal(drawn.length, charts, 'one container per chart');
     for (const c of drawn) {
       assert.equal(c.state, 'true', `${c.id} rendered`);
@@ -82,7 +121,9 @@ test('index.html renders offline in headless Chromium: every chart drawn, no err
   }
 });
 
-test('a churn sweep\'s report renders offline too: every control-plane chart drawn, no errors, no network', { timeout: 20_000 }, async () => {
+test("a churn sweep's report renders offline too: every control-plane chart drawn, no errors, no network", {
+  timeout: 20_000,
+}, async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found (see the test above)`);
   const dir = tempDir('kpsim-report-browser-churn-');
   const files = await writeReport(dir, churnResults());
@@ -92,15 +133,29 @@ test('a churn sweep\'s report renders offline too: every control-plane chart dra
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   try {
     const { page, errors, requests } = await openReport(browser, url);
-    await page.waitForFunction((n) => {
-      const els = [...document.querySelectorAll('.chart')];
-      return els.length === n && els.every((el) => el.getAttribute('data-rendered') === 'true' && (el.querySelector('svg')?.querySelectorAll('path').length ?? 0) > 0);
-    }, charts, { timeout: 10_000 });
-    const texts = await page.evaluate(() => [...document.querySelectorAll('.chart')].map((el) => ({ id: el.id, text: el.querySelector('svg')?.textContent ?? '' })));
+    await page.waitForFunction(
+      (n) => {
+        const els = [...document.querySelectorAll('.chart')];
+        return (
+          els.length === n &&
+          els.every(
+            (el) => el.getAttribute('data-rendered') === 'true' && (el.querySelector('svg')?.querySelectorAll('path').length ?? 0) > 0,
+          )
+        );
+      },
+      charts,
+      { timeout: 10_000 },
+    );
+    const texts = await page.evaluate(() =>
+      [...document.querySelectorAll('.chart')].map((el) => ({ id: el.id, text: el.querySelector('svg')?.textContent ?? '' })),
+    );
     for (const c of texts.filter((x) => x.id.startsWith('chart-churn-'))) {
       for (const m of CHURN_MODES) assert.ok(c.text.includes(m), `${c.id} shows mode ${m}`);
     }
-    assert.ok(texts.some((x) => x.id.startsWith('chart-churn-')), 'the control-plane charts are on the page');
+    assert.ok(
+      texts.some((x) => x.id.startsWith('chart-churn-')),
+      'the control-plane charts are on the page',
+    );
     mkdirSync(join(ROOT, 'test-output'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-output', 'report-churn.png'), fullPage: true });
     assert.deepEqual([...requests], [], 'no network requests');

@@ -25,34 +25,60 @@ export function syncSeconds(mode: string, n: number, rate: number): number {
 
 export function churnRows(opts: ChurnFixtureOptions = {}): ResultRow[] {
   const rows: ResultRow[] = [];
-  for (const mode of CHURN_MODES) for (const scale of CHURN_SCALES) for (const rate of opts.rates ?? CHURN_RATES) {
-    const add = (metric: string, unit: string, statistic: string, value: number) => rows.push({ mode, scale, repetition: 0, metric: churnMetricName(metric, rate), clock: 'simulated', unit, statistic, value });
-    const sync = syncSeconds(mode, scale, rate);
-    const partialSync = mode === 'iptables+partial' ? sync / 15 : NaN;
-    const behind = mode === 'userspace' && scale === 50000;
-    const p50 = mode === 'iptables+partial' ? 0.5 + partialSync : 1.5 * sync + 0.4;
-    const p99 = mode === 'iptables+partial' ? 1 + sync : 2 * sync + 1 + (behind ? rate * 100 : 0);
-    for (const [st, v] of [['p50', p50], ['p90', (p50 + p99) / 2], ['p99', p99], ['max', p99 * 1.1], ['mean', p50 * 1.05]] as const) add('programming.latency', 's', st, v);
-    add('sync.duration.full', 's', 'p50', sync);
-    add('sync.duration.full', 's', 'p99', sync * 1.02);
-    if (mode === 'iptables+partial') add('sync.duration.partial', 's', 'p50', partialSync);
-    const changesPerS = 1.9 * rate;
-    const queueMax = behind ? changesPerS * 300 : changesPerS * (sync + 1) * 1.5;
-    add('queue.length', 'changes', 'final', behind ? queueMax : queueMax / 2);
-    add('queue.length', 'changes', 'max', queueMax);
-    add('proxy.cpu_share', 'fraction', 'mean', Math.min(1, (sync * changesPerS) / (1 + sync * changesPerS) + (mode === 'userspace' ? 0.5 : 0)));
-    add('churn.change_rate', 'changes/s', 'value', changesPerS);
-    add('ruleset.rules', 'rules', 'start', mode === 'ipvs' ? 17 : 14 * scale);
-    add('churn.keeps_up', 'bool', 'value', behind ? 0 : 1);
-  }
+  for (const mode of CHURN_MODES)
+    for (const scale of CHURN_SCALES)
+      for (const rate of opts.rates ?? CHURN_RATES) {
+        const add = (metric: string, unit: string, statistic: string, value: number) =>
+          rows.push({ mode, scale, repetition: 0, metric: churnMetricName(metric, rate), clock: 'simulated', unit, statistic, value });
+        const sync = syncSeconds(mode, scale, rate);
+        const partialSync = mode === 'iptables+partial' ? sync / 15 : NaN;
+        const behind = mode === 'userspace' && scale === 50000;
+        const p50 = mode === 'iptables+partial' ? 0.5 + partialSync : 1.5 * sync + 0.4;
+        const p99 = mode === 'iptables+partial' ? 1 + sync : 2 * sync + 1 + (behind ? rate * 100 : 0);
+        for (const [st, v] of [
+          ['p50', p50],
+          ['p90', (p50 + p99) / 2],
+          ['p99', p99],
+          ['max', p99 * 1.1],
+          ['mean', p50 * 1.05],
+        ] as const)
+          add('programming.latency', 's', st, v);
+        add('sync.duration.full', 's', 'p50', sync);
+        add('sync.duration.full', 's', 'p99', sync * 1.02);
+        if (mode === 'iptables+partial') add('sync.duration.partial', 's', 'p50', partialSync);
+        const changesPerS = 1.9 * rate;
+        const queueMax = behind ? changesPerS * 300 : changesPerS * (sync + 1) * 1.5;
+        add('queue.length', 'changes', 'final', behind ? queueMax : queueMax / 2);
+        add('queue.length', 'changes', 'max', queueMax);
+        add(
+          'proxy.cpu_share',
+          'fraction',
+          'mean',
+          Math.min(1, (sync * changesPerS) / (1 + sync * changesPerS) + (mode === 'userspace' ? 0.5 : 0)),
+        );
+        add('churn.change_rate', 'changes/s', 'value', changesPerS);
+        add('ruleset.rules', 'rules', 'start', mode === 'ipvs' ? 17 : 14 * scale);
+        add('churn.keeps_up', 'bool', 'value', behind ? 0 : 1);
+      }
   return rows;
 }
 
 export function churnResults(opts: ChurnFixtureOptions = {}): RunResults {
   const rates = opts.rates ?? CHURN_RATES;
   const rows = churnRows(opts);
-  const churn: ChurnRunMeta = { rates, nodes: 10, durationS: 300, minSyncPeriodS: opts.minSyncPeriodS ?? 1, syncPeriodS: 30, fullSyncPeriodS: 30, burstSyncs: 2, partialSyncToo: true };
-  const points: PointRecord[] = CHURN_MODES.flatMap((mode) => CHURN_SCALES.flatMap((scale) => rates.map((rate) => ({ mode, scale, repetition: 0, rate, status: 'ok' as const, wallSeconds: 0.1 }))));
+  const churn: ChurnRunMeta = {
+    rates,
+    nodes: 10,
+    durationS: 300,
+    minSyncPeriodS: opts.minSyncPeriodS ?? 1,
+    syncPeriodS: 30,
+    fullSyncPeriodS: 30,
+    burstSyncs: 2,
+    partialSyncToo: true,
+  };
+  const points: PointRecord[] = CHURN_MODES.flatMap((mode) =>
+    CHURN_SCALES.flatMap((scale) => rates.map((rate) => ({ mode, scale, repetition: 0, rate, status: 'ok' as const, wallSeconds: 0.1 }))),
+  );
   return {
     schema: 'kpsim-results/1',
     meta: {

@@ -51,7 +51,14 @@ export function syntheticResults(opts: FixtureOptions = {}): RunResults {
       add('lookup.latency', 'wall', 'ns', 'n', 200);
       // Raw samples around the p50 (p25 ~ 0.9x, p75 ~ 1.2x), as tinybench tasks report them.
       if (!opts.simulatedOnly && !omit.has('lookup.latency')) {
-        samples.push({ mode, scale: n, repetition: 0, metric: 'lookup.latency', unit: 'ns', values: Array.from({ length: 41 }, (_, i) => wallP50 * (i < 20 ? 0.8 + (0.2 * i) / 20 : 1 + (0.4 * (i - 20)) / 20)) });
+        samples.push({
+          mode,
+          scale: n,
+          repetition: 0,
+          metric: 'lookup.latency',
+          unit: 'ns',
+          values: Array.from({ length: 41 }, (_, i) => wallP50 * (i < 20 ? 0.8 + (0.2 * i) / 20 : 1 + (0.4 * (i - 20)) / 20)),
+        });
       }
       const base = 8000;
       add('first_packet.latency', 'simulated', 'us', 'p01', (base + lookupNs * 0.02) / 1000);
@@ -76,7 +83,9 @@ export function syntheticResults(opts: FixtureOptions = {}): RunResults {
     }
   }
   const failed = opts.failed ?? [];
-  const points: PointRecord[] = modes.flatMap((mode) => scales.map((scale) => ({ mode, scale, repetition: 0, status: 'ok' as const, wallSeconds: 0.5 + scale / 10000 })));
+  const points: PointRecord[] = modes.flatMap((mode) =>
+    scales.map((scale) => ({ mode, scale, repetition: 0, status: 'ok' as const, wallSeconds: 0.5 + scale / 10000 })),
+  );
   for (const f of failed) points.push({ mode: f.mode, scale: f.scale, repetition: 0, status: 'failed', error: f.error, wallSeconds: 0.1 });
   return {
     schema: 'kpsim-results/1',
@@ -90,7 +99,14 @@ export function syntheticResults(opts: FixtureOptions = {}): RunResults {
       shard: null,
       workers: 4,
       git: { commit: '0123456789abcdef0123456789abcdef01234567', dirty: false },
-      machine: { node: 'v20.20.2', platform: 'linux', arch: 'x64', cpuModel: 'Synthetic CPU @ 3.0GHz', cores: 8, memoryBytes: 16 * 2 ** 30 },
+      machine: {
+        node: 'v20.20.2',
+        platform: 'linux',
+        arch: 'x64',
+        cpuModel: 'Synthetic CPU @ 3.0GHz',
+        cores: 8,
+        memoryBytes: 16 * 2 ** 30,
+      },
       startedAt: '2026-11-23T12:00:00.000Z',
       wallSeconds: 754.2,
     },
@@ -117,7 +133,9 @@ function fitsOf(rows: ResultRow[]): FitRecord[] {
   const fits: FitRecord[] = [];
   for (const mode of [...new Set(rows.map((r) => r.mode))]) {
     for (const [metric, clock, statistic] of FITTED) {
-      const pts = rows.filter((r) => r.mode === mode && r.metric === metric && r.clock === clock && r.statistic === statistic && r.value > 0);
+      const pts = rows.filter(
+        (r) => r.mode === mode && r.metric === metric && r.clock === clock && r.statistic === statistic && r.value > 0,
+      );
       if (pts.length < 2) continue;
       const xs = pts.map((p) => Math.log(p.scale));
       const ys = pts.map((p) => Math.log(p.value));
@@ -126,11 +144,28 @@ function fitsOf(rows: ResultRow[]): FitRecord[] {
       let sxy = 0;
       let sxx = 0;
       let syy = 0;
-      xs.forEach((x, i) => { sxy += (x - mx) * (ys[i] - my); sxx += (x - mx) ** 2; syy += (ys[i] - my) ** 2; });
+      xs.forEach((x, i) => {
+        sxy += (x - mx) * (ys[i] - my);
+        sxx += (x - mx) ** 2;
+        syy += (ys[i] - my) ** 2;
+      });
       const k = sxy / sxx;
       const r2 = syy === 0 ? 1 : (sxy * sxy) / (sxx * syy);
       const verdict = Math.abs(k) < 0.2 ? 'O(1)' : k >= 0.8 && k < 1.2 ? 'O(n)' : `O(n^${k.toFixed(2)})`;
-      fits.push({ mode, metric, clock, statistic, unit: pts[0].unit, exponent: k, ciLow: k - 0.03, ciHigh: k + 0.03, intercept: my - k * mx, r2, n: pts.length, verdict });
+      fits.push({
+        mode,
+        metric,
+        clock,
+        statistic,
+        unit: pts[0].unit,
+        exponent: k,
+        ciLow: k - 0.03,
+        ciHigh: k + 0.03,
+        intercept: my - k * mx,
+        r2,
+        n: pts.length,
+        verdict,
+      });
     }
   }
   return fits;

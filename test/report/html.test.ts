@@ -12,7 +12,11 @@ const EVIL_MODE = '<svg/onload=alert(3)>';
 
 /** A regex check on the page that, on failure, prints the pattern rather than 900 KB of HTML. */
 function has(html: string, re: RegExp, yes = true): void {
-  assert.equal(re.test(html), yes, `index.html ${yes ? 'should' : 'should not'} match ${re}${yes ? '' : `: found ${JSON.stringify(re.exec(html)?.[0])}`}`);
+  assert.equal(
+    re.test(html),
+    yes,
+    `index.html ${yes ? 'should' : 'should not'} match ${re}${yes ? '' : `: found ${JSON.stringify(re.exec(html)?.[0])}`}`,
+  );
 }
 
 /** The page with its inline <script> bodies removed: the part a browser parses as markup. */
@@ -35,7 +39,8 @@ test('writeReport writes index.html and, per chart, charts/<name>.vl.json and .s
   }
   const html = readFileSync(files[0], 'utf8');
   for (const n of names) assert.ok(html.includes(`id="chart-${n}"`), `container for ${n}`);
-  for (const section of ['id="run"', 'id="lookup"', 'id="sync"', 'id="throughput"', 'id="complexity"', 'id="reproduction"']) assert.ok(html.includes(section), section);
+  for (const section of ['id="run"', 'id="lookup"', 'id="sync"', 'id="throughput"', 'id="complexity"', 'id="reproduction"'])
+    assert.ok(html.includes(section), section);
   // The libraries are inline, the specs too; the data files are linked relatively.
   for (const lib of ['vega 6', 'vega-lite 6.4', 'vega-embed 7']) assert.ok(html.includes(`<script>/* ${lib}`), `${lib} inlined`);
   has(html, /<script type="application\/json" id="kpsim-specs">\{"lookup-latency":/);
@@ -92,7 +97,17 @@ test('index.html references nothing on the network', async () => {
 
 test('a run with missing metrics, fits and metadata still gets a page with notes', async () => {
   const dir = tempDir();
-  const results = syntheticResults({ omitMetrics: ['lookup.latency', 'sync.full', 'sync.add_service', 'sync.remove_endpoint', 'throughput.node_core', 'first_packet.latency', 'cpu.per_connection'] });
+  const results = syntheticResults({
+    omitMetrics: [
+      'lookup.latency',
+      'sync.full',
+      'sync.add_service',
+      'sync.remove_endpoint',
+      'throughput.node_core',
+      'first_packet.latency',
+      'cpu.per_connection',
+    ],
+  });
   results.fits = [];
   (results.meta as unknown as Record<string, unknown>).machine = undefined;
   (results.meta as unknown as Record<string, unknown>).git = undefined;

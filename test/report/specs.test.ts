@@ -17,11 +17,26 @@ function charts(results = syntheticResults()): ChartDef[] {
 
 test('every chart of a full run compiles with vega-lite and renders to an SVG naming its modes', async () => {
   const all = charts();
-  assert.deepEqual(all.map((c) => c.name), ['lookup-latency', 'sync-time', 'throughput', 'repro-first-packet', 'repro-cpu', 'repro-rule-add']);
+  assert.deepEqual(
+    all.map((c) => c.name),
+    ['lookup-latency', 'sync-time', 'throughput', 'repro-first-packet', 'repro-cpu', 'repro-rule-add'],
+  );
   for (const chart of all) {
     assert.ok(chart.spec, `${chart.name} has a spec`);
     const warnings: string[] = [];
-    const vg = compile(chart.spec, { logger: { level: () => 2, warn: (...a: unknown[]) => { warnings.push(a.join(' ')); }, error: (...a: unknown[]) => { warnings.push(a.join(' ')); }, info: () => {}, debug: () => {} } as never }).spec;
+    const vg = compile(chart.spec, {
+      logger: {
+        level: () => 2,
+        warn: (...a: unknown[]) => {
+          warnings.push(a.join(' '));
+        },
+        error: (...a: unknown[]) => {
+          warnings.push(a.join(' '));
+        },
+        info: () => {},
+        debug: () => {},
+      } as never,
+    }).spec;
     assert.ok(Array.isArray(vg.marks) && vg.marks.length > 0, `${chart.name} compiles to vega marks`);
     const { svg, warnings: renderWarnings } = await renderSvg(chart.spec);
     assert.deepEqual([...warnings, ...renderWarnings], [], `${chart.name}: no vega-lite/vega warnings`);
@@ -33,10 +48,16 @@ test('every chart of a full run compiles with vega-lite and renders to an SVG na
   }
 });
 
-test('the lookup chart shows both clocks: simulated mean, and wall p50 with the samples\' interquartile range', () => {
+test("the lookup chart shows both clocks: simulated mean, and wall p50 with the samples' interquartile range", () => {
   const lookup = charts()[0];
-  const spec = lookup.spec as unknown as { hconcat: { title: { text: string } }[]; data: { values: { clock: string; value: number; q1?: number; q3?: number; p99?: number }[] } };
-  assert.deepEqual(spec.hconcat.map((p) => p.title.text), ['Simulated clock', 'Wall clock (this machine)']);
+  const spec = lookup.spec as unknown as {
+    hconcat: { title: { text: string } }[];
+    data: { values: { clock: string; value: number; q1?: number; q3?: number; p99?: number }[] };
+  };
+  assert.deepEqual(
+    spec.hconcat.map((p) => p.title.text),
+    ['Simulated clock', 'Wall clock (this machine)'],
+  );
   const wall = spec.data.values.filter((v) => v.clock === 'wall');
   assert.equal(wall.length, 12);
   for (const v of wall) {
@@ -69,14 +90,29 @@ test('reproduction tables put kpsim beside the published numbers at the same con
   // Rule add: 20,000 services is between the fixture's 10k and 30k: interpolated, and 1 service is outside.
   assert.match(add.table!.rows[2][3], /^≈ .* \(interpolated\)$/);
   assert.match(add.table!.rows[0][3], /not in this run/);
-  assert.ok(add.chart.notes.some((n) => /iptables profile/.test(n)), 'the rule-add chart notes the iptables profile');
+  assert.ok(
+    add.chart.notes.some((n) => /iptables profile/.test(n)),
+    'the rule-add chart notes the iptables profile',
+  );
   // Published points carry their source for the tooltip.
   const values = (add.chart.spec as unknown as { data: { values: { series: string; source?: string }[] } }).data.values;
   assert.ok(values.filter((v) => v.series === 'published').every((v) => /KubeCon EU 2017/.test(v.source ?? '')));
 });
 
 test('missing metrics give notes, not crashes', async () => {
-  const none = charts(syntheticResults({ omitMetrics: ['lookup.latency', 'sync.full', 'sync.add_service', 'sync.remove_endpoint', 'throughput.node_core', 'first_packet.latency', 'cpu.per_connection'] }));
+  const none = charts(
+    syntheticResults({
+      omitMetrics: [
+        'lookup.latency',
+        'sync.full',
+        'sync.add_service',
+        'sync.remove_endpoint',
+        'throughput.node_core',
+        'first_packet.latency',
+        'cpu.per_connection',
+      ],
+    }),
+  );
   for (const c of none) {
     assert.equal(c.spec, null, `${c.name} has no chart`);
     assert.match(c.notes[0], /no .*rows|nothing to draw/i, `${c.name} says why`);
@@ -99,7 +135,10 @@ test('missing metrics give notes, not crashes', async () => {
 });
 
 test('valueAt interpolates on log-log axes and refuses to extrapolate', () => {
-  const pts = [{ mode: 'm', scale: 1000, value: 10, n: 1 }, { mode: 'm', scale: 100000, value: 1000, n: 1 }];
+  const pts = [
+    { mode: 'm', scale: 1000, value: 10, n: 1 },
+    { mode: 'm', scale: 100000, value: 1000, n: 1 },
+  ];
   assert.deepEqual(valueAt(pts, 'm', 1000), { value: 10, exact: true });
   const mid = valueAt(pts, 'm', 10000)!;
   assert.equal(mid.exact, false);
@@ -115,7 +154,8 @@ test('log axis ticks are decades (with 2 and 5 on short spans)', () => {
 });
 
 test('verdicts in plain words', () => {
-  const f = (exponent: number, extra: Partial<{ r2: number; n: number; ciLow: number; ciHigh: number }> = {}) => plainVerdict({ exponent, ciLow: exponent - 0.05, ciHigh: exponent + 0.05, r2: 0.99, n: 5, ...extra });
+  const f = (exponent: number, extra: Partial<{ r2: number; n: number; ciLow: number; ciHigh: number }> = {}) =>
+    plainVerdict({ exponent, ciLow: exponent - 0.05, ciHigh: exponent + 0.05, r2: 0.99, n: 5, ...extra });
   assert.match(f(0.02), /^constant/);
   assert.match(f(1.01), /^linear: doubles/);
   assert.match(f(2.0), /^quadratic/);

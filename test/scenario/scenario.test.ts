@@ -11,19 +11,28 @@ const small = () => loadScenario(`${ROOT}/scenarios/small.yaml`);
 
 test('schema errors name the file, the field path and the bad value', () => {
   assert.throws(() => parseScenario('services: 10\nnodes: 0\n', 's.yaml'), /^InputError: s\.yaml: nodes: .*>=1.* \(got 0\)/);
-  assert.throws(() => parseScenario('services: 10\nendpointsPerService: { kind: uniform, min: 5, max: 2 }\n', 's.yaml'), /s\.yaml: endpointsPerService\.max: min must not exceed max/);
+  assert.throws(
+    () => parseScenario('services: 10\nendpointsPerService: { kind: uniform, min: 5, max: 2 }\n', 's.yaml'),
+    /s\.yaml: endpointsPerService\.max: min must not exceed max/,
+  );
   assert.throws(() => parseScenario('services: 10\nnodez: 3\n', 's.yaml'), /s\.yaml: nodez: unknown field nodez/);
   assert.throws(() => parseScenario('services: [100, 50]\n', 's.yaml'), /s\.yaml: services: scales must be strictly increasing/);
   assert.throws(() => parseScenario('services: "many"\n', 's.yaml'), /s\.yaml: services: .*\(got "many"\)/);
   assert.throws(() => parseScenario('nodes: 3\n', 's.yaml'), /s\.yaml: services: .*\(missing\)/);
-  assert.throws(() => parseScenario('services: 10\ncluster: { serviceCIDR: 10.96.0.0/12, bogus: 1 }\n', 's.yaml'), /s\.yaml: cluster\.bogus: unknown field/);
+  assert.throws(
+    () => parseScenario('services: 10\ncluster: { serviceCIDR: 10.96.0.0/12, bogus: 1 }\n', 's.yaml'),
+    /s\.yaml: cluster\.bogus: unknown field/,
+  );
   assert.throws(() => parseScenario('services: [10\n', 's.yaml'), /s\.yaml: malformed YAML at line 2: Flow sequence/);
   assert.throws(() => parseScenario('{"services": 10,', 's.json'), /s\.json: malformed JSON/);
 });
 
 test('generator errors: overlapping CIDRs, exhausted NodePorts, no room for pods', () => {
   const overlap = parseScenario('services: 10\ncluster: { clusterCIDR: 10.96.0.0/16 }\n', 'o.yaml');
-  assert.throws(() => generateCluster(overlap, 10), /o\.yaml: cluster\.serviceCIDR: clusterCIDR 10\.96\.0\.0\/16 overlaps serviceCIDR 10\.96\.0\.0\/12/);
+  assert.throws(
+    () => generateCluster(overlap, 10),
+    /o\.yaml: cluster\.serviceCIDR: clusterCIDR 10\.96\.0\.0\/16 overlaps serviceCIDR 10\.96\.0\.0\/12/,
+  );
   const ports = parseScenario('services: 10\nserviceTypes: { NodePort: 1 }\ncluster: { nodePortRange: 30000-30004 }\n', 'p.yaml');
   assert.throws(() => generateCluster(ports, 10), /NodePort range 30000-30004 is exhausted \(5 ports\)/);
   const pods = parseScenario('services: 10\nnodes: 1\nendpointsPerService: 20\ncluster: { maxPodsPerNode: 50 }\n', 'n.yaml');
@@ -47,14 +56,20 @@ test('generate -> load -> write round-trips byte for byte', () => {
 test('generated clusters are valid, honour the mix and the real reservations', () => {
   const s = small();
   const cluster = generateCluster(s, 20);
-  assert.deepEqual(validateCluster(cluster).filter((p) => p.level === 'error'), []);
+  assert.deepEqual(
+    validateCluster(cluster).filter((p) => p.level === 'error'),
+    [],
+  );
   const sum = summarize(cluster);
   assert.equal(sum.services, 22); // 20 + kubernetes + kube-dns
   const k8s = cluster.services.find((x) => x.metadata.name === 'kubernetes')!;
   assert.equal(k8s.spec.clusterIP, '10.96.0.1');
   const dns = cluster.services.find((x) => x.metadata.name === 'kube-dns')!;
   assert.equal(dns.spec.clusterIP, '10.96.0.10');
-  assert.deepEqual(dns.spec.ports?.map((p) => `${p.port}/${p.protocol}`), ['53/UDP', '53/TCP', '9153/TCP']);
+  assert.deepEqual(
+    dns.spec.ports?.map((p) => `${p.port}/${p.protocol}`),
+    ['53/UDP', '53/TCP', '9153/TCP'],
+  );
   for (const svc of cluster.services) {
     for (const p of svc.spec.ports ?? []) if (p.nodePort !== undefined) assert.ok(p.nodePort >= 30000 && p.nodePort <= 32767);
   }
@@ -67,7 +82,7 @@ test('generated clusters are valid, honour the mix and the real reservations', (
   }
 });
 
-test('a larger scale keeps the smaller one\'s services as a prefix', () => {
+test("a larger scale keeps the smaller one's services as a prefix", () => {
   const s = { ...small(), serviceTypes: { ClusterIP: 1 } };
   const a = generateCluster(s, 10).services.map((x) => `${x.metadata.name}=${x.spec.clusterIP}`);
   const b = generateCluster(s, 30).services.map((x) => `${x.metadata.name}=${x.spec.clusterIP}`);

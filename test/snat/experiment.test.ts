@@ -6,7 +6,9 @@ const base: MasqueradeExperimentOptions = { connectionsPerSecond: 20, durationS:
 
 test('collisions rise with the connection rate, with and without --random-fully', () => {
   for (const randomFully of [false, true]) {
-    const cpc = [20, 80, 320].map((rate) => masqueradeCollisionExperiment({ ...base, connectionsPerSecond: rate, randomFully }).collisionsPerConnection);
+    const cpc = [20, 80, 320].map(
+      (rate) => masqueradeCollisionExperiment({ ...base, connectionsPerSecond: rate, randomFully }).collisionsPerConnection,
+    );
     assert.ok(cpc[0] < cpc[1] && cpc[1] < cpc[2], `randomFully=${randomFully}: ${cpc.join(' < ')}`);
   }
 });
@@ -16,7 +18,10 @@ test('--random-fully lowers collisions at every rate (current kernel)', () => {
     const d = masqueradeCollisionExperiment({ ...base, connectionsPerSecond: rate, randomFully: false });
     const f = masqueradeCollisionExperiment({ ...base, connectionsPerSecond: rate, randomFully: true });
     assert.equal(d.connections, f.connections, 'same arrivals in both runs');
-    assert.ok(f.collisionsPerConnection < d.collisionsPerConnection, `rate ${rate}: ${f.collisionsPerConnection} < ${d.collisionsPerConnection}`);
+    assert.ok(
+      f.collisionsPerConnection < d.collisionsPerConnection,
+      `rate ${rate}: ${f.collisionsPerConnection} < ${d.collisionsPerConnection}`,
+    );
     assert.equal(f.keptOriginalPort, 0);
     assert.ok(d.keptOriginalPort > d.connections / 4);
     // The table holds about rate × 120 s of TIME_WAIT entries.

@@ -5,7 +5,16 @@ import { Progress } from '../../src/sweep/progress.ts';
 
 function sink() {
   const lines: string[] = [];
-  return { lines, out: { isTTY: false, write: (s: string) => { lines.push(s); return true; } } as never };
+  return {
+    lines,
+    out: {
+      isTTY: false,
+      write: (s: string) => {
+        lines.push(s);
+        return true;
+      },
+    } as never,
+  };
 }
 
 test('largest point first: the ETA counts the small points left as small', () => {
@@ -16,7 +25,10 @@ test('largest point first: the ETA counts the small points left as small', () =>
   clock = 90_000;
   p.tick('big', true, 90, 9000);
   assert.match(lines[0], /^kpsim: big ok in 90\.0 s — 1\/10 points \(10%\), 1m30s elapsed, ETA 9s\n$/);
-  for (let i = 0; i < 8; i++) { clock += 1000; p.tick(`small ${i}`, i !== 3, 1, 100); }
+  for (let i = 0; i < 8; i++) {
+    clock += 1000;
+    p.tick(`small ${i}`, i !== 3, 1, 100);
+  }
   assert.match(lines[8], /9\/10 points \(90%\), 1 failed, 1m38s elapsed, ETA 1s/);
   clock += 1000;
   p.tick('last', true, 1, 100);

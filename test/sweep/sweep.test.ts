@@ -7,7 +7,10 @@ import { kpsim, tempDir } from '../helpers/cli.ts';
 const SCENARIO = 'test/fixtures/scenarios/tiny-sweep.yaml';
 
 function simulatedRows(dir: string): string {
-  return readFileSync(join(dir, 'results.csv'), 'utf8').split('\n').filter((l) => l.includes(',simulated,')).join('\n');
+  return readFileSync(join(dir, 'results.csv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(',simulated,'))
+    .join('\n');
 }
 
 function sweep(dir: string, ...extra: string[]) {
@@ -42,7 +45,11 @@ test('iptables lookups grow with services, IPVS stays nearly flat', () => {
   const dir = tempDir();
   sweep(dir, '--simulated-only');
   const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-  const mean = (mode: string, scale: number) => json.rows.find((r: Record<string, unknown>) => r.mode === mode && r.scale === scale && r.metric === 'lookup.rules_evaluated' && r.statistic === 'mean').value;
+  const mean = (mode: string, scale: number) =>
+    json.rows.find(
+      (r: Record<string, unknown>) =>
+        r.mode === mode && r.scale === scale && r.metric === 'lookup.rules_evaluated' && r.statistic === 'mean',
+    ).value;
   // 16x the services: the fixed chains (PREROUTING, KUBE-SERVICES' tail) keep it below 16x.
   assert.ok(mean('iptables', 80) > 2.5 * mean('iptables', 5), `${mean('iptables', 80)} vs ${mean('iptables', 5)}`);
   assert.ok(mean('ipvs', 80) < 1.5 * mean('ipvs', 5));
@@ -52,12 +59,17 @@ test('iptables lookups grow with services, IPVS stays nearly flat', () => {
 
 test('a point that throws fails alone; the sweep carries on and exits 1', () => {
   const dir = tempDir();
-  const r = kpsim(['sweep', SCENARIO, '--out', dir, '--no-report', '--simulated-only', '--workers', '2'], { env: { KPSIM_FAIL_POINT: 'iptables/20' } });
+  const r = kpsim(['sweep', SCENARIO, '--out', dir, '--no-report', '--simulated-only', '--workers', '2'], {
+    env: { KPSIM_FAIL_POINT: 'iptables/20' },
+  });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /iptables @ 20 services: injected failure/);
   const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
   const failed = json.points.filter((p: { status: string }) => p.status === 'failed');
-  assert.deepEqual(failed.map((p: { mode: string; scale: number }) => `${p.mode}/${p.scale}`), ['iptables/20']);
+  assert.deepEqual(
+    failed.map((p: { mode: string; scale: number }) => `${p.mode}/${p.scale}`),
+    ['iptables/20'],
+  );
   assert.match(failed[0].error, /injected failure/);
   assert.equal(json.points.length, 9);
   assert.match(r.stdout, /FAILED: injected failure/);
@@ -65,7 +77,9 @@ test('a point that throws fails alone; the sweep carries on and exits 1', () => 
 
 test('a worker that runs out of memory fails its point, not the sweep', () => {
   const dir = tempDir();
-  const r = kpsim(['sweep', SCENARIO, '--out', dir, '--no-report', '--simulated-only', '--modes', 'ipvs', '--worker-heap-mb', '64'], { env: { KPSIM_FAIL_POINT: 'ipvs/20/oom' } });
+  const r = kpsim(['sweep', SCENARIO, '--out', dir, '--no-report', '--simulated-only', '--modes', 'ipvs', '--worker-heap-mb', '64'], {
+    env: { KPSIM_FAIL_POINT: 'ipvs/20/oom' },
+  });
   assert.equal(r.status, 1, r.stderr);
   const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
   const failed = json.points.filter((p: { status: string }) => p.status === 'failed');

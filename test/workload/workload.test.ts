@@ -15,21 +15,42 @@ import { parseWorkload } from '../../src/workload/schema.ts';
 import { runWorkload } from '../../src/workload/simulate.ts';
 import { clusterIPTargets, type Targets } from '../../src/workload/targets.ts';
 
-const scenario = parseScenario('seed: 5\nnodes: 2\nnamespaces: 1\nservices: 4\nendpointsPerService: 1\nsystemServices: false\n', 'tiny.yaml');
+const scenario = parseScenario(
+  'seed: 5\nnodes: 2\nnamespaces: 1\nservices: 4\nendpointsPerService: 1\nsystemServices: false\n',
+  'tiny.yaml',
+);
 const cluster = generateCluster(scenario, 4);
 const kpc = parseKubeProxyConfig({ mode: 'iptables', hostnameOverride: 'node-1', clusterCIDR: cluster.config.clusterCIDR });
 // A client that is not itself an endpoint (a pod talking to itself would be hairpin-masqueraded).
 const pods = Uint32Array.of(parseIPv4('10.244.0.250'));
 
 function only(t: Targets, k: number): Targets {
-  return { count: 1, ip: t.ip.slice(k, k + 1), port: t.port.slice(k, k + 1), proto: t.proto.slice(k, k + 1), service: t.service.slice(k, k + 1) };
+  return {
+    count: 1,
+    ip: t.ip.slice(k, k + 1),
+    port: t.port.slice(k, k + 1),
+    proto: t.proto.slice(k, k + 1),
+    service: t.service.slice(k, k + 1),
+  };
 }
 
 function run(mode: 'iptables' | 'ipvs', targets: Targets, extra: Record<string, unknown> = {}, dns = false) {
   const dp = getProxyMode(mode).build(cluster, { ...kpc, mode });
   const workload = parseWorkload({ connections: 40, packetsPerConnection: 5, ...extra });
   const empty = { count: 0, ip: new Uint32Array(0), port: new Uint16Array(0), proto: new Uint8Array(0), service: new Int32Array(0) };
-  return runWorkload({ mode, dataPlane: dp, flows: newFlowTable(kpc), costModel: DEFAULT_COST_MODEL, workload, internal: targets, external: empty, podIPs: pods, externalIPs: pods, rng: new Rng(1), dns: dns ? planDns(cluster, 'default') : null });
+  return runWorkload({
+    mode,
+    dataPlane: dp,
+    flows: newFlowTable(kpc),
+    costModel: DEFAULT_COST_MODEL,
+    workload,
+    internal: targets,
+    external: empty,
+    podIPs: pods,
+    externalIPs: pods,
+    rng: new Rng(1),
+    dns: dns ? planDns(cluster, 'default') : null,
+  });
 }
 
 test('iptables: the k-th service costs the k rules of KUBE-SERVICES up to it plus fixed chains', () => {
@@ -68,7 +89,7 @@ test('CPU per packet: later packets are conntrack hits, cheaper than first packe
   assert.ok(ten.cpuNs / ten.packets < one.cpuNs / one.packets);
 });
 
-test('by-name connections send the resolver\'s queries to kube-dns through the data plane', () => {
+test("by-name connections send the resolver's queries to kube-dns through the data plane", () => {
   const withDns = generateCluster(parseScenario('seed: 5\nnodes: 2\nservices: 4\nendpointsPerService: 1\n', 'dns.yaml'), 4);
   const targets = clusterIPTargets(withDns);
   const dp = getProxyMode('iptables').build(withDns, kpc);
@@ -78,7 +99,19 @@ test('by-name connections send the resolver\'s queries to kube-dns through the d
   const svcIndex = withDns.services.findIndex((s) => s.metadata.name === 'svc-1');
   assert.equal(dns.queriesFor(svcIndex), 4);
   const workload = parseWorkload({ connections: 30, packetsPerConnection: 2, byName: 1 });
-  const out = runWorkload({ mode: 'iptables', dataPlane: dp, flows: newFlowTable(kpc), costModel: DEFAULT_COST_MODEL, workload, internal: targets, external: { ...targets, count: 0 }, podIPs: pods, externalIPs: pods, rng: new Rng(2), dns });
+  const out = runWorkload({
+    mode: 'iptables',
+    dataPlane: dp,
+    flows: newFlowTable(kpc),
+    costModel: DEFAULT_COST_MODEL,
+    workload,
+    internal: targets,
+    external: { ...targets, count: 0 },
+    podIPs: pods,
+    externalIPs: pods,
+    rng: new Rng(2),
+    dns,
+  });
   assert.equal(out.dnsLookups, 30);
   assert.ok(out.dnsQueries >= 30 * 2, `${out.dnsQueries}`);
   assert.ok(out.dnsRulesEvaluated > 0);

@@ -4,12 +4,14 @@ import { DEFAULT_BASELINE, updateBaseline } from '../../gate/baseline.ts';
 export function registerBaseline(program: Command): void {
   const baseline = program
     .command('baseline')
-    .summary('manage the regression gate\'s baseline')
+    .summary("manage the regression gate's baseline")
     .description('Manage the baseline that `kpsim gate` compares runs against (a results file).');
   baseline
     .command('update')
-    .summary('make a run\'s results the new baseline')
-    .description('Write a run\'s results as the new baseline (atomically: a temporary file renamed into\nplace). Refuses a run with failed points or a single shard unless told otherwise.')
+    .summary("make a run's results the new baseline")
+    .description(
+      "Write a run's results as the new baseline (atomically: a temporary file renamed into\nplace). Refuses a run with failed points or a single shard unless told otherwise.",
+    )
     .requiredOption('--from <file>', 'results of the run (reports/<run-id>/results.json or its folder)')
     .option('-o, --out <file>', 'baseline file to write', DEFAULT_BASELINE)
     .option('--allow-failed', 'write it even if some points failed')
@@ -19,7 +21,9 @@ export function registerBaseline(program: Command): void {
       const { file, results } = updateBaseline(opts.from, opts.out, { allowFailed: opts.allowFailed, allowShard: opts.allowShard });
       const m = results.meta;
       const commit = m?.git?.commit ? ` at ${m.git.commit.slice(0, 12)}${m.git.dirty ? ' (dirty)' : ''}` : '';
-      process.stdout.write(`baseline: wrote ${opts.out} from ${file} (run ${m?.runId ?? '?'}, scenario ${m?.scenario?.name ?? '?'} seed ${m?.scenario?.seed ?? '?'}${commit}): ` +
-        `${results.points.length} points, ${results.rows.length} rows, ${results.samples.length} sample sets, ${results.fits.length} fits\n`);
+      process.stdout.write(
+        `baseline: wrote ${opts.out} from ${file} (run ${m?.runId ?? '?'}, scenario ${m?.scenario?.name ?? '?'} seed ${m?.scenario?.seed ?? '?'}${commit}): ` +
+          `${results.points.length} points, ${results.rows.length} rows, ${results.samples.length} sample sets, ${results.fits.length} fits\n`,
+      );
     });
 }

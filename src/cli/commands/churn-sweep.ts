@@ -41,7 +41,12 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
   const scales = o.scales ?? scenarioScales(scenario);
   const rates = o.rates ?? DEFAULT_SWEEP_RATES;
   if (scales.some((s) => s < 1)) throw new InputError('every scale of a churn sweep needs at least one service', file, 'services', scales);
-  const pointOpts = { durationNs: o.duration, nodes: o.nodes, profile: o.profile, spec: o.minSyncPeriod !== undefined ? { minSyncPeriod: o.minSyncPeriod } : undefined };
+  const pointOpts = {
+    durationNs: o.duration,
+    nodes: o.nodes,
+    profile: o.profile,
+    spec: o.minSyncPeriod !== undefined ? { minSyncPeriod: o.minSyncPeriod } : undefined,
+  };
   const spec = resolveSpec(scenario, { mode: 'iptables', ...pointOpts });
   const loop = resolveLoop(scenario, spec);
   const plan = planChurnSweep(modes, scales, rates, o.partialSyncToo);
@@ -51,7 +56,11 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
   const progress = new Progress(plan.length, process.stderr, o.quiet);
   const sweep = runChurnSweep(scenario, plan, pointOpts, (p, record) => {
     const label = `${p.label} @ ${p.scale} services, ${p.rate}/s:`;
-    progress.tick(record.status === 'ok' ? label : `${label} ${(record.error ?? '').split('\n')[0]}`, record.status === 'ok', record.wallSeconds);
+    progress.tick(
+      record.status === 'ok' ? label : `${label} ${(record.error ?? '').split('\n')[0]}`,
+      record.status === 'ok',
+      record.wallSeconds,
+    );
   });
   const labels = [...new Set(plan.map((p) => p.label))];
   const results: RunResults = {
@@ -65,8 +74,13 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
       repetitions: 1,
       iptablesProfile: spec.profile,
       churn: {
-        rates, nodes: spec.nodes, durationS: spec.duration / 1e9,
-        minSyncPeriodS: loop.minSyncPeriodNs / 1e9, syncPeriodS: loop.syncPeriodNs / 1e9, fullSyncPeriodS: loop.fullSyncPeriodNs / 1e9, burstSyncs: loop.burst,
+        rates,
+        nodes: spec.nodes,
+        durationS: spec.duration / 1e9,
+        minSyncPeriodS: loop.minSyncPeriodNs / 1e9,
+        syncPeriodS: loop.syncPeriodNs / 1e9,
+        fullSyncPeriodS: loop.fullSyncPeriodNs / 1e9,
+        burstSyncs: loop.burst,
         partialSyncToo: labels.includes('iptables+partial'),
       },
       shard: null,
@@ -85,14 +99,19 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
   const dir = o.out ?? join('reports', results.meta.runId);
   const files = writeResults(dir, results);
   const [index] = await writeReport(dir, results);
-  process.stdout.write(`${churnSweepTable(results)}\n${churnFindings(results).map((l) => `- ${l}`).join('\n')}\n\nresults: ${files.join(', ')}\nreport: open ${index} in a browser (self-contained, works offline)\n`);
+  process.stdout.write(
+    `${churnSweepTable(results)}\n${churnFindings(results)
+      .map((l) => `- ${l}`)
+      .join('\n')}\n\nresults: ${files.join(', ')}\nreport: open ${index} in a browser (self-contained, works offline)\n`,
+  );
   if (results.points.some((p) => p.status === 'failed')) process.exitCode = 1;
 }
 
 /** A comma-separated list, each item parsed by `item`; empty lists are an error. */
 function parseList<T>(value: string, what: string, item: (s: string) => T): T[] {
   const parts = value.split(',').map((s) => s.trim());
-  if (parts.length === 0 || parts.some((s) => s === '')) throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got "${value}"`);
+  if (parts.length === 0 || parts.some((s) => s === ''))
+    throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got "${value}"`);
   return parts.map(item);
 }
 
@@ -103,7 +122,10 @@ function increasing(values: number[], value: string): number[] {
 
 export function parseModeList(value: string): ProxyModeName[] {
   const modes = parseList(value, 'proxy modes', (m) => {
-    if (!PROXY_MODES.includes(m as ProxyModeName)) throw new InvalidArgumentError(`unknown mode "${m}" (known: ${PROXY_MODES.join(', ')}; partial-restore iptables points come from --partial-sync-too)`);
+    if (!PROXY_MODES.includes(m as ProxyModeName))
+      throw new InvalidArgumentError(
+        `unknown mode "${m}" (known: ${PROXY_MODES.join(', ')}; partial-restore iptables points come from --partial-sync-too)`,
+      );
     return m as ProxyModeName;
   });
   if (new Set(modes).size !== modes.length) throw new InvalidArgumentError(`a mode is listed twice in "${value}"`);
@@ -111,19 +133,26 @@ export function parseModeList(value: string): ProxyModeName[] {
 }
 
 export function parseScaleList(value: string): number[] {
-  return increasing(parseList(value, 'numbers of services', (s) => {
-    try {
-      return parsePositive(s);
-    } catch {
-      throw new InvalidArgumentError(`expected positive integers (numbers of services), got "${s}" in "${value}"`);
-    }
-  }), value);
+  return increasing(
+    parseList(value, 'numbers of services', (s) => {
+      try {
+        return parsePositive(s);
+      } catch {
+        throw new InvalidArgumentError(`expected positive integers (numbers of services), got "${s}" in "${value}"`);
+      }
+    }),
+    value,
+  );
 }
 
 export function parseRateList(value: string): number[] {
-  return increasing(parseList(value, 'churn rates', (s) => {
-    const n = Number(s);
-    if (!/^\d*\.?\d+(e[-+]?\d+)?$/i.test(s) || !(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected positive numbers of events per second, got "${s}" in "${value}"`);
-    return n;
-  }), value);
+  return increasing(
+    parseList(value, 'churn rates', (s) => {
+      const n = Number(s);
+      if (!/^\d*\.?\d+(e[-+]?\d+)?$/i.test(s) || !(n > 0) || !Number.isFinite(n))
+        throw new InvalidArgumentError(`expected positive numbers of events per second, got "${s}" in "${value}"`);
+      return n;
+    }),
+    value,
+  );
 }

@@ -21,16 +21,21 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export function registerDns(program: Command): void {
   program
     .command('dns')
-    .summary('resolve a name from a pod, as CoreDNS and the pod\'s resolver would')
-    .description('Resolve a name from a pod in NAMESPACE against the cluster\'s DNS records (CoreDNS kubernetes plugin), walking the pod\'s resolv.conf search list as glibc does, and list every query sent. Search list: <ns>.svc.<domain> svc.<domain> <domain>, then --search. Names outside the cluster domain go to an upstream that kpsim leaves empty, so they are NXDOMAIN.')
+    .summary("resolve a name from a pod, as CoreDNS and the pod's resolver would")
+    .description(
+      "Resolve a name from a pod in NAMESPACE against the cluster's DNS records (CoreDNS kubernetes plugin), walking the pod's resolv.conf search list as glibc does, and list every query sent. Search list: <ns>.svc.<domain> svc.<domain> <domain>, then --search. Names outside the cluster domain go to an upstream that kpsim leaves empty, so they are NXDOMAIN.",
+    )
     .option('--cluster <file>', 'cluster file (Kubernetes List, JSON or YAML), e.g. from kpsim generate')
     .option('--namespace <ns>', 'namespace of the pod doing the lookup (need not exist)')
     .option('--name <name>', 'name to resolve; a trailing dot makes it absolute; for PTR an IPv4 address or in-addr.arpa name')
     .option('--type <type>', `record type: ${RECORD_TYPES.join('|')}`, 'A')
     .option('--ndots <n>', `resolv.conf ndots, 0-${MAX_NDOTS}`, String(DEFAULT_NDOTS))
-    .option('--search <domains>', 'host search domains appended after the cluster\'s three, space-separated')
+    .option('--search <domains>', "host search domains appended after the cluster's three, space-separated")
     .option('--json', 'print {"rcode", "answers": [{"name","type","value"}], "queries": [names sent, in order]} on one line')
-    .addHelpText('after', '\nExamples:\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name svc-1\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name example.com --search "corp.example" --json\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name 10.96.0.10 --type PTR')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name svc-1\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name example.com --search "corp.example" --json\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name 10.96.0.10 --type PTR',
+    )
     .action((opts: DnsOptions) => {
       const req = parseDnsOptions(opts);
       const { name, namespace, type, ndots, hostSearch } = req;
@@ -64,21 +69,33 @@ export function parseDnsOptions(opts: DnsOptions): DnsRequest {
   if (opts.namespace === undefined) throw new InputError('--namespace NS is required');
   if (opts.name === undefined) throw new InputError('--name NAME is required');
   const type = opts.type.toUpperCase() as RecordType;
-  if (!RECORD_TYPES.includes(type)) throw new InputError(`unknown record type; expected one of ${RECORD_TYPES.join(', ')}`, undefined, '--type', opts.type);
+  if (!RECORD_TYPES.includes(type))
+    throw new InputError(`unknown record type; expected one of ${RECORD_TYPES.join(', ')}`, undefined, '--type', opts.type);
   const ndotsText = opts.ndots ?? String(DEFAULT_NDOTS);
   const ndots = Number(ndotsText);
-  if (!/^\d+$/.test(ndotsText) || ndots > MAX_NDOTS) throw new InputError(`must be an integer from 0 to ${MAX_NDOTS}`, undefined, '--ndots', ndotsText);
+  if (!/^\d+$/.test(ndotsText) || ndots > MAX_NDOTS)
+    throw new InputError(`must be an integer from 0 to ${MAX_NDOTS}`, undefined, '--ndots', ndotsText);
   const namespace = opts.namespace;
-  if (!NAMESPACE.test(namespace)) throw new InputError('not a valid namespace name (a DNS label: lowercase letters, digits and -)', undefined, '--namespace', namespace);
+  if (!NAMESPACE.test(namespace))
+    throw new InputError('not a valid namespace name (a DNS label: lowercase letters, digits and -)', undefined, '--namespace', namespace);
   const hostSearch = (opts.search ?? '').split(/\s+/).filter((s) => s !== '');
   for (const s of hostSearch) if (!isValidDomain(s)) throw new InputError('not a valid search domain', undefined, '--search', s);
   const name = opts.name;
-  if (type === 'PTR' && name.includes(':')) throw new InputError('IPv6 reverse lookups are not modelled; give an IPv4 address or an in-addr.arpa name', undefined, '--name', name);
+  if (type === 'PTR' && name.includes(':'))
+    throw new InputError('IPv6 reverse lookups are not modelled; give an IPv4 address or an in-addr.arpa name', undefined, '--name', name);
   if (!isValidQueryName(name)) throw new InputError('not a valid domain name', undefined, '--name', name);
   return { cluster: opts.cluster, namespace, name, type, ndots, hostSearch, json: opts.json === true };
 }
 
-function formatResult(name: string, type: RecordType, namespace: string, ndots: number, search: string[], domain: string, r: ResolveResult): string {
+function formatResult(
+  name: string,
+  type: RecordType,
+  namespace: string,
+  ndots: number,
+  search: string[],
+  domain: string,
+  r: ResolveResult,
+): string {
   const lines: string[] = [];
   lines.push(`; kpsim dns: ${name} ${type} from a pod in namespace ${namespace}`);
   lines.push(`; resolv.conf: search ${search.join(' ')}; options ndots:${ndots}`);
@@ -93,8 +110,15 @@ function formatResult(name: string, type: RecordType, namespace: string, ndots: 
     lines.push('', ';; QUERIES SENT (in order):');
     const width = Math.max(...r.log.map((q) => q.name.length));
     r.log.forEach((q, i) => {
-      const outcome = q.rcode === 'NXDOMAIN' ? 'NXDOMAIN' : q.answers > 0 ? `NOERROR, ${q.answers} answer${q.answers > 1 ? 's' : ''}` : 'NOERROR, no answers (NODATA)';
-      lines.push(`;; ${String(i + 1).padStart(3)}  ${q.name.padEnd(width)}  ${q.type.padEnd(5)}  ${outcome}${q.source === 'upstream' ? '  [forwarded upstream]' : ''}`);
+      const outcome =
+        q.rcode === 'NXDOMAIN'
+          ? 'NXDOMAIN'
+          : q.answers > 0
+            ? `NOERROR, ${q.answers} answer${q.answers > 1 ? 's' : ''}`
+            : 'NOERROR, no answers (NODATA)';
+      lines.push(
+        `;; ${String(i + 1).padStart(3)}  ${q.name.padEnd(width)}  ${q.type.padEnd(5)}  ${outcome}${q.source === 'upstream' ? '  [forwarded upstream]' : ''}`,
+      );
     });
   } else if (type === 'A' && isIPv4(name.replace(/\.$/, ''))) {
     lines.push('', ';; an IPv4 literal: answered by the resolver itself, no query sent');

@@ -11,18 +11,24 @@ export function registerGate(program: Command): void {
   program
     .command('gate')
     .summary('compare a run against a baseline and fail on a performance regression (CI)')
-    .description('Compare a run\'s results.json against a baseline results file. Simulated-clock numbers must\nmatch exactly (or within configured thresholds); wall-clock samples are normalised by the\ncalibration loop and need a change beyond 1.1x at p < 0.002 (seeded permutation test) to fail;\nsingle wall-clock values fail beyond 2x; fitted complexity exponents must stay in their bands.\nExit codes: 0 pass (warnings allowed), 1 regression, 2 bad usage or input. See docs/gate.md.')
+    .description(
+      "Compare a run's results.json against a baseline results file. Simulated-clock numbers must\nmatch exactly (or within configured thresholds); wall-clock samples are normalised by the\ncalibration loop and need a change beyond 1.1x at p < 0.002 (seeded permutation test) to fail;\nsingle wall-clock values fail beyond 2x; fitted complexity exponents must stay in their bands.\nExit codes: 0 pass (warnings allowed), 1 regression, 2 bad usage or input. See docs/gate.md.",
+    )
     .requiredOption('-b, --baseline <file>', 'baseline results (e.g. bench/baseline.json)')
     .requiredOption('-c, --current <file>', 'results of the run under test (reports/<run-id>/results.json or its folder)')
     .option('--config <file>', 'gate config (YAML); default: the built-in defaults, the same as gate.yaml')
     .option('--markdown <file>', 'also write the Markdown summary to this file')
-    .addHelpText('after', '\nThe Markdown summary is appended to $GITHUB_STEP_SUMMARY when that variable is set.\n\nExample:\n  kpsim gate --baseline bench/baseline.json --current reports/merged/results.json --config gate.yaml')
+    .addHelpText(
+      'after',
+      '\nThe Markdown summary is appended to $GITHUB_STEP_SUMMARY when that variable is set.\n\nExample:\n  kpsim gate --baseline bench/baseline.json --current reports/merged/results.json --config gate.yaml',
+    )
     .action((opts: { baseline: string; current: string; config?: string; markdown?: string }) => {
       const config = opts.config ? loadGateConfig(opts.config) : DEFAULT_GATE_CONFIG;
       if (opts.markdown) {
         const md = resolve(opts.markdown);
         for (const input of [opts.baseline, opts.current, opts.config]) {
-          if (input && (resolve(input) === md || resolve(input, 'results.json') === md)) throw new InputError('would overwrite an input of the gate; choose another file', opts.markdown, '--markdown');
+          if (input && (resolve(input) === md || resolve(input, 'results.json') === md))
+            throw new InputError('would overwrite an input of the gate; choose another file', opts.markdown, '--markdown');
         }
       }
       const report = runGate(opts.baseline, opts.current, config);

@@ -8,10 +8,15 @@ export function registerMerge(program: Command): void {
   program
     .command('merge')
     .summary('join the results of sweep shards (--shard i/N), or of churn sweeps, into one run')
-    .description('Join the results.json of sweep shards into one run folder: rows, samples and points\nare concatenated in a fixed order and the complexity fits are recomputed over all scales.\nChurn sweeps (kpsim churn --sweep) of one scenario run at other rates or scales join the\nsame way; their nodes, duration and sync-loop settings must agree.')
+    .description(
+      'Join the results.json of sweep shards into one run folder: rows, samples and points\nare concatenated in a fixed order and the complexity fits are recomputed over all scales.\nChurn sweeps (kpsim churn --sweep) of one scenario run at other rates or scales join the\nsame way; their nodes, duration and sync-loop settings must agree.',
+    )
     .argument('<shard-dirs...>', 'results folders (or results.json files) of the shards')
     .requiredOption('-o, --out <dir>', 'output folder for the merged results')
-    .addHelpText('after', '\nExamples:\n  kpsim merge reports/shard1 reports/shard2 --out reports/merged\n  kpsim merge reports/churn-slow reports/churn-fast --out reports/churn-all && kpsim report reports/churn-all')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kpsim merge reports/shard1 reports/shard2 --out reports/merged\n  kpsim merge reports/churn-slow reports/churn-fast --out reports/churn-all && kpsim report reports/churn-all',
+    )
     .action((dirs: string[], opts: { out: string }) => {
       const merged = mergeResults(dirs.map((path) => ({ path, results: readResults(path) })));
       const files = writeResults(opts.out, merged);

@@ -4,20 +4,32 @@ import type { ProxyModeName, RenderFormat } from '../../proxy/types.ts';
 import { InputError } from '../../util/errors.ts';
 
 const FORMATS: readonly RenderFormat['format'][] = ['iptables-save', 'ipvsadm', 'ipset'];
-const DEFAULT_FORMAT: Record<ProxyModeName, RenderFormat['format']> = { iptables: 'iptables-save', ipvs: 'ipvsadm', userspace: 'iptables-save' };
+const DEFAULT_FORMAT: Record<ProxyModeName, RenderFormat['format']> = {
+  iptables: 'iptables-save',
+  ipvs: 'ipvsadm',
+  userspace: 'iptables-save',
+};
 
 export function registerRules(program: Command): void {
   program
     .command('rules')
     .summary("print a node's data plane as the real tools show it")
-    .description("Print the data plane kube-proxy programs on one node: for iptables mode the filter and nat\ntables as `iptables-save` shows them (kube-proxy's KUBE-* chains plus its jump rules in the\nbuilt-in chains). The node is the KubeProxyConfiguration's hostnameOverride. With\n--iptables-save, a real node's dump is read and written back unchanged.")
+    .description(
+      "Print the data plane kube-proxy programs on one node: for iptables mode the filter and nat\ntables as `iptables-save` shows them (kube-proxy's KUBE-* chains plus its jump rules in the\nbuilt-in chains). The node is the KubeProxyConfiguration's hostnameOverride. With\n--iptables-save, a real node's dump is read and written back unchanged.",
+    )
     .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects')
-    .option('--proxy-config <file>', 'KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy\'s defaults)')
+    .option(
+      '--proxy-config <file>',
+      "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
+    )
     .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
-    .option('--mode <mode>', 'proxy mode, overriding the configuration\'s mode')
+    .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default: the mode's own)`)
     .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster')
-    .addHelpText('after', '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --cluster cluster.json --node node-2 --mode ipvs --format ipvsadm\n  kpsim rules --iptables-save node1.iptables')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --cluster cluster.json --node node-2 --mode ipvs --format ipvsadm\n  kpsim rules --iptables-save node1.iptables',
+    )
     .action((opts: PlaneSource & { format?: string }) => {
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);

@@ -10,12 +10,14 @@ export function registerSweep(program: Command): void {
   program
     .command('sweep')
     .summary('run a benchmark sweep over proxy modes and scales (what `npm run bench` runs)')
-    .description('Run every (mode, scale, repetition) point of a scenario in worker threads and write\nreports/<run-id>/results.csv, fits.csv and results.json, then print a summary.\nSimulated-clock columns are deterministic for a scenario and seed; wall-clock columns\nmeasure this machine.')
+    .description(
+      'Run every (mode, scale, repetition) point of a scenario in worker threads and write\nreports/<run-id>/results.csv, fits.csv and results.json, then print a summary.\nSimulated-clock columns are deterministic for a scenario and seed; wall-clock columns\nmeasure this machine.',
+    )
     .argument('<scenario>', 'scenario file, e.g. scenarios/scale-sweep.yaml')
     .option('-w, --workers <n>', 'worker threads (default: the number of cores)', parsePositive)
     .option('--shard <i/N>', 'run only slice i of N of the points (merge shards with `kpsim merge`)')
     .option('--modes <list>', `comma-separated proxy modes (default: the scenario's; known: ${PROXY_MODES.join(', ')})`, parseModes)
-    .option('--scales <list>', 'comma-separated numbers of services (default: the scenario\'s)', parseScales)
+    .option('--scales <list>', "comma-separated numbers of services (default: the scenario's)", parseScales)
     .option('--repetitions <n>', 'repetitions of each point', parsePositive)
     .option('--reports <dir>', 'parent folder of the run folder', 'reports')
     .option('-o, --out <dir>', 'exact output folder (default: <reports>/<run-id>)')
@@ -23,36 +25,61 @@ export function registerSweep(program: Command): void {
     .option('--worker-heap-mb <n>', 'heap limit of each worker in MiB; a point that needs more fails alone', parsePositive)
     .option('--no-report', 'write results.csv/json only, no HTML report')
     .option('-q, --quiet', 'no progress output')
-    .addHelpText('after', '\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1')
-    .action(async (file: string, opts: { workers?: number; shard?: string; modes?: ProxyModeName[]; scales?: number[]; repetitions?: number; reports: string; out?: string; simulatedOnly?: boolean; workerHeapMb?: number; quiet?: boolean; report: boolean }) => {
-      const run = await runSweep({
-        scenarioFile: file,
-        reportsDir: opts.reports,
-        outDir: opts.out,
-        workers: opts.workers,
-        shard: opts.shard ? parseShard(opts.shard) : null,
-        modes: opts.modes,
-        scales: opts.scales,
-        repetitions: opts.repetitions,
-        simulatedOnly: opts.simulatedOnly,
-        workerHeapMb: opts.workerHeapMb,
-        quiet: opts.quiet,
-        noReport: !opts.report,
-      });
-      process.stdout.write(`${summaryTable(run.results)}\nresults: ${run.files.join(', ')}\n`);
-      if (opts.report) process.stdout.write(`report: open ${run.dir}/index.html in a browser (self-contained, works offline)\n`);
-      if (run.results.points.some((p) => p.status === 'failed')) process.exitCode = 1;
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1',
+    )
+    .action(
+      async (
+        file: string,
+        opts: {
+          workers?: number;
+          shard?: string;
+          modes?: ProxyModeName[];
+          scales?: number[];
+          repetitions?: number;
+          reports: string;
+          out?: string;
+          simulatedOnly?: boolean;
+          workerHeapMb?: number;
+          quiet?: boolean;
+          report: boolean;
+        },
+      ) => {
+        const run = await runSweep({
+          scenarioFile: file,
+          reportsDir: opts.reports,
+          outDir: opts.out,
+          workers: opts.workers,
+          shard: opts.shard ? parseShard(opts.shard) : null,
+          modes: opts.modes,
+          scales: opts.scales,
+          repetitions: opts.repetitions,
+          simulatedOnly: opts.simulatedOnly,
+          workerHeapMb: opts.workerHeapMb,
+          quiet: opts.quiet,
+          noReport: !opts.report,
+        });
+        process.stdout.write(`${summaryTable(run.results)}\nresults: ${run.files.join(', ')}\n`);
+        if (opts.report) process.stdout.write(`report: open ${run.dir}/index.html in a browser (self-contained, works offline)\n`);
+        if (run.results.points.some((p) => p.status === 'failed')) process.exitCode = 1;
+      },
+    );
 }
 
 function parseModes(value: string): ProxyModeName[] {
-  const modes = value.split(',').map((m) => m.trim()).filter(Boolean);
-  for (const m of modes) if (!PROXY_MODES.includes(m as ProxyModeName)) throw new InvalidArgumentError(`unknown mode "${m}" (known: ${PROXY_MODES.join(', ')})`);
+  const modes = value
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  for (const m of modes)
+    if (!PROXY_MODES.includes(m as ProxyModeName)) throw new InvalidArgumentError(`unknown mode "${m}" (known: ${PROXY_MODES.join(', ')})`);
   return modes as ProxyModeName[];
 }
 
 function parseScales(value: string): number[] {
   const scales = value.split(',').map((s) => parseCount(s.trim()));
-  if (scales.some((s, i) => i > 0 && s <= scales[i - 1])) throw new InvalidArgumentError(`scales must be strictly increasing, got "${value}"`);
+  if (scales.some((s, i) => i > 0 && s <= scales[i - 1]))
+    throw new InvalidArgumentError(`scales must be strictly increasing, got "${value}"`);
   return scales;
 }

@@ -23,14 +23,19 @@ type Detailed = DataPlane & { traceDetailed(p: Packet, o: PacketOrigin): Detaile
 export function registerTrace(program: Command): void {
   program
     .command('trace')
-    .summary('follow packets through a node\'s data plane')
-    .description("Follow the first packet of a connection through one node's data plane, exploring every\nbranch (all endpoints a service may pick), as kube-proxy's own packet-flow tests do. A packet\nwhose source is one of the node's addresses (or 127.0.0.1) is locally generated and starts in\nnat OUTPUT; any other starts in nat PREROUTING.")
+    .summary("follow packets through a node's data plane")
+    .description(
+      "Follow the first packet of a connection through one node's data plane, exploring every\nbranch (all endpoints a service may pick), as kube-proxy's own packet-flow tests do. A packet\nwhose source is one of the node's addresses (or 127.0.0.1) is locally generated and starts in\nnat OUTPUT; any other starts in nat PREROUTING.",
+    )
     .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects')
-    .option('--proxy-config <file>', 'KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy\'s defaults)')
+    .option(
+      '--proxy-config <file>',
+      "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
+    )
     .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
-    .option('--mode <mode>', 'proxy mode, overriding the configuration\'s mode')
-    .option('--iptables-save <file>', 'trace through a real node\'s iptables-save dump instead')
-    .option('--local-ips <list>', 'with --iptables-save: the node\'s addresses, comma-separated (127.0.0.1 is always local)')
+    .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
+    .option('--iptables-save <file>', "trace through a real node's iptables-save dump instead")
+    .option('--local-ips <list>', "with --iptables-save: the node's addresses, comma-separated (127.0.0.1 is always local)")
     .option('--src <ip>', 'source address')
     .option('--dst <ip>', 'destination address')
     .option('--dport <port>', 'destination port')
@@ -39,7 +44,10 @@ export function registerTrace(program: Command): void {
     .option('--packets <file>', 'JSON lines, one packet each: {"src","dst","dport","proto"}')
     .option('--from-node', 'treat every packet as generated on the node (nat OUTPUT)')
     .option('--json', 'one JSON object per packet per line: verdict, endpoints, masquerade, rulesEvaluated, path')
-    .addHelpText('after', '\nExamples:\n  kpsim trace --cluster c.json --proxy-config kp.yaml --src 10.244.1.5 --dst 10.96.0.10 --dport 53 --proto UDP\n  kpsim trace --cluster c.json --proxy-config kp.yaml --packets packets.jsonl --json\n  kpsim trace --iptables-save node1.iptables --local-ips 192.168.0.10 --src 8.8.8.8 --dst 192.168.0.10 --dport 30080')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kpsim trace --cluster c.json --proxy-config kp.yaml --src 10.244.1.5 --dst 10.96.0.10 --dport 53 --proto UDP\n  kpsim trace --cluster c.json --proxy-config kp.yaml --packets packets.jsonl --json\n  kpsim trace --iptables-save node1.iptables --local-ips 192.168.0.10 --src 8.8.8.8 --dst 192.168.0.10 --dport 30080',
+    )
     .action((opts: TraceOptions) => {
       const packets = readPackets(opts);
       const { plane, localIPs } = loadPlane(opts);
@@ -54,12 +62,26 @@ export function registerTrace(program: Command): void {
         const origin: PacketOrigin = opts.fromNode || localIPs.has(p.src) ? 'local' : 'forwarded';
         if (opts.json) {
           const r = plane.trace(p, origin);
-          out.push(JSON.stringify({ verdict: r.verdict, endpoints: r.endpoints, masquerade: r.masquerade, rulesEvaluated: r.rulesEvaluated, path: r.path }));
+          out.push(
+            JSON.stringify({
+              verdict: r.verdict,
+              endpoints: r.endpoints,
+              masquerade: r.masquerade,
+              rulesEvaluated: r.rulesEvaluated,
+              path: r.path,
+            }),
+          );
         } else if (detailed) {
           out.push(explainTrace(`packet ${describePacket(p)}`, origin, detailed.traceDetailed(p, origin)));
         } else {
           const r = plane.trace(p, origin);
-          out.push([`packet ${describePacket(p)} (${origin})`, ...r.path.map((s) => `  ${s}`), `verdict: ${r.verdict}${r.endpoints.length ? ` -> ${r.endpoints.join(', ')}` : ''}; masquerade: ${r.masquerade}; ${r.rulesEvaluated} evaluated`].join('\n'));
+          out.push(
+            [
+              `packet ${describePacket(p)} (${origin})`,
+              ...r.path.map((s) => `  ${s}`),
+              `verdict: ${r.verdict}${r.endpoints.length ? ` -> ${r.endpoints.join(', ')}` : ''}; masquerade: ${r.masquerade}; ${r.rulesEvaluated} evaluated`,
+            ].join('\n'),
+          );
         }
         if (out.length >= 1000) flush();
       }
@@ -68,7 +90,8 @@ export function registerTrace(program: Command): void {
 }
 
 function readPackets(opts: TraceOptions): Packet[] {
-  const single = opts.src !== undefined || opts.dst !== undefined || opts.dport !== undefined || opts.proto !== undefined || opts.sport !== undefined;
+  const single =
+    opts.src !== undefined || opts.dst !== undefined || opts.dport !== undefined || opts.proto !== undefined || opts.sport !== undefined;
   if (opts.packets !== undefined) {
     if (single) throw new InputError('give either --packets FILE or --src/--dst/--dport, not both', undefined, '--packets');
     return readPacketsFile(opts.packets);

@@ -11,7 +11,9 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .summary('check a scenario or cluster file and print a summary')
-    .description('Check a scenario or a cluster file and print a summary (nodes, services by type,\nendpoints, CIDRs). A scenario is generated at each of its scale points to check it fits.')
+    .description(
+      'Check a scenario or a cluster file and print a summary (nodes, services by type,\nendpoints, CIDRs). A scenario is generated at each of its scale points to check it fits.',
+    )
     .argument('<file>', 'scenario (YAML/JSON) or cluster dump (Kubernetes List, JSON or YAML)')
     .option('--strict', 'treat warnings (e.g. a selector that matches no pods) as errors')
     .option('--json', 'print the summary as JSON')
@@ -22,12 +24,17 @@ export function registerValidate(program: Command): void {
         for (const scale of scenarioScales(scenario)) {
           const cluster = generateCluster(scenario, scale);
           const warnings = assertValidCluster(cluster, file);
-          summaries.push({ label: `scenario ${scenario.name}, ${scale} services (seed ${scenario.seed})`, summary: summarize(cluster), warnings });
+          summaries.push({
+            label: `scenario ${scenario.name}, ${scale} services (seed ${scenario.seed})`,
+            summary: summarize(cluster),
+            warnings,
+          });
         }
       } else {
         const { cluster, skipped } = readClusterFile(file);
         const warnings = assertValidCluster(cluster, file);
-        for (const [kind, n] of Object.entries(skipped)) warnings.push({ level: 'warning', field: '(items)', message: `${n} ${kind} object${n > 1 ? 's' : ''} not modelled, skipped` });
+        for (const [kind, n] of Object.entries(skipped))
+          warnings.push({ level: 'warning', field: '(items)', message: `${n} ${kind} object${n > 1 ? 's' : ''} not modelled, skipped` });
         summaries.push({ label: `cluster ${file}`, summary: summarize(cluster), warnings });
       }
       const warnings = summaries.flatMap((s) => s.warnings);

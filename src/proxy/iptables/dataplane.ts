@@ -81,7 +81,8 @@ export class IptablesDataPlane implements DataPlane {
   }
 
   render(format: RenderFormat['format']): string {
-    if (format !== 'iptables-save') throw new InputError(`the iptables mode has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
+    if (format !== 'iptables-save')
+      throw new InputError(`the iptables mode has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
     return (this.saveText ??= fullSaveText(this.payload));
   }
 

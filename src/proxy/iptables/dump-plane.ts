@@ -48,7 +48,8 @@ export class IptablesDumpPlane implements DataPlane {
 
   /** The dump written back: byte-identical to the input when nothing changed. */
   render(format: RenderFormat['format']): string {
-    if (format !== 'iptables-save') throw new InputError(`an iptables-save dump has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
+    if (format !== 'iptables-save')
+      throw new InputError(`an iptables-save dump has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
     return writeIptablesSave(this.plane.ruleset);
   }
 }

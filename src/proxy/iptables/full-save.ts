@@ -4,8 +4,16 @@
 // with EnsureRule(Prepend)), plus the restore payload. Like iptables-save, built-in chains come
 // first, user chains in name order, then each chain's rules.
 import {
-  KUBE_EXTERNAL_SERVICES, KUBE_FIREWALL, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_PROXY_FIREWALL, KUBE_SERVICES,
-  type RestorePayload, type RuleLine, ruleLineText,
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FIREWALL,
+  KUBE_FORWARD,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_PROXY_FIREWALL,
+  KUBE_SERVICES,
+  type RestorePayload,
+  type RuleLine,
+  ruleLineText,
 } from './render.ts';
 import { RuleBuf } from './rule-buf.ts';
 

@@ -11,8 +11,14 @@
 // of services (the rules before the service's in KUBE-SERVICES, then its own chains); each
 // hook's own count is in the trace's hook list.
 import {
-  type CompiledRuleset, type CompiledTable, CompiledWalker, CompiledWalkResult, describeRule, type Packet as NfPacket,
-  type PathStep, verdictName,
+  type CompiledRuleset,
+  type CompiledTable,
+  CompiledWalker,
+  CompiledWalkResult,
+  describeRule,
+  type Packet as NfPacket,
+  type PathStep,
+  verdictName,
 } from '../../netfilter/index.ts';
 import { T_ACCEPT, T_DNAT, T_DROP, T_MASQUERADE, T_REJECT, T_SNAT } from '../../netfilter/compiled.ts';
 import type { Packet, PacketOrigin, Verdict } from '../types.ts';
@@ -128,7 +134,7 @@ export class HookWalker {
         nf.ctstate = 'NEW,DNAT';
       }
       const mm = this.masqueradeMark;
-      if (mm !== 0 && ((nf.mark & mm) >>> 0) === mm) st.masquerade = true;
+      if (mm !== 0 && (nf.mark & mm) >>> 0 === mm) st.masquerade = true;
     }
 
     const toLocal = this.isLocal(nf.dst);
@@ -179,7 +185,14 @@ export class HookWalker {
     if (st.hooks) {
       const matched: PathStep[] = [];
       for (let k = 0; k < r.pathLength; k++) matched.push(describeRule(ct, r.path[k]));
-      st.hooks.push({ table: ct.name, chain: ct.chainNames[chain], matched, verdict: verdictName(r.verdict), byPolicy: r.byPolicy, rulesEvaluated: r.rulesEvaluated });
+      st.hooks.push({
+        table: ct.name,
+        chain: ct.chainNames[chain],
+        matched,
+        verdict: verdictName(r.verdict),
+        byPolicy: r.byPolicy,
+        rulesEvaluated: r.rulesEvaluated,
+      });
     }
     return r;
   }

@@ -20,7 +20,9 @@ export function treatNfacctAsAlwaysMatching(rs: Ruleset): void {
           if (x.kind === 'unknown' && x.module === MODULE) found = true;
         }
         if (!found) continue;
-        rule.matches = rule.matches.map((m) => (m.kind === 'unknown' && m.module === MODULE ? { kind: 'comment', text: `nfacct ${m.args.join(' ')}` } : m));
+        rule.matches = rule.matches.map((m) =>
+          m.kind === 'unknown' && m.module === MODULE ? { kind: 'comment', text: `nfacct ${m.args.join(' ')}` } : m,
+        );
         rule.unsupported = rule.unsupported.filter((why) => !why.includes(`"-m ${MODULE}"`));
       }
     }

@@ -34,7 +34,12 @@ export interface IptablesOptions extends HostFeatures {
   nodePortIPs: number[];
 }
 
-export function resolveOptions(config: KubeProxyConfiguration, node: NodeView, features: Partial<HostFeatures> = {}, file?: string): IptablesOptions {
+export function resolveOptions(
+  config: KubeProxyConfiguration,
+  node: NodeView,
+  features: Partial<HostFeatures> = {},
+  file?: string,
+): IptablesOptions {
   const value = 2 ** config.masqueradeBit;
   const npa = nodePortAddresses(config.nodePortAddresses, node, file);
   return {
@@ -54,7 +59,10 @@ export function resolveOptions(config: KubeProxyConfiguration, node: NodeView, f
 
 /** clusterCIDR may list one CIDR per family ("10.0.0.0/8,fd00::/64"); the IPv4 one is used. */
 function localDetector(clusterCIDR: string, file?: string): string | null {
-  const parts = clusterCIDR.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = clusterCIDR
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const p of parts) {
     if (p.includes(':')) continue;
     const c = tryParseCidr(p, false);
@@ -81,11 +89,12 @@ function nodePortAddresses(list: string[], node: NodeView, file?: string): NodeP
     }
     if (t.includes(':')) return; // another IP family
     const c = tryParseCidr(t, false);
-    if (!c || !t.includes('/')) throw new InputError('not a valid CIDR (expected a.b.c.d/n or "primary")', file, `nodePortAddresses[${i}]`, text);
+    if (!c || !t.includes('/'))
+      throw new InputError('not a valid CIDR (expected a.b.c.d/n or "primary")', file, `nodePortAddresses[${i}]`, text);
     cidrs.push(c);
   });
   const matchAll = cidrs.length === 0 || cidrs.some((c) => c.prefix === 0);
-  const containsLoopback = matchAll || cidrs.some((c) => cidrContains(c, 0x7f000000) || (c.addr >>> 24) === 127);
+  const containsLoopback = matchAll || cidrs.some((c) => cidrContains(c, 0x7f000000) || c.addr >>> 24 === 127);
   return { matchAll, cidrs, containsLoopback };
 }
 

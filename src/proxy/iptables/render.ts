@@ -73,8 +73,12 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
   if (o.localhostNodePorts) {
     // route_localnet opens 127.0.0.0/8 to the network (issue 90259); this rule closes it again.
     filterChains.push(KUBE_FIREWALL);
-    filter(KUBE_FIREWALL).comment('block incoming localnet connections').addr('dst', false, '127.0.0.0/8').addr('src', true, '127.0.0.0/8')
-      .ctstate(true, ['RELATED', 'ESTABLISHED', 'DNAT']).verdict('DROP');
+    filter(KUBE_FIREWALL)
+      .comment('block incoming localnet connections')
+      .addr('dst', false, '127.0.0.0/8')
+      .addr('src', true, '127.0.0.0/8')
+      .ctstate(true, ['RELATED', 'ESTABLISHED', 'DNAT'])
+      .verdict('DROP');
   }
 
   let totalEndpoints = 0;
@@ -94,7 +98,12 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
       if (n === undefined) sepNames.set(ep, (n = endpointChainName(name, svc.protocol, ep.key)));
       return n;
     };
-    const { clusterEndpoints, localEndpoints, allReachable, hasAnyEndpoints: hasEndpoints } = categorizeEndpoints(svc, o.node.name, o.node.zone);
+    const {
+      clusterEndpoints,
+      localEndpoints,
+      allReachable,
+      hasAnyEndpoints: hasEndpoints,
+    } = categorizeEndpoints(svc, o.node.name, o.node.zone);
     const cluster = clusterEndpoints ?? [];
     const local = localEndpoints ?? [];
     const usesClusterPolicyChain = cluster.length > 0 && svc.usesClusterEndpoints;
@@ -149,7 +158,8 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
     for (const ipNum of svc.loadBalancerVIPs) {
       const ip = formatIPv4(ipNum);
       if (hasEndpoints) nat(KUBE_SERVICES).comment(`${name} loadbalancer IP`).proto(p, ip, port).jump(lbChain);
-      if (usesFWChain) filter(KUBE_PROXY_FIREWALL).comment(`${name} traffic not accepted by ${names.firewall}`).proto(p, ip, port).verdict('DROP');
+      if (usesFWChain)
+        filter(KUBE_PROXY_FIREWALL).comment(`${name} traffic not accepted by ${names.firewall}`).proto(p, ip, port).verdict('DROP');
     }
     if (!hasExternalEndpoints) {
       for (const ipNum of svc.loadBalancerVIPs) {
@@ -166,7 +176,11 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
         nat(KUBE_NODEPORTS).comment(name).proto(p, null, svc.nodePort).jump(externalChain);
       }
       if (!hasExternalEndpoints) {
-        filter(KUBE_EXTERNAL_SERVICES).comment(externalFilterComment).addrtypeLocal('dst').proto(p, null, svc.nodePort).verdict(externalFilter);
+        filter(KUBE_EXTERNAL_SERVICES)
+          .comment(externalFilterComment)
+          .addrtypeLocal('dst')
+          .proto(p, null, svc.nodePort)
+          .verdict(externalFilter);
       }
     }
 
@@ -178,7 +192,8 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
     // Internal traffic: masquerade what does not come from a pod (or everything with masqueradeAll).
     if (hasInternalEndpoints) {
       if (o.masqueradeAll) nat(internalChain).comment(`${name} cluster IP`).proto(p, clusterIP, port).jump(KUBE_MARK_MASQ);
-      else if (o.localCIDR) nat(internalChain).comment(`${name} cluster IP`).proto(p, clusterIP, port).addr('src', true, o.localCIDR).jump(KUBE_MARK_MASQ);
+      else if (o.localCIDR)
+        nat(internalChain).comment(`${name} cluster IP`).proto(p, clusterIP, port).addr('src', true, o.localCIDR).jump(KUBE_MARK_MASQ);
     }
 
     // External traffic: EXT chain, then the external policy chain.
@@ -205,11 +220,12 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
       let allowFromNode = false;
       for (const cidr of svc.loadBalancerSourceRanges) {
         nat(names.firewall).comment(`${name} loadbalancer IP`).addr('src', false, formatCidr(cidr)).jump(externalChain);
-        if (o.node.primaryIP !== 0 && ((o.node.primaryIP & cidr.mask) >>> 0) === cidr.addr) allowFromNode = true;
+        if (o.node.primaryIP !== 0 && (o.node.primaryIP & cidr.mask) >>> 0 === cidr.addr) allowFromNode = true;
       }
       // A node reaching its own VIP loops back with the VIP as source address.
       if (allowFromNode) {
-        for (const ipNum of svc.loadBalancerVIPs) nat(names.firewall).comment(`${name} loadbalancer IP`).addr('src', false, formatIPv4(ipNum)).jump(externalChain);
+        for (const ipNum of svc.loadBalancerVIPs)
+          nat(names.firewall).comment(`${name} loadbalancer IP`).addr('src', false, formatIPv4(ipNum)).jump(externalChain);
       }
       // Anything left was not DNATed and will be dropped by KUBE-PROXY-FIREWALL in filter.
       nat(names.firewall).comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`);
@@ -265,13 +281,20 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
 
 /** ClientIP affinity checks first, then one rule per endpoint with probability 1/(n-i). */
 function writeServiceToEndpointRules(
-  nat: (chain: string) => RuleBuf, svc: ServicePortInfo, chain: string, endpoints: EndpointInfo[],
-  epChain: (ep: EndpointInfo) => string, serviceComment: (text: string) => string | null,
+  nat: (chain: string) => RuleBuf,
+  svc: ServicePortInfo,
+  chain: string,
+  endpoints: EndpointInfo[],
+  epChain: (ep: EndpointInfo) => string,
+  serviceComment: (text: string) => string | null,
 ): void {
   if (svc.sessionAffinity === 'ClientIP') {
     for (const ep of endpoints) {
       const sep = epChain(ep);
-      nat(chain).comment(serviceComment(`${svc.name} -> ${ep.key}`)).recent(sep, svc.stickyMaxAgeSeconds).jump(sep);
+      nat(chain)
+        .comment(serviceComment(`${svc.name} -> ${ep.key}`))
+        .recent(sep, svc.stickyMaxAgeSeconds)
+        .jump(sep);
     }
   }
   const n = endpoints.length;

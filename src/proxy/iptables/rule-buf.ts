@@ -25,7 +25,6 @@ const NO_TARGET: Target = { kind: 'none' };
 /** Shared empty list; replaced, never mutated, if a rule ever gains entries. */
 const NONE: string[] = [];
 
-
 export class RuleBuf implements Rule {
   args: string[] = [];
   matches: Match[] = [];
@@ -126,8 +125,15 @@ export class RuleBuf implements Rule {
     if (seconds === null) this.args.push('-m', 'recent', '--name', name, '--set');
     else this.args.push('-m', 'recent', '--name', name, '--rcheck', '--seconds', String(seconds), '--reap');
     this.matches.push({
-      kind: 'recent', negate: false, name, command: seconds === null ? 'set' : 'rcheck', seconds, hitcount: null,
-      reap: seconds !== null, mask: 0xffffffff, side: 'src',
+      kind: 'recent',
+      negate: false,
+      name,
+      command: seconds === null ? 'set' : 'rcheck',
+      seconds,
+      hitcount: null,
+      reap: seconds !== null,
+      mask: 0xffffffff,
+      side: 'src',
     });
     return this;
   }

@@ -3,7 +3,12 @@
 // random source, as the kernel's `-m statistic` would). Used for kube-proxy's generated rules
 // and for real `iptables-save` dumps alike.
 import {
-  compileRuleset, type CompiledRuleset, CompiledWalker, MemoryRecentStore, type RecentStore, type Ruleset,
+  compileRuleset,
+  type CompiledRuleset,
+  CompiledWalker,
+  MemoryRecentStore,
+  type RecentStore,
+  type Ruleset,
 } from '../../netfilter/index.ts';
 import type { Rng } from '../../engine/rng.ts';
 import type { LookupResult, Packet, PacketOrigin, TraceResult } from '../types.ts';
@@ -35,7 +40,10 @@ export class RulesetPlane {
   private readonly traceState = new WalkState();
   private rng: Rng | null = null;
 
-  constructor(readonly ruleset: Ruleset, opts: RulesetPlaneOptions) {
+  constructor(
+    readonly ruleset: Ruleset,
+    opts: RulesetPlaneOptions,
+  ) {
     treatNfacctAsAlwaysMatching(ruleset);
     this.compiled = compileRuleset(ruleset, { checkLoops: !opts.generated });
     const local = opts.localIPs;

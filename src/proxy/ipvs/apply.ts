@@ -84,7 +84,12 @@ export function applyDesired(ipvs: Ipvs, want: DesiredState, graceful: GracefulT
   return counts;
 }
 
-function syncEndpoints(ipvs: Ipvs, svc: VirtualService, want: Map<number, { addr: number; port: number }>, graceful: GracefulTermination): number {
+function syncEndpoints(
+  ipvs: Ipvs,
+  svc: VirtualService,
+  want: Map<number, { addr: number; port: number }>,
+  graceful: GracefulTermination,
+): number {
   let ops = 0;
   const cur = new Map<number, RealServer>();
   for (const d of svc.dests) cur.set(destKey(d.addr, d.port), d);

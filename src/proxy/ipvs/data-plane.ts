@@ -17,7 +17,15 @@ import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { buildServiceMap } from '../service-map.ts';
 import type {
-  DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult, Verdict,
+  DataPlane,
+  DataPlaneStats,
+  LookupResult,
+  Packet,
+  PacketOrigin,
+  RenderFormat,
+  SyncWork,
+  TraceResult,
+  Verdict,
 } from '../types.ts';
 import { clearLookupResult } from '../types.ts';
 import { applyDesired, GracefulTermination } from './apply.ts';
@@ -50,11 +58,15 @@ export class IpvsDataPlane implements DataPlane {
   private readonly env: WalkEnv;
   lastSyncDetail: IpvsSyncDetail = { virtualServerOps: 0, realServerOps: 0, addressOps: 0, ipsetOps: 0 };
 
-  constructor(cluster: Cluster, private readonly config: KubeProxyConfiguration, private readonly modeOptions: IpvsModeOptions = {}) {
+  constructor(
+    cluster: Cluster,
+    private readonly config: KubeProxyConfiguration,
+    private readonly modeOptions: IpvsModeOptions = {},
+  ) {
     this.opts = resolveIpvsOptions(cluster, config, modeOptions);
     this.ipvs = new Ipvs({ bits: this.opts.tableBits, salt: this.opts.hashSalt });
     this.loopback = this.sets.get(KUBE_LOOP_BACK)!;
-    const isLocal = (ip: number) => (ip >>> 24) === 127 || this.opts.node.localIPs.has(ip) || this.boundAddrs.has(ip);
+    const isLocal = (ip: number) => ip >>> 24 === 127 || this.opts.node.localIPs.has(ip) || this.boundAddrs.has(ip);
     this.env = { src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0, bridged: false, isLocal, rules: 0, path: null, natPort: 0 };
     this.sync(cluster);
   }
@@ -74,16 +86,21 @@ export class IpvsDataPlane implements DataPlane {
     this.filter = new CompiledTable(getTable(this.rules.ruleset, 'filter')!, this.sets);
     const counts = applyDesired(this.ipvs, want, this.graceful);
     let addressOps = 0;
-    for (const a of want.bindAddrs) if (!this.boundAddrs.has(a)) {
-      this.boundAddrs.add(a);
-      addressOps++;
-    }
-    for (const a of [...this.boundAddrs]) if (!want.bindAddrs.has(a)) {
-      this.boundAddrs.delete(a);
-      addressOps++;
-    }
+    for (const a of want.bindAddrs)
+      if (!this.boundAddrs.has(a)) {
+        this.boundAddrs.add(a);
+        addressOps++;
+      }
+    for (const a of [...this.boundAddrs])
+      if (!want.bindAddrs.has(a)) {
+        this.boundAddrs.delete(a);
+        addressOps++;
+      }
     this.lastSyncDetail = {
-      virtualServerOps: counts.virtualServerOps, realServerOps: counts.realServerOps + reaped, addressOps, ipsetOps,
+      virtualServerOps: counts.virtualServerOps,
+      realServerOps: counts.realServerOps + reaped,
+      addressOps,
+      ipsetOps,
     };
     return {
       restoreLines: this.rules.restoreLines,
@@ -116,7 +133,10 @@ export class IpvsDataPlane implements DataPlane {
       case 'ipvsadm':
         return formatIpvsadmList(this.ipvs);
       case 'ipset':
-        return formatIpsetList(KUBE_IPVS_SETS.map((s) => this.sets.get(s.name)!), this.rules.setReferences);
+        return formatIpsetList(
+          KUBE_IPVS_SETS.map((s) => this.sets.get(s.name)!),
+          this.rules.setReferences,
+        );
       case 'iptables-save':
         return writeIptablesSave(this.rules.ruleset);
       default:
@@ -138,10 +158,15 @@ export class IpvsDataPlane implements DataPlane {
       const probes = this.ipvs.lastProbes;
       if (!svc) {
         if (pre === 'ACCEPTED') res.verdict = 'ACCEPT';
-        path.push(`ipvs: no virtual service ${protoText(packet.proto)} ${formatIPv4(packet.dst)}:${packet.dport} (${probes} probes): delivered to the host`);
+        path.push(
+          `ipvs: no virtual service ${protoText(packet.proto)} ${formatIPv4(packet.dst)}:${packet.dport} (${probes} probes): delivered to the host`,
+        );
       } else {
         // Schedulable real servers (weight > 0), in `ipvsadm -Ln` order.
-        const eps = msort(svc.dests.filter((d) => d.weight > 0), compareDests);
+        const eps = msort(
+          svc.dests.filter((d) => d.weight > 0),
+          compareDests,
+        );
         path.push(`ipvs: ${describeService(svc)} (${probes} probes), ${eps.length} of ${svc.dests.length} real servers available`);
         if (eps.length === 0) {
           res.verdict = 'REJECT';

@@ -45,7 +45,10 @@ export function computeDesired(services: ServicePortInfo[], o: IpvsOptions): Des
     const ipPort = (ip: number) => `${formatIPv4(ip)},${proto}:${svc.port}`;
     const vs = (addr: number, port: number, onlyLocal: boolean) => {
       const spec: ServiceSpec = {
-        proto: svc.protoNumber, addr, port, scheduler: o.scheduler,
+        proto: svc.protoNumber,
+        addr,
+        port,
+        scheduler: o.scheduler,
         flags: svc.sessionAffinity === 'ClientIP' ? SVC_F_PERSISTENT : 0,
         timeout: svc.sessionAffinity === 'ClientIP' ? svc.stickyMaxAgeSeconds : 0,
         netmask: 0xffffffff,
@@ -84,9 +87,8 @@ export function computeDesired(services: ServicePortInfo[], o: IpvsOptions): Des
     }
 
     if (svc.nodePort !== 0 && o.nodePortIPs.length > 0) {
-      const entries = svc.protoNumber === IPPROTO_SCTP
-        ? o.nodePortIPs.map((ip) => `${formatIPv4(ip)},sctp:${svc.nodePort}`)
-        : [String(svc.nodePort)];
+      const entries =
+        svc.protoNumber === IPPROTO_SCTP ? o.nodePortIPs.map((ip) => `${formatIPv4(ip)},sctp:${svc.nodePort}`) : [String(svc.nodePort)];
       const [all, local] = nodePortSets(svc.protoNumber);
       for (const e of entries) add(all, e);
       if (svc.externalPolicyLocal) for (const e of entries) add(local, e);
@@ -112,7 +114,7 @@ function nodePortSets(proto: number): [string, string] {
 function realServers(svc: ServicePortInfo, onlyLocal: boolean, o: IpvsOptions): Map<number, DesiredDest> {
   const cat = categorizeEndpoints(svc, o.node.name, o.node.zone);
   let eps: EndpointInfo[];
-  if (onlyLocal) eps = cat.localEndpoints && cat.localEndpoints.length > 0 ? cat.localEndpoints : cat.clusterEndpoints ?? [];
+  if (onlyLocal) eps = cat.localEndpoints && cat.localEndpoints.length > 0 ? cat.localEndpoints : (cat.clusterEndpoints ?? []);
   else eps = cat.clusterEndpoints ?? [];
   const m = new Map<number, DesiredDest>();
   for (const ep of eps) m.set(destKey(ep.ip, ep.port), { addr: ep.ip, port: ep.port });

@@ -60,7 +60,10 @@ export function resolveIpvsOptions(cluster: Cluster, config: KubeProxyConfigurat
 }
 
 function localDetector(clusterCIDR: string): { cidr: Cidr; text: string } | null {
-  for (const p of clusterCIDR.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const p of clusterCIDR
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     if (p.includes(':')) continue;
     const c = tryParseCidr(p, false);
     if (!c) throw new InputError('not a valid CIDR', undefined, 'clusterCIDR', clusterCIDR);
@@ -84,5 +87,5 @@ function nodePortIPs(list: string[], node: NodeView): number[] {
     cidrs.push(c);
   });
   const all = cidrs.length === 0 || cidrs.some((c) => c.prefix === 0);
-  return node.addresses.filter((ip) => (ip >>> 24) !== 127 && (all || cidrs.some((c) => cidrContains(c, ip))));
+  return node.addresses.filter((ip) => ip >>> 24 !== 127 && (all || cidrs.some((c) => cidrContains(c, ip))));
 }

@@ -47,8 +47,18 @@ export function resetWalkEnv(e: WalkEnv, p: Packet, origin: PacketOrigin, podCID
   return e;
 }
 
-export const V_NONE = 0, V_ACCEPT = 1, V_DROP = 2, V_REJECT = 3, V_MASQUERADE = 4, V_DNAT = 5, V_REDIRECT = 6;
-const T_NONE = 0, T_JUMP = 1, T_RETURN = 2, T_MARK = 3, T_TERMINAL = 4;
+export const V_NONE = 0,
+  V_ACCEPT = 1,
+  V_DROP = 2,
+  V_REJECT = 3,
+  V_MASQUERADE = 4,
+  V_DNAT = 5,
+  V_REDIRECT = 6;
+const T_NONE = 0,
+  T_JUMP = 1,
+  T_RETURN = 2,
+  T_MARK = 3,
+  T_TERMINAL = 4;
 
 type Pred = (e: WalkEnv) => boolean;
 
@@ -71,7 +81,10 @@ interface CompiledChain {
 export class CompiledTable {
   private readonly chains = new Map<string, CompiledChain>();
 
-  constructor(readonly table: Table, sets: ReadonlyMap<string, IpSet>) {
+  constructor(
+    readonly table: Table,
+    sets: ReadonlyMap<string, IpSet>,
+  ) {
     for (const c of table.chains) this.chains.set(c.name, { name: c.name, rules: [] });
     for (const c of table.chains) this.chains.get(c.name)!.rules = c.rules.map((r, i) => this.compileRule(c, i, sets));
   }
@@ -99,7 +112,13 @@ export class CompiledTable {
       if (p) preds.push(p);
     }
     const out: CompiledRule = {
-      preds, kind: T_NONE, jump: null, verdict: V_NONE, markXor: 0, markClear: 0, natPort: 0,
+      preds,
+      kind: T_NONE,
+      jump: null,
+      verdict: V_NONE,
+      markXor: 0,
+      markClear: 0,
+      natPort: 0,
       label: `${this.table.name} ${chain.name} #${index + 1}: ${r.text}`,
     };
     const t = r.target;
@@ -182,7 +201,7 @@ function compileMatch(m: Match, sets: ReadonlyMap<string, IpSet>, text: string):
       return null;
     case 'addr': {
       const { addr, mask, negate } = m;
-      return m.dir === 'src' ? (e) => (((e.src & mask) >>> 0) === addr) !== negate : (e) => (((e.dst & mask) >>> 0) === addr) !== negate;
+      return m.dir === 'src' ? (e) => ((e.src & mask) >>> 0 === addr) !== negate : (e) => ((e.dst & mask) >>> 0 === addr) !== negate;
     }
     case 'proto': {
       const { code, negate } = m;
@@ -194,15 +213,15 @@ function compileMatch(m: Match, sets: ReadonlyMap<string, IpSet>, text: string):
     }
     case 'mark': {
       const { value, mask, negate } = m;
-      return (e) => (((e.mark & mask) >>> 0) === value) !== negate;
+      return (e) => ((e.mark & mask) >>> 0 === value) !== negate;
     }
     case 'port': {
       // -m tcp/udp --dport/--sport: only packets of the module's protocol match.
       const { lo, hi, negate } = m;
       const code = m.proto === 'tcp' ? 6 : m.proto === 'udp' ? 17 : 132;
       return m.dir === 'src'
-        ? (e) => e.proto === code && ((e.sport >= lo && e.sport <= hi) !== negate)
-        : (e) => e.proto === code && ((e.dport >= lo && e.dport <= hi) !== negate);
+        ? (e) => e.proto === code && (e.sport >= lo && e.sport <= hi) !== negate
+        : (e) => e.proto === code && (e.dport >= lo && e.dport <= hi) !== negate;
     }
     case 'ctstate': {
       // First packets only: state NEW (the nat table sees nothing else).
@@ -245,17 +264,21 @@ function compileSetMatch(args: string[], sets: ReadonlyMap<string, IpSet>, text:
     }
     case 'hash:ip,port': {
       if (dirs.length < 2) return () => negate; // a missing dimension never matches
-      const ip = addr(0), pt = port(1);
+      const ip = addr(0),
+        pt = port(1);
       p = (e) => set.testIpPort(ip(e), e.proto, pt(e));
       break;
     }
     case 'hash:ip,port,ip':
     case 'hash:ip,port,net': {
       if (dirs.length < 3) return () => negate;
-      const ip = addr(0), pt = port(1), ip2 = addr(2);
-      p = set.type === 'hash:ip,port,ip'
-        ? (e) => set.testIpPortIp(ip(e), e.proto, pt(e), ip2(e))
-        : (e) => set.testIpPortNet(ip(e), e.proto, pt(e), ip2(e));
+      const ip = addr(0),
+        pt = port(1),
+        ip2 = addr(2);
+      p =
+        set.type === 'hash:ip,port,ip'
+          ? (e) => set.testIpPortIp(ip(e), e.proto, pt(e), ip2(e))
+          : (e) => set.testIpPortNet(ip(e), e.proto, pt(e), ip2(e));
       break;
     }
   }

@@ -100,7 +100,8 @@ export function buildFixedRules(sets: ReadonlyMap<string, IpSet>, o: IpvsOptions
     add('nat', KUBE_SERVICES, `${base} -j ${KUBE_MARK_MASQ}`);
     externalIPRules(base);
   }
-  if (nonEmpty(K.KUBE_EXTERNAL_IP_LOCAL)) externalIPRules(`${comment(K.KUBE_EXTERNAL_IP_LOCAL)} -m set --match-set ${K.KUBE_EXTERNAL_IP_LOCAL} dst,dst`);
+  if (nonEmpty(K.KUBE_EXTERNAL_IP_LOCAL))
+    externalIPRules(`${comment(K.KUBE_EXTERNAL_IP_LOCAL)} -m set --match-set ${K.KUBE_EXTERNAL_IP_LOCAL} dst,dst`);
   add('nat', KUBE_SERVICES, `-m addrtype --dst-type LOCAL -j ${KUBE_NODE_PORT}`);
   add('nat', KUBE_LOAD_BALANCER, `-j ${KUBE_MARK_MASQ}`);
   add('filter', KUBE_SOURCE_RANGES_FIREWALL, '-j DROP');
@@ -109,12 +110,24 @@ export function buildFixedRules(sets: ReadonlyMap<string, IpSet>, o: IpvsOptions
     if (nonEmpty(name)) add('nat', KUBE_SERVICES, `-m set --match-set ${name} dst,dst -j ACCEPT`);
   }
   add('filter', KUBE_FORWARD, `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
-  add('filter', KUBE_FORWARD, '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
-  add('filter', KUBE_NODE_PORT, `${comment(K.KUBE_HEALTH_CHECK_NODE_PORT)} -m set --match-set ${K.KUBE_HEALTH_CHECK_NODE_PORT} dst -j ACCEPT`);
+  add(
+    'filter',
+    KUBE_FORWARD,
+    '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  );
+  add(
+    'filter',
+    KUBE_NODE_PORT,
+    `${comment(K.KUBE_HEALTH_CHECK_NODE_PORT)} -m set --match-set ${K.KUBE_HEALTH_CHECK_NODE_PORT} dst -j ACCEPT`,
+  );
   add('nat', KUBE_POSTROUTING, `-m mark ! --mark ${mark}/${mark} -j RETURN`);
   // Clear the mark so a packet that re-traverses the stack is not masqueraded twice.
   add('nat', KUBE_POSTROUTING, `-j MARK --xor-mark ${mark}`);
-  add('nat', KUBE_POSTROUTING, `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${o.randomFully ? ' --random-fully' : ''}`);
+  add(
+    'nat',
+    KUBE_POSTROUTING,
+    `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${o.randomFully ? ' --random-fully' : ''}`,
+  );
   add('nat', KUBE_MARK_MASQ, `-j MARK --or-mark ${mark}`);
 
   // *nat, its chain lines, rules, COMMIT; the same for *filter.

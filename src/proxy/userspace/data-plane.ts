@@ -12,9 +12,7 @@ import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { resetWalkEnv, V_DNAT, V_REDIRECT, type WalkEnv } from '../ipvs/rule-walk.ts';
 import { buildServiceMap, nodeView, type NodeView, type ServicePortInfo } from '../service-map.ts';
-import type {
-  DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult,
-} from '../types.ts';
+import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult } from '../types.ts';
 import { clearLookupResult } from '../types.ts';
 import { type Backend, BalancerState } from './load-balancer.ts';
 import { DEFAULT_PROXY_PORT_RANGE, PortAllocator } from './port-allocator.ts';
@@ -55,12 +53,16 @@ export class UserspaceDataPlane implements DataPlane {
   private nowS = 0;
   private firstSync = true;
 
-  constructor(cluster: Cluster, private readonly config: KubeProxyConfiguration, opts: UserspaceModeOptions = {}) {
+  constructor(
+    cluster: Cluster,
+    private readonly config: KubeProxyConfiguration,
+    opts: UserspaceModeOptions = {},
+  ) {
     this.node = nodeView(cluster, config.hostnameOverride);
     this.rng = new Rng(opts.seed ?? `userspace/${this.node.name}`);
     const range = opts.proxyPortRange ?? config.portRange ?? DEFAULT_PROXY_PORT_RANGE;
     this.ports = new PortAllocator(range.base, range.size, this.rng.fork('ports'));
-    const isLocal = (ip: number) => (ip >>> 24) === 127 || this.node.localIPs.has(ip);
+    const isLocal = (ip: number) => ip >>> 24 === 127 || this.node.localIPs.has(ip);
     this.env = { src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0, bridged: false, isLocal, rules: 0, path: null, natPort: 0 };
     this.sync(cluster);
   }
@@ -109,7 +111,11 @@ export class UserspaceDataPlane implements DataPlane {
 
   stats(): DataPlaneStats {
     return {
-      iptablesRules: this.chains.ruleCount, iptablesChains: 5, ipsetEntries: 0, ipvsVirtualServers: 0, ipvsRealServers: 0,
+      iptablesRules: this.chains.ruleCount,
+      iptablesChains: 5,
+      ipsetEntries: 0,
+      ipvsVirtualServers: 0,
+      ipvsRealServers: 0,
       proxyPorts: this.portals.size,
     };
   }
@@ -150,7 +156,9 @@ export class UserspaceDataPlane implements DataPlane {
     if (v === V_REDIRECT || v === V_DNAT) {
       const p = this.byProxyPort.get(env.natPort)!;
       env.rules++; // the proxy port's socket lookup
-      path.push(`userspace proxy: ${p.name} on port ${p.proxyPort}, round robin${p.balancer.sticky ? ` with ClientIP affinity (${p.balancer.ttlSeconds}s)` : ''} over ${p.balancer.backends.length} endpoints`);
+      path.push(
+        `userspace proxy: ${p.name} on port ${p.proxyPort}, round robin${p.balancer.sticky ? ` with ClientIP affinity (${p.balancer.ttlSeconds}s)` : ''} over ${p.balancer.backends.length} endpoints`,
+      );
       if (p.balancer.backends.length === 0) {
         res.verdict = 'REJECT';
         path.push('userspace proxy: no endpoints: the accepted connection is closed');
@@ -194,7 +202,15 @@ export class UserspaceDataPlane implements DataPlane {
 
 /** sameConfig: protocol, port, nodePort, cluster IP, external IPs, LB ingress, affinity. */
 function signature(sp: ServicePortInfo): string {
-  return [sp.protocol, sp.port, sp.nodePort, sp.clusterIP, sp.externalIPs.join(','), sp.loadBalancerVIPs.join(','), sp.sessionAffinity].join('|');
+  return [
+    sp.protocol,
+    sp.port,
+    sp.nodePort,
+    sp.clusterIP,
+    sp.externalIPs.join(','),
+    sp.loadBalancerVIPs.join(','),
+    sp.sessionAffinity,
+  ].join('|');
 }
 
 /** The proxy balances over the ready endpoints of the Endpoints object, ignoring topology. */

@@ -21,7 +21,10 @@ export class BalancerState {
   /** Client IP -> last endpoint. */
   readonly affinity = new Map<number, Affinity>();
 
-  constructor(public sticky: boolean, public ttlSeconds: number) {}
+  constructor(
+    public sticky: boolean,
+    public ttlSeconds: number,
+  ) {}
 
   /**
    * OnEndpointsUpdate: when the endpoint set changed, drop affinity to removed endpoints,

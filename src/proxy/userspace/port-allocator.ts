@@ -14,7 +14,11 @@ export class PortAllocator {
   private readonly used: Uint8Array;
   private count = 0;
 
-  constructor(readonly base: number, readonly size: number, private readonly rng: Rng) {
+  constructor(
+    readonly base: number,
+    readonly size: number,
+    private readonly rng: Rng,
+  ) {
     if (base < 1 || size < 1 || base + size > 65536) throw new InputError(`invalid proxy port range ${base}+${size}`);
     this.used = new Uint8Array(size);
   }

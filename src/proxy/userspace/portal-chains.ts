@@ -2,11 +2,20 @@
 import { appendRule, ensureChain, ensureTable, getTable, newRuleset, rule as parseRule, type Ruleset } from '../../netfilter/index.ts';
 import { CompiledTable } from '../ipvs/rule-walk.ts';
 import {
-  JUMP_RULES, NODEPORT_CONTAINER, NODEPORT_HOST, NODEPORT_NON_LOCAL, PORTALS_CONTAINER, PORTALS_HOST, type PortalRules,
+  JUMP_RULES,
+  NODEPORT_CONTAINER,
+  NODEPORT_HOST,
+  NODEPORT_NON_LOCAL,
+  PORTALS_CONTAINER,
+  PORTALS_HOST,
+  type PortalRules,
 } from './rules.ts';
 
 const PORTAL_CHAINS: [string, keyof PortalRules][] = [
-  [PORTALS_CONTAINER, 'container'], [PORTALS_HOST, 'host'], [NODEPORT_CONTAINER, 'nodeContainer'], [NODEPORT_HOST, 'nodeHost'],
+  [PORTALS_CONTAINER, 'container'],
+  [PORTALS_HOST, 'host'],
+  [NODEPORT_CONTAINER, 'nodeContainer'],
+  [NODEPORT_HOST, 'nodeHost'],
 ];
 
 export class PortalChains {

@@ -18,7 +18,7 @@ export const NODEPORT_COMMENT = 'handle service NodePorts; NOTE: this must be th
 export const NON_LOCAL_COMMENT = 'Ensure that non-local NodePort traffic can flow';
 
 /** iptablesInit's jumps: [table, built-in chain, rule text], in each chain's final order. */
-export const JUMP_RULES: [('nat' | 'filter'), string, string][] = [
+export const JUMP_RULES: ['nat' | 'filter', string, string][] = [
   ['nat', 'PREROUTING', `-m comment --comment "${PORTAL_COMMENT}" -j ${PORTALS_CONTAINER}`],
   ['nat', 'PREROUTING', `-m addrtype --dst-type LOCAL -m comment --comment "${NODEPORT_COMMENT}" -j ${NODEPORT_CONTAINER}`],
   ['nat', 'OUTPUT', `-m comment --comment "${PORTAL_COMMENT}" -j ${PORTALS_HOST}`],
