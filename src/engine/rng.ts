@@ -126,6 +126,14 @@ export class Rng {
     return this.nextU32() / TWO_32;
   }
 
+  /**
+   * Uniform integer on [0, 2^31), one draw. Small enough to be a V8 small integer, so a hot
+   * path that draws through a call (the rule walker's `-m statistic`) allocates nothing.
+   */
+  nextU31(): number {
+    return this.nextU32() >>> 1;
+  }
+
   /** Uniform double on [0, 1) with full 53-bit resolution (k / 2^53), two draws. */
   next53(): number {
     const hi = this.nextU32() >>> 5; // 27 bits

@@ -2,5 +2,6 @@
 export * from './types.ts';
 export { formatEntry, parseEntry } from './entry.ts';
 export { IpSet, type IpSetOptions } from './set.ts';
+export { setLookup, setMatches, type SetPacket } from './match.ts';
 export { formatIpsetList, estimateMemory } from './list.ts';
 export * from './kube-sets.ts';

@@ -117,9 +117,10 @@ export class CompiledWalker {
     env.sport = pkt.sport;
     env.dport = pkt.dport;
     env.mark = pkt.mark >>> 0;
-    env.ctBits = ctStateBits(pkt.ctstate);
+    env.ctBits = pkt.ctBits ?? ctStateBits(pkt.ctstate);
     env.inIface = pkt.inIface ?? '';
     env.outIface = pkt.outIface ?? '';
+    env.bridged = pkt.bridged === true;
     return this.walkEnv(ct, c, out);
   }
 
@@ -193,7 +194,13 @@ export class CompiledWalker {
       let branch = false;
       if (f & F_STAT) {
         if (explore) branch = true;
-        else if (env.random() < ct.statProb[r] === ((f & F_STAT_NEG) !== 0)) continue;
+        else {
+          // Inline, not statisticDraw(): a double passed to a call that is not inlined is boxed
+          // (a heap allocation per draw); here it stays in a register.
+          const r31 = env.random31;
+          const hit = r31 !== null ? r31() < ct.statProb[r] * 2147483648 : env.random() < ct.statProb[r];
+          if (hit === ((f & F_STAT_NEG) !== 0)) continue;
+        }
       } else if (f & F_SLOW_IMPURE) {
         const v = impure(ct.slowImpure[r]!, env);
         if (v === IMPURE_FAIL) continue;

@@ -105,7 +105,7 @@ export interface CompiledTable {
   markXor: Uint32Array;
   markClear: Uint32Array;
   dnatIp: Uint32Array;
-  /** 0 = keep the destination port. */
+  /** DNAT's port, or REDIRECT's --to-ports; 0 = keep the destination port. */
   dnatPort: Uint16Array;
   /** Per rule, the `outputs` text of its terminal target (DNAT destination or target name). */
   outputText: string[];
@@ -276,6 +276,10 @@ function compileMatches(ct: CompiledTable, r: number, matches: Match[], unsuppor
       case 'recent':
         impure.push(m);
         break;
+      case 'set':
+      case 'physdev':
+        slowPure.push(m);
+        break;
       case 'comment':
       case 'unknown':
         break;
@@ -330,6 +334,8 @@ function compileTarget(ct: CompiledTable, r: number, t: Target): void {
       break;
     case 'REDIRECT':
       ct.targetKind[r] = T_REDIRECT;
+      // --to-ports N (a single port): where the packet goes on this host.
+      if (t.toPorts !== null && /^\d+$/.test(t.toPorts)) ct.dnatPort[r] = Number(t.toPorts);
       break;
     case 'MARK':
       ct.targetKind[r] = T_MARK;

@@ -48,6 +48,13 @@ export function lintRuleset(rs: Ruleset): LintIssue[] {
       c.rules.forEach((r, i) => {
         const at = { table: t.name, chain: c.name, index: i + 1 };
         for (const why of r.unsupported) issues.push({ ...at, message: `${why}; the rule never matches in walks` });
+        for (const m of r.matches) {
+          if (m.kind === 'set')
+            issues.push({
+              ...at,
+              message: `-m set needs the contents of ipset "${m.name}", which an iptables-save dump does not hold; without them the rule never matches`,
+            });
+        }
         const tg = r.target;
         if (tg.kind === 'unknown') issues.push({ ...at, message: `target "${tg.name}" is not modelled; walks treat it as a no-op` });
         if ((tg.kind === 'jump' || tg.kind === 'goto') && !t.byName.has(tg.chain)) {

@@ -23,6 +23,7 @@ export interface MatchEnv {
   ctBits: number;
   inIface: string;
   outIface: string;
+  bridged: boolean;
   ctx: WalkContext;
   /** kube-proxy tracer compatibility: `-m mark` and `-m conntrack` never match. */
   historyNever: boolean;
@@ -30,6 +31,7 @@ export interface MatchEnv {
   /** Explore mode: 'both' follows `recent --rcheck` both ways, 'never' treats it as not matching. */
   exploreRecent: 'never' | 'both';
   random: () => number;
+  random31: (() => number) | null;
   recent: RecentStore | undefined;
 }
 
@@ -64,6 +66,10 @@ export function pureMatches(m: Match, env: MatchEnv): boolean {
       return !env.historyNever && ((env.mark & m.mask) >>> 0 === m.value) !== m.negate;
     case 'ctstate':
       return !env.historyNever && ((env.ctBits & m.bits) !== 0) !== m.negate;
+    case 'set':
+      return env.ctx.matchSet !== undefined && env.ctx.matchSet(m.name, m.dirs, env) !== m.negate;
+    case 'physdev':
+      return env.bridged !== m.negate;
     case 'comment':
       return true;
     case 'unknown':
@@ -71,6 +77,12 @@ export function pureMatches(m: Match, env: MatchEnv): boolean {
     case 'recent':
       return false;
   }
+}
+
+/** One `-m statistic --mode random` draw: does it fall below the probability? */
+export function statisticDraw(env: MatchEnv, probability: number): boolean {
+  const r31 = env.random31;
+  return r31 !== null ? r31() < probability * 2147483648 : env.random() < probability;
 }
 
 export const IMPURE_FAIL = 0;
@@ -82,7 +94,7 @@ export function impureResult(m: ImpureMatch, env: MatchEnv): number {
   if (m.kind === 'statistic') {
     if (env.explore) return IMPURE_BRANCH;
     // xt_statistic: matches when a uniform draw falls below the probability.
-    return env.random() < m.probability !== m.negate ? IMPURE_MATCH : IMPURE_FAIL;
+    return statisticDraw(env, m.probability) !== m.negate ? IMPURE_MATCH : IMPURE_FAIL;
   }
   const addr = ((m.side === 'src' ? env.src : env.dst) & m.mask) >>> 0;
   if (m.command === 'set') {

@@ -169,6 +169,38 @@ function buildRecent(uses: OptionUse[]): ModuleResult {
   return { matches: [m], unsupported };
 }
 
+function buildSet(uses: OptionUse[]): ModuleResult {
+  const matches: Match[] = [];
+  const unsupported: string[] = [];
+  for (const u of uses) {
+    if (u.name === '--match-set') {
+      const dirs = u.values[1].split(',');
+      if (dirs.length === 0 || dirs.length > 6 || dirs.some((d) => d !== 'src' && d !== 'dst'))
+        fail(`invalid --match-set flags "${u.values[1]}" (expected src/dst, comma-separated)`, u.values[1]);
+      matches.push({ kind: 'set', negate: u.negate, name: u.values[0], dirs: dirs as ('src' | 'dst')[] });
+    } else {
+      matches.push({ kind: 'unknown', module: 'set', args: useArgs(u) });
+      unsupported.push(`-m set ${u.name} is not modelled`);
+    }
+  }
+  if (!uses.some((u) => u.name === '--match-set')) fail('-m set needs --match-set', 'set');
+  return { matches, unsupported };
+}
+
+function buildPhysdev(uses: OptionUse[]): ModuleResult {
+  const matches: Match[] = [];
+  const unsupported: string[] = [];
+  for (const u of uses) {
+    if (u.name === '--physdev-is-in') matches.push({ kind: 'physdev', negate: u.negate });
+    else {
+      matches.push({ kind: 'unknown', module: 'physdev', args: useArgs(u) });
+      unsupported.push(`-m physdev ${u.name} is not modelled`);
+    }
+  }
+  if (uses.length === 0) fail('-m physdev needs an option', 'physdev');
+  return { matches, unsupported };
+}
+
 function buildComment(uses: OptionUse[]): ModuleResult {
   const u = single(uses, '--comment', 'comment');
   return { matches: [{ kind: 'comment', text: u.values[0] }], unsupported: [] };
@@ -234,4 +266,29 @@ export const MODULES: Record<string, ModuleDef> = {
     build: buildRecent,
   },
   comment: { options: { '--comment': v1(false) }, build: buildComment },
+  set: {
+    options: {
+      '--match-set': { arity: 2, negatable: true },
+      '--return-nomatch': flag(),
+      '--update-counters': flag(true),
+      '--update-subcounters': flag(true),
+      '--packets-eq': v1(),
+      '--packets-lt': v1(false),
+      '--packets-gt': v1(false),
+      '--bytes-eq': v1(),
+      '--bytes-lt': v1(false),
+      '--bytes-gt': v1(false),
+    },
+    build: buildSet,
+  },
+  physdev: {
+    options: {
+      '--physdev-in': v1(),
+      '--physdev-out': v1(),
+      '--physdev-is-in': flag(true),
+      '--physdev-is-out': flag(true),
+      '--physdev-is-bridged': flag(true),
+    },
+    build: buildPhysdev,
+  },
 };

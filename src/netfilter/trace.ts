@@ -29,6 +29,11 @@ export interface WalkOptions {
   mode?: 'deterministic' | 'explore';
   /** Uniform [0,1) source for `-m statistic` in deterministic mode (default Math.random). */
   random?: () => number;
+  /**
+   * Instead of `random`: a uniform integer in [0, 2^31), compared with probability x 2^31 (hot
+   * paths: no double crosses the call, so a draw allocates nothing).
+   */
+  random31?: () => number;
   /** Lists for `-m recent`; without it `--rcheck` never matches and `--set` records nothing. */
   recent?: RecentStore;
   /** Record the rules that matched (default true). */
@@ -87,14 +92,16 @@ export function makeEnv(pkt: Packet, ctx: WalkContext, opts: WalkOptions): Match
     sport: pkt.sport,
     dport: pkt.dport,
     mark: pkt.mark >>> 0,
-    ctBits: ctStateBits(pkt.ctstate),
+    ctBits: pkt.ctBits ?? ctStateBits(pkt.ctstate),
     inIface: pkt.inIface ?? '',
     outIface: pkt.outIface ?? '',
+    bridged: pkt.bridged === true,
     ctx,
     historyNever: opts.history === 'never',
     explore: opts.mode === 'explore',
     exploreRecent: opts.exploreRecent ?? 'never',
     random: opts.random ?? Math.random,
+    random31: opts.random31 ?? null,
     recent: opts.recent,
   };
 }

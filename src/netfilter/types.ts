@@ -103,6 +103,8 @@ export type Match =
   | CtStateMatch
   | StatisticMatch
   | RecentMatch
+  | SetMatch
+  | PhysdevMatch
   | CommentMatch
   | UnknownMatch;
 
@@ -192,6 +194,23 @@ export interface RecentMatch {
   side: AddrDir;
 }
 
+/**
+ * `-m set [!] --match-set NAME FLAGS` (xt_set): FLAGS says, per dimension of the set, whether it
+ * is taken from the packet's source or destination (address, or port for a port dimension).
+ */
+export interface SetMatch {
+  kind: 'set';
+  negate: boolean;
+  name: string;
+  dirs: AddrDir[];
+}
+
+/** `-m physdev [!] --physdev-is-in`: the packet came in through a bridge port (xt_physdev). */
+export interface PhysdevMatch {
+  kind: 'physdev';
+  negate: boolean;
+}
+
 export interface CommentMatch {
   kind: 'comment';
   text: string;
@@ -266,11 +285,29 @@ export interface Packet {
   mark: number;
   /** Conntrack state(s), e.g. 'NEW' or 'ESTABLISHED' or 'NEW,DNAT'; default 'NEW'. */
   ctstate?: string;
+  /** The same as CT_STATES bits; when set it wins over `ctstate` (hot paths set it, no string parsing). */
+  ctBits?: number;
   inIface?: string;
   outIface?: string;
+  /** Arrived through a bridge port (`-m physdev --physdev-is-in`). */
+  bridged?: boolean;
+}
+
+/** The header fields an ipset lookup reads (protocol as its number). */
+export interface SetProbe {
+  src: number;
+  dst: number;
+  proto: number;
+  sport: number;
+  dport: number;
 }
 
 export interface WalkContext {
   /** Whether `ip` is a local address of the host (for `-m addrtype --src/dst-type LOCAL`). */
   isLocal(ip: number): boolean;
+  /**
+   * Whether the packet is in the ipset `name`, dimensions taken from its source or destination
+   * as `dirs` says (src/ipset's setMatches). Without it, `-m set` never matches.
+   */
+  matchSet?(name: string, dirs: readonly AddrDir[], p: SetProbe): boolean;
 }

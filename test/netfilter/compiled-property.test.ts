@@ -22,6 +22,7 @@ import {
   type WalkOptions,
 } from '../../src/netfilter/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
+import { IpSet, setLookup } from '../../src/ipset/index.ts';
 
 /** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -49,6 +50,16 @@ const CTSTATES = ['NEW', 'ESTABLISHED', 'RELATED,ESTABLISHED', 'INVALID', 'DNAT'
 const IFACES = ['eth0', 'eth+', 'lo', 'cni0'];
 const PROBS = ['0.1000000000', '0.2500000000', '0.3333333349', '0.5000000000', '0.7500000000', '1.0000000000'];
 const RECENT_NAMES = ['R1', 'R2'];
+// Sets of two types (an address set, an address-and-port set) and a name no set has.
+const SET_NAMES = ['S-IP', 'S-IP-PORT', 'S-MISSING'];
+const SETS = new Map([
+  ['S-IP', new IpSet('S-IP', 'hash:ip')],
+  ['S-IP-PORT', new IpSet('S-IP-PORT', 'hash:ip,port')],
+]);
+SETS.get('S-IP')!.add('10.0.0.2');
+SETS.get('S-IP')!.add('192.168.0.10');
+SETS.get('S-IP-PORT')!.add('10.0.0.1,tcp:80');
+SETS.get('S-IP-PORT')!.add('127.0.0.1,udp:53');
 
 function neg(rnd: Rand): string[] {
   return chance(rnd, 0.25) ? ['!'] : [];
@@ -89,8 +100,12 @@ function randomMatch(rnd: Rand): string[] {
     }
     case 10:
       return ['-m', 'comment', '--comment', pick(rnd, ['plain', 'with spaces', 'ns1/svc1:p80'])];
-    default:
-      return chance(rnd, 0.3) ? ['-m', 'physdev', '--physdev-is-in'] : ['-m', 'comment', '--comment', 'x'];
+    default: {
+      const r = rnd();
+      if (r < 0.3) return ['-m', 'physdev', ...neg(rnd), '--physdev-is-in'];
+      if (r < 0.7) return ['-m', 'set', ...neg(rnd), '--match-set', pick(rnd, SET_NAMES), pick(rnd, ['src', 'dst', 'dst,dst', 'src,dst'])];
+      return ['-m', 'comment', '--comment', 'x'];
+    }
   }
 }
 
@@ -169,10 +184,11 @@ function randomPacket(rnd: Rand): Packet {
     ctstate: maybe(['NEW', 'ESTABLISHED', 'INVALID', 'RELATED', 'NEW,DNAT']),
     inIface: maybe(['eth0', 'eth1', 'lo', 'cni0']),
     outIface: maybe(['eth0', 'lo', 'cni0']),
+    bridged: chance(rnd, 0.5),
   };
 }
 
-const ctx = { isLocal: (a: number) => a === parseIPv4('192.168.0.10') || a === parseIPv4('127.0.0.1') };
+const ctx = { isLocal: (a: number) => a === parseIPv4('192.168.0.10') || a === parseIPv4('127.0.0.1'), matchSet: setLookup(SETS) };
 
 /** Identical fresh options for each walker: same random stream, same recent lists. */
 function optionsFactory(mode: string, seed: number): () => WalkOptions {

@@ -116,13 +116,24 @@ test('addrtype, mark, conntrack, statistic, recent, comment', () => {
 });
 
 test('unknown match modules are kept as text and make the rule unsupported', () => {
-  const r = rule('-m physdev --physdev-is-in -m set ! --match-set KUBE-CLUSTER-IP dst,dst -p tcp -j ACCEPT');
+  const r = rule('-m u32 --u32 "0>>22&0x3C@12>>26&0x3F=0x10" -m owner --uid-owner 1000 -p tcp -j ACCEPT');
   assert.deepEqual(r.matches.slice(0, 2), [
-    { kind: 'unknown', module: 'physdev', args: ['--physdev-is-in'] },
-    { kind: 'unknown', module: 'set', args: ['!', '--match-set', 'KUBE-CLUSTER-IP', 'dst,dst'] },
+    { kind: 'unknown', module: 'u32', args: ['--u32', '0>>22&0x3C@12>>26&0x3F=0x10'] },
+    { kind: 'unknown', module: 'owner', args: ['--uid-owner', '1000'] },
   ]);
   assert.deepEqual(r.target, { kind: 'ACCEPT' });
-  assert.deepEqual(r.unsupported, ['unknown match module "-m physdev"', 'unknown match module "-m set"']);
+  assert.deepEqual(r.unsupported, ['unknown match module "-m u32"', 'unknown match module "-m owner"']);
+});
+
+test('-m set and -m physdev: which set, which packet fields; the bridge port', () => {
+  const r = rule('-m physdev ! --physdev-is-in -m set ! --match-set KUBE-CLUSTER-IP dst,dst -p tcp -j ACCEPT');
+  assert.deepEqual(r.matches.slice(0, 2), [
+    { kind: 'physdev', negate: true },
+    { kind: 'set', negate: true, name: 'KUBE-CLUSTER-IP', dirs: ['dst', 'dst'] },
+  ]);
+  assert.deepEqual(r.unsupported, []);
+  assert.throws(() => rule('-m set --match-set S up -j ACCEPT'), /invalid --match-set flags "up"/);
+  assert.deepEqual(rule('-m physdev --physdev-is-bridged -j ACCEPT').unsupported, ['-m physdev --physdev-is-bridged is not modelled']);
 });
 
 test('targets', () => {

@@ -14,6 +14,7 @@ import {
   type WalkResult,
 } from '../../src/netfilter/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
+import { IpSet, setLookup } from '../../src/ipset/index.ts';
 
 const ip = parseIPv4;
 const NODE_IP = '192.168.0.10';
@@ -148,7 +149,7 @@ test('marks, conntrack state, interfaces, ports and negation', () => {
 
 test('unknown matches never match and are counted; unknown targets are no-ops', () => {
   const rs = buildRuleset({
-    raw: { PREROUTING: ['-m physdev --physdev-is-in -j DROP', '-j CT --notrack', '-j ACCEPT'] },
+    raw: { PREROUTING: ['-m u32 --u32 "0>>22&0x3C@12>>26&0x3F=0x10" -j DROP', '-j CT --notrack', '-j ACCEPT'] },
   });
   const r = walk(getTable(rs, 'raw')!, 'PREROUTING', pkt('1.1.1.1', '2.2.2.2', 80));
   assert.equal(r.verdict, 'ACCEPT');
@@ -156,6 +157,34 @@ test('unknown matches never match and are counted; unknown targets are no-ops', 
   assert.equal(r.unsupportedSkipped, 1);
   assert.equal(r.unknownTargets, 1);
   assert.deepEqual(steps(r), ['PREROUTING#2', 'PREROUTING#3']);
+});
+
+test('-m set reads the sets through the walk context; -m physdev the bridge port', () => {
+  const rs = buildRuleset({
+    filter: {
+      INPUT: [
+        '-m physdev --physdev-is-in -j DROP',
+        '-m set --match-set S-EP src,dst -j REJECT',
+        '-m set ! --match-set S-IP dst -j ACCEPT',
+        '-m set --match-set S-MISSING dst -j DROP',
+      ],
+    },
+  });
+  const sets = new Map([
+    ['S-IP', new IpSet('S-IP', 'hash:ip')],
+    ['S-EP', new IpSet('S-EP', 'hash:ip,port')],
+  ]);
+  sets.get('S-IP')!.add('2.2.2.2');
+  sets.get('S-EP')!.add('1.1.1.1,tcp:80');
+  const filter = getTable(rs, 'filter')!;
+  const withSets = (p: Packet) => walkChain(filter, 'INPUT', p, { isLocal: () => false, matchSet: setLookup(sets) });
+  assert.equal(withSets({ ...pkt('1.1.1.1', '2.2.2.2', 80), bridged: true }).verdict, 'DROP');
+  // src,dst: the address from the source, the port from the destination.
+  assert.equal(withSets(pkt('1.1.1.1', '2.2.2.2', 80)).verdict, 'REJECT');
+  assert.equal(withSets(pkt('1.1.1.1', '3.3.3.3', 81)).verdict, 'ACCEPT');
+  assert.equal(withSets(pkt('1.1.1.1', '2.2.2.2', 81)).verdict, 'NONE');
+  // Without sets in the context (a dump of a node), -m set never matches, negated or not.
+  assert.equal(walkChain(filter, 'INPUT', pkt('1.1.1.1', '3.3.3.3', 81), { isLocal: () => false }).verdict, 'NONE');
 });
 
 test('deterministic statistic draws, explore follows both ways', () => {

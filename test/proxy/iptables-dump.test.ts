@@ -25,8 +25,8 @@ test('iptables-save dump: loads and saves back byte-identically', () => {
   const plane = new IptablesDumpPlane(text, nodeIPs);
   assert.equal(plane.render('iptables-save'), text);
   const stats = plane.stats();
-  assert.equal(stats.iptablesRules, text.split('\n').filter((l) => /^(\[\d+:\d+\] )?-A /.test(l)).length);
-  // Only the CNI rule with `-m set` is beyond the model (nfacct is handled by the adapter).
+  assert.equal(stats.iptables_rules, text.split('\n').filter((l) => /^(\[\d+:\d+\] )?-A /.test(l)).length);
+  // Only the CNI rule with `-m set` is beyond a dump: its set's contents are not in it (nfacct is handled by the adapter).
   assert.deepEqual(
     lintRuleset(parseIptablesSave(text))
       .filter((i) => !i.message.includes('nfacct'))
