@@ -1,6 +1,7 @@
 // Option parsers shared by subcommands; they throw commander's InvalidArgumentError so the
 // message names the option and the value.
 import { InvalidArgumentError } from 'commander';
+import { allModes, findMode, modeNames } from '../proxy/modes.ts';
 
 export function parseCount(value: string): number {
   const n = Number(value.replace(/_/g, ''));
@@ -13,4 +14,32 @@ export function parsePositive(value: string): number {
   const n = parseCount(value);
   if (n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
+}
+
+/** A comma-separated list, each item parsed by `item`; empty items are an error. */
+export function parseList<T>(value: string, what: string, item: (s: string) => T): T[] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((s) => s === ''))
+    throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got "${value}"`);
+  return parts.map(item);
+}
+
+/** A comma-separated list of registered proxy modes, each once. */
+export function parseModes(value: string): string[] {
+  const modes = parseList(value, 'proxy modes', (m) => {
+    if (findMode(m)) return m;
+    const variants = allModes().flatMap((d) => d.variants.map((v) => `${d.name} ${v.name}`));
+    const hint =
+      variants.length > 0
+        ? `; variants (${variants.join(', ')}) are a column of their own: churn --sweep adds them with --partial-sync-too`
+        : '';
+    throw new InvalidArgumentError(`unknown mode "${m}" (known: ${modeNames().join(', ')}${hint})`);
+  });
+  if (new Set(modes).size !== modes.length) throw new InvalidArgumentError(`a mode is listed twice in "${value}"`);
+  return modes;
+}
+
+/** The registered modes' names for help texts. */
+export function knownModes(sep = ', '): string {
+  return modeNames().join(sep);
 }

@@ -8,30 +8,28 @@ import type { Cluster } from '../cluster/model.ts';
 import { Rng } from '../engine/rng.ts';
 import { churnMetricName } from '../metrics/churn-rows.ts';
 import { costModelWith } from '../metrics/cost-model.ts';
-import type { IptablesProfile } from '../metrics/pricing.ts';
+import type { IptablesProfile } from '../netfilter/costs.ts';
 import type { ResultRow } from '../metrics/results.ts';
-import { type KubeProxyConfiguration, parseKubeProxyConfig } from '../proxy/config.ts';
-import { availableProxyModes, getProxyMode } from '../proxy/registry.ts';
+import { type KubeProxyConfiguration } from '../proxy/config.ts';
+import { parseKubeProxyConfig } from '../proxy/load-config.ts';
+import { getMode } from '../proxy/modes.ts';
 import type { ProxyModeName } from '../proxy/types.ts';
 import { generateCluster, scenarioConfig, scenarioScales } from '../scenario/generate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { InputError } from '../util/errors.ts';
-import { type IptablesMeasurement, measureIptables } from './iptables-lines.ts';
-import { IptablesModel, type IpvsFixed, IpvsModel, type ModeModel, UserspaceModel } from './modes.ts';
 import { buildSummary, type ChurnSummary, summaryRows } from './report.ts';
 import { type InitialServices, servicesFromCluster } from './services.ts';
 import { simulate, type SimulationOutput } from './simulate.ts';
 import { type ChurnSpec, scenarioChurn } from './spec.ts';
 import { generateStream } from './stream.ts';
+import { ProbeCache, WorkModel } from './work-model.ts';
 
 export { parseChurnSpec, scenarioChurn, churnSchema, CHURN_KINDS, type ChurnSpec, type ChurnKind } from './spec.ts';
-export { attributeRuleset, servicePortOfComment, type Attribution, type PortLines } from './iptables-attribution.ts';
-export { measureIptables, LineTable, type IptablesMeasurement } from './iptables-lines.ts';
 export { formatSummary, type ChurnSummary } from './report.ts';
 export type { SimulationOutput, SyncRecord } from './simulate.ts';
 
-/** What kube-proxy's IPVS proxier restores on every sync when the mode cannot be built here. */
-export const IPVS_FIXED_DEFAULT: IpvsFixed = { restoreLines: 23, totalRules: 17 };
+/** The variant name of a mode's partial syncs (iptables: KEP-3453 partial restores). */
+export const PARTIAL = 'partial';
 
 export interface ChurnOptions {
   mode: ProxyModeName;
@@ -56,7 +54,8 @@ export interface ChurnRun {
   rows: ResultRow[];
   sim: SimulationOutput;
   spec: ChurnSpec;
-  measurement: IptablesMeasurement | null;
+  /** The work model that priced the syncs (probes of the mode's own data plane). */
+  model: WorkModel;
 }
 
 interface Prepared {
@@ -64,8 +63,8 @@ interface Prepared {
   cluster: Cluster;
   initial: InitialServices;
   kpcBase: KubeProxyConfiguration;
-  measurements: Map<string, IptablesMeasurement>;
-  ipvsFixed?: IpvsFixed;
+  /** Data-plane probes per mode and variant, shared by the runs on this cluster. */
+  probes: Map<string, ProbeCache>;
 }
 
 // The last cluster generated: a sweep runs several modes and rates on the same one.
@@ -82,39 +81,17 @@ function prepare(scenario: Scenario, scale: number, spec: ChurnSpec): Prepared {
     throw new InputError(`reference node not in the cluster (node-1 to node-${cluster.nodes.length})`, file, 'churn.node', node);
   const config = scenarioConfig(scenario);
   const kpcBase = parseKubeProxyConfig({ ...(scenario.proxy ?? {}), hostnameOverride: node, clusterCIDR: config.clusterCIDR }, file);
-  cache = { key, cluster, initial: servicesFromCluster(cluster, node), kpcBase, measurements: new Map() };
+  cache = { key, cluster, initial: servicesFromCluster(cluster, node), kpcBase, probes: new Map() };
   return cache;
 }
 
-function modelFor(
-  mode: ProxyModeName,
-  p: Prepared,
-  spec: ChurnSpec,
-  capacity: number,
-  table: InitialServices['table'],
-): { model: ModeModel; measurement: IptablesMeasurement | null } {
-  switch (mode) {
-    case 'iptables': {
-      const mkey = String(spec.measureServices);
-      let m = p.measurements.get(mkey);
-      if (!m) p.measurements.set(mkey, (m = measureIptables(p.cluster, p.kpcBase, spec.measureServices)));
-      return { model: new IptablesModel(table, m, capacity, spec.minimizeIPTablesRestore), measurement: m };
-    }
-    case 'ipvs':
-      p.ipvsFixed ??= ipvsFixed(p);
-      return { model: new IpvsModel(table, p.ipvsFixed), measurement: null };
-    case 'userspace':
-      return { model: new UserspaceModel(table), measurement: null };
-  }
-}
-
-/** The IPVS proxier's fixed iptables-restore, from the real IPVS data plane when it is available. */
-function ipvsFixed(p: Prepared): IpvsFixed {
-  if (!availableProxyModes().includes('ipvs')) return IPVS_FIXED_DEFAULT;
-  const empty: Cluster = { ...p.cluster, services: [], endpointSlices: [], pods: [] };
-  const dp = getProxyMode('ipvs').build(empty, { ...p.kpcBase, mode: 'ipvs' });
-  const w = dp.sync(empty);
-  return { restoreLines: w.restoreLines, totalRules: w.totalRules };
+/** The work model of a mode (and variant) on the prepared cluster, sharing its probes with earlier runs. */
+function modelFor(mode: ProxyModeName, variant: string | undefined, p: Prepared, table: InitialServices['table'], file: string): WorkModel {
+  const descriptor = getMode(mode, file, '--mode');
+  const key = `${mode}+${variant ?? ''}`;
+  let probes = p.probes.get(key);
+  if (!probes) p.probes.set(key, (probes = new ProbeCache()));
+  return new WorkModel({ mode: descriptor, variant, cluster: p.cluster, config: { ...p.kpcBase, mode }, table, cache: probes });
 }
 
 export function resolveSpec(scenario: Scenario, o: ChurnOptions): ChurnSpec {
@@ -172,7 +149,8 @@ export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
   const stream = generateStream(spec, p.initial.table, scenario.endpointsPerService, rng.fork('stream'), file);
   const table = p.initial.table.copy();
   table.ensureCapacity(stream.servicesTotal);
-  const { model, measurement } = modelFor(o.mode, p, spec, stream.servicesTotal, table);
+  const partial = spec.minimizeIPTablesRestore && getMode(o.mode, file, '--mode').variants.some((v) => v.name === PARTIAL);
+  const model = modelFor(o.mode, partial ? PARTIAL : undefined, p, table, file);
   const phases = new Float64Array(spec.nodes);
   if (spec.phase === 'random') {
     const pr = rng.fork('phases');
@@ -186,6 +164,7 @@ export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
     table,
     stream,
     model,
+    mode: getMode(o.mode),
     costModel: costModelWith(scenario.costModel, file),
     profile: spec.profile,
     loop,
@@ -196,7 +175,6 @@ export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
     exactSamples: spec.exactSamples,
     trace: o.trace,
   });
-  const partial = o.mode === 'iptables' && spec.minimizeIPTablesRestore;
   const summary = buildSummary(
     {
       scenario: scenario.name,
@@ -210,12 +188,10 @@ export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
       loop,
       events: stream.events,
       skipped: stream.skipped,
-      measuredServices: measurement ? measurement.sample.services : null,
     },
     sim,
   );
-  const label = partial ? `${o.mode}+partial` : o.mode;
-  return { summary, rows: summaryRows(summary, label, scale, repetition), sim, spec, measurement };
+  return { summary, rows: summaryRows(summary, o.mode, partial ? PARTIAL : undefined, scale, repetition), sim, spec, model };
 }
 
 export interface ChurnPointOptions extends Omit<ChurnOptions, 'services'> {
@@ -229,7 +205,7 @@ export interface ChurnPointOptions extends Omit<ChurnOptions, 'services'> {
  * programming.latency (p50/p90/p99/max/mean s), programming.latency_all_nodes,
  * sync.duration.full / sync.duration.partial (p50/p99/max/mean s), sync.count,
  * queue.length (start/final/max/max_node), proxy.cpu_share (mean/max), churn.*, ruleset.*.
- * The mode column is "iptables+partial" for KEP-3453 partial restores.
+ * The variant column is "partial" for KEP-3453 partial restores.
  */
 export function runChurnPoint(scenario: Scenario, o: ChurnPointOptions): ResultRow[] {
   const run = runChurn(scenario, { ...o, services: o.scale, trace: false });

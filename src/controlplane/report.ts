@@ -1,6 +1,7 @@
 // What a churn run reports: a JSON summary, tidy ResultRows (results.csv columns, simulated
 // clock) and the plain-text summary `kpsim churn` prints.
 import type { ResultRow } from '../metrics/results.ts';
+import { getMode } from '../proxy/modes.ts';
 import type { QuantileSketch } from './sketch.ts';
 import type { SimulationOutput } from './simulate.ts';
 import type { ChurnKind } from './spec.ts';
@@ -27,11 +28,8 @@ export interface ChurnSummary {
   seed: number | string;
   loop: { minSyncPeriodS: number; syncPeriodS: number; fullSyncPeriodS: number; burstSyncs: number };
   churn: { events: Record<ChurnKind, number>; skipped: number; changes: number; changesPerS: number; meanIntervalS: number };
-  ruleset: {
-    start: { restoreLines: number; totalRules: number; virtualServers: number; proxyPorts: number };
-    end: { restoreLines: number; totalRules: number; virtualServers: number; proxyPorts: number };
-    measuredServices: number | null;
-  };
+  /** The reference node's data plane at the start and the end: the mode's stats and what a full sync writes, by name. */
+  ruleset: { start: Record<string, number>; end: Record<string, number> };
   /** Seconds from an API change to the end of the first sync on a node that includes it, over changes x nodes. */
   latency: Quantiles & { exact: boolean };
   /** Per change, the slowest node. */
@@ -110,7 +108,6 @@ export interface SummaryContext {
   loop: { minSyncPeriodNs: number; syncPeriodNs: number; fullSyncPeriodNs: number; burst: number };
   events: Record<ChurnKind, number>;
   skipped: number;
-  measuredServices: number | null;
 }
 
 export function buildSummary(ctx: SummaryContext, sim: SimulationOutput): ChurnSummary {
@@ -153,7 +150,7 @@ export function buildSummary(ctx: SummaryContext, sim: SimulationOutput): ChurnS
       changesPerS: durS > 0 ? sim.changes / durS : 0,
       meanIntervalS: sim.changes > 0 ? durS / sim.changes : Infinity,
     },
-    ruleset: { start: sim.sizeStart, end: sim.sizeEnd, measuredServices: ctx.measuredServices },
+    ruleset: { start: sim.sizeStart, end: sim.sizeEnd },
     latency: { ...quantilesOf(sim.latency), exact: sim.latency.isExact },
     latencyAllNodes: quantilesOfArray(sim.allNodes),
     windows: sim.windows.map((w, i) => ({
@@ -235,10 +232,19 @@ export function verdict(s: ChurnSummary): { keepsUp: boolean; text: string } {
 }
 
 /** Tidy rows, clock 'simulated'; rows with a non-finite value are left out. */
-export function summaryRows(s: ChurnSummary, mode: string, scale: number, repetition: number, suffix = ''): ResultRow[] {
+export function summaryRows(
+  s: ChurnSummary,
+  mode: string,
+  variant: string | undefined,
+  scale: number,
+  repetition: number,
+  suffix = '',
+): ResultRow[] {
   const rows: ResultRow[] = [];
+  const v = variant ? { variant } : {};
   const row = (metric: string, unit: string, statistic: string, value: number) => {
-    if (Number.isFinite(value)) rows.push({ mode, scale, repetition, metric: metric + suffix, clock: 'simulated', unit, statistic, value });
+    if (Number.isFinite(value))
+      rows.push({ mode, ...v, scale, repetition, metric: metric + suffix, clock: 'simulated', unit, statistic, value });
   };
   for (const st of ['p50', 'p90', 'p99', 'max', 'mean'] as const) row('programming.latency', 's', st, s.latency[st]);
   for (const st of ['p50', 'p99', 'max'] as const) row('programming.latency_all_nodes', 's', st, s.latencyAllNodes[st]);
@@ -257,10 +263,11 @@ export function summaryRows(s: ChurnSummary, mode: string, scale: number, repeti
   row('proxy.cpu_share', 'fraction', 'max', s.cpuShare.max);
   row('churn.changes', 'changes', 'value', s.churn.changes);
   row('churn.change_rate', 'changes/s', 'value', s.churn.changesPerS);
-  row('ruleset.restore_lines', 'lines', 'start', s.ruleset.start.restoreLines);
-  row('ruleset.restore_lines', 'lines', 'end', s.ruleset.end.restoreLines);
-  row('ruleset.rules', 'rules', 'start', s.ruleset.start.totalRules);
-  row('ruleset.rules', 'rules', 'end', s.ruleset.end.totalRules);
+  const units = new Map([...getMode(s.mode).syncWork, ...getMode(s.mode).stats].map((q) => [q.name, q.unit]));
+  for (const [name, v] of Object.entries(s.ruleset.start)) {
+    row(`ruleset.${name}`, units.get(name) ?? 'count', 'start', v);
+    row(`ruleset.${name}`, units.get(name) ?? 'count', 'end', s.ruleset.end[name]);
+  }
   row('churn.keeps_up', 'bool', 'value', s.verdict.keepsUp ? 1 : 0);
   row('churn.unprogrammed', 'changes', 'value', s.unprogrammed);
   return rows;
@@ -299,18 +306,8 @@ export function formatSummary(s: ChurnSummary): string {
     `loop: minSyncPeriod ${fmtS(s.loop.minSyncPeriodS)} s, burst ${s.loop.burstSyncs}, syncPeriod ${fmtS(s.loop.syncPeriodS)} s, full sync when the last is ${fmtS(s.loop.fullSyncPeriodS)} s old`,
   );
   const r = s.ruleset;
-  if (s.mode === 'ipvs')
-    L.push(
-      `reference node: ${int(r.start.virtualServers)} -> ${int(r.end.virtualServers)} IPVS virtual servers; ${int(r.start.restoreLines)} iptables-restore lines per sync`,
-    );
-  else if (s.mode === 'userspace')
-    L.push(
-      `reference node: ${int(r.start.totalRules)} -> ${int(r.end.totalRules)} iptables rules, ${int(r.start.proxyPorts)} -> ${int(r.end.proxyPorts)} proxy ports`,
-    );
-  else
-    L.push(
-      `reference node ruleset: ${int(r.start.restoreLines)} -> ${int(r.end.restoreLines)} restore lines, ${int(r.start.totalRules)} -> ${int(r.end.totalRules)} rules${r.measuredServices !== null ? ` (lines measured on ${int(r.measuredServices)} rendered services)` : ''}`,
-    );
+  const sizes = getMode(s.mode).stats.map((q) => `${int(r.start[q.name])} -> ${int(r.end[q.name])} ${q.name.replace(/_/g, ' ')}`);
+  L.push(`reference node: ${sizes.join(', ')}`);
   L.push('');
   L.push(
     `network programming latency (API change -> end of the first sync that includes it), ${int(s.latency.count)} change x node samples${s.latency.exact ? '' : ' (0.1% histogram)'}:`,

@@ -1,34 +1,26 @@
 // The API state the churn acts on, as counts: every proxied Service with its endpoints by
 // condition (ready, not ready, terminating), in typed arrays so 50,000 services and their
 // changes cost little. Each service has a shape: what kube-proxy builds per service port
-// that does not depend on the endpoints (ports, virtual IPs, NodePorts, traffic policies).
+// that does not depend on the endpoints (ports, virtual IPs, NodePorts, traffic policies),
+// with a template service of the cluster that work-model.ts programs into real data planes.
 import type { Cluster } from '../cluster/model.ts';
 import { buildServiceMap, nodeView, type ServicePortInfo } from '../proxy/service-map.ts';
 
 export interface ServiceShape {
-  /** Key of the iptables line table: everything but the endpoints that changes the rules of a port. */
+  /** Everything of a service but its endpoints that changes what a proxy mode programs for it. */
   key: string;
   /** Service ports kube-proxy proxies. */
   ports: number;
-  /** IPVS virtual servers over all ports: cluster IP, external IPs, LB IPs, a NodePort per node IP. */
-  virtualServers: number;
-  /** IPVS ipset members that do not depend on endpoints (cluster IP, NodePort, LB, external IP sets). */
-  ipsetEntries: number;
-  /** Userspace proxy: sockets opened (a proxy port per service port, plus each NodePort held open). */
-  proxyPorts: number;
-  /**
-   * Userspace proxy: portal rules (a KUBE-PORTALS-CONTAINER and a KUBE-PORTALS-HOST rule per
-   * cluster or LB IP, three per external IP, KUBE-NODEPORT-CONTAINER/HOST and
-   * KUBE-NODEPORT-NON-LOCAL per NodePort), as src/proxy/userspace/rules.ts writes them.
-   */
-  portalRules: number;
+  /** Index in the initial cluster's services of the service this shape was first seen on (its template). */
+  template: number;
 }
 
 const SYSTEM_NAMESPACES = new Set(['default', 'kube-system']);
 
-/** Per-port shape key: type-defining fields of ServicePortInfo (endpoints excluded). */
+/** Per-port shape key: the fields of ServicePortInfo that shape a port's rules (endpoints excluded). */
 export function portShapeKey(sp: ServicePortInfo): string {
   return [
+    sp.protocol,
     sp.nodePort !== 0 ? 'np' : '-',
     sp.sessionAffinity === 'ClientIP' ? 'aff' : '-',
     sp.externalPolicyLocal ? 'el' : '-',
@@ -38,28 +30,6 @@ export function portShapeKey(sp: ServicePortInfo): string {
     sp.loadBalancerSourceRanges.length,
     sp.healthCheckNodePort !== 0 ? 'hc' : '-',
   ].join(':');
-}
-
-export function shapeOf(ports: ServicePortInfo[], nodeIPs: number): ServiceShape {
-  let virtualServers = 0;
-  let ipsetEntries = 0;
-  let proxyPorts = 0;
-  let portalRules = 0;
-  for (const sp of ports) {
-    const vips = 1 + sp.externalIPs.length + sp.loadBalancerVIPs.length;
-    virtualServers += vips + (sp.nodePort !== 0 ? nodeIPs : 0);
-    ipsetEntries += vips + (sp.nodePort !== 0 ? 1 : 0);
-    proxyPorts += 1 + (sp.nodePort !== 0 ? 1 : 0);
-    portalRules += 2 * (1 + sp.loadBalancerVIPs.length) + 3 * sp.externalIPs.length + (sp.nodePort !== 0 ? 3 : 0);
-  }
-  return {
-    key: ports.length > 0 ? portShapeKey(ports[0]) : '',
-    ports: ports.length,
-    virtualServers,
-    ipsetEntries,
-    proxyPorts,
-    portalRules,
-  };
 }
 
 export class ServiceTable {
@@ -99,11 +69,11 @@ export class ServiceTable {
   }
 
   shapeId(shape: ServiceShape): number {
-    let id = this.shapeIds.get(shape.key + '#' + shape.ports + '#' + shape.virtualServers);
+    let id = this.shapeIds.get(shape.key);
     if (id === undefined) {
       id = this.shapes.length;
       this.shapes.push(shape);
-      this.shapeIds.set(shape.key + '#' + shape.ports + '#' + shape.virtualServers, id);
+      this.shapeIds.set(shape.key, id);
     }
     return id;
   }
@@ -197,6 +167,7 @@ export function servicesFromCluster(cluster: Cluster, nodeName: string): Initial
     if (!list) byService.set(key, (list = []));
     list.push(sp);
   }
+  const index = new Map(cluster.services.map((svc, i) => [`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`, i]));
   const table = new ServiceTable(byService.size + 16);
   const ports: ServicePortInfo[][] = [];
   for (const [key, list] of byService) {
@@ -209,7 +180,7 @@ export function servicesFromCluster(cluster: Cluster, nodeName: string): Initial
       else notReady++;
     }
     const pickable = !SYSTEM_NAMESPACES.has(list[0].namespace);
-    const shapeId = table.shapeId(shapeOf(list, view.addresses.length));
+    const shapeId = table.shapeId({ key: list.map(portShapeKey).join('|'), ports: list.length, template: index.get(key)! });
     table.add(key, shapeId, ready, notReady, terminating, pickable);
     if (pickable) table.templates.push(shapeId);
     ports.push(list);

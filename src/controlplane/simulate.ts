@@ -5,13 +5,16 @@
 // from the change to the end of the first sync on that node that includes it (what
 // kubeproxy_network_programming_duration_seconds observes).
 import type { CostModel } from '../metrics/cost-model.ts';
-import { type IptablesProfile, syncCostNs } from '../metrics/pricing.ts';
+import { syncCostNs } from '../metrics/pricing.ts';
+import type { IptablesProfile } from '../netfilter/costs.ts';
 import { Simulator } from '../engine/simulator.ts';
-import { type ChangeWork, emptyChangeWork, type ModeModel } from './modes.ts';
+import type { ProxyModeDescriptor } from '../proxy/mode.ts';
+import type { SyncWork } from '../proxy/types.ts';
 import { RunnerState } from './runner.ts';
 import type { ServiceTable } from './services.ts';
 import { QuantileSketch } from './sketch.ts';
 import { applyChange, type ChangeStream } from './stream.ts';
+import type { WorkModel } from './work-model.ts';
 
 export interface LoopConfig {
   minSyncPeriodNs: number;
@@ -23,7 +26,8 @@ export interface LoopConfig {
 export interface SimulationInput {
   table: ServiceTable;
   stream: ChangeStream;
-  model: ModeModel;
+  model: WorkModel;
+  mode: ProxyModeDescriptor;
   costModel: CostModel;
   profile: IptablesProfile;
   loop: LoopConfig;
@@ -46,7 +50,8 @@ export interface SyncRecord {
   full: boolean;
   from: number;
   to: number;
-  restoreLines: number;
+  /** What the sync wrote, in the mode's terms. */
+  work: SyncWork;
 }
 
 export interface SimulationOutput {
@@ -73,8 +78,8 @@ export interface SimulationOutput {
   unprogrammed: number;
   endNs: number;
   /** Size of the node's rules at the start and at the end of the changes. */
-  sizeStart: ReturnType<ModeModel['size']>;
-  sizeEnd: ReturnType<ModeModel['size']>;
+  sizeStart: Record<string, number>;
+  sizeEnd: Record<string, number>;
   syncs: SyncRecord[];
   latencies: { change: number; node: number; ns: number }[];
   events: number;
@@ -84,7 +89,6 @@ const EV_CHANGE = 0;
 const EV_TIMER = 1;
 const EV_END = 2;
 const EV_SAMPLE = 3;
-const FIELDS: (keyof ChangeWork)[] = ['netlinkOps', 'ipsetOps', 'portOps', 'iptablesInvocations', 'staleLines'];
 
 export function simulate(inp: SimulationInput): SimulationOutput {
   const { table, stream, model, loop } = inp;
@@ -101,7 +105,10 @@ export function simulate(inp: SimulationInput): SimulationOutput {
   const busyNs = new Float64Array(N);
   const nodeLatSum = new Float64Array(N);
   const nodeLatN = new Float64Array(N);
-  const cum = FIELDS.map(() => new Float64Array(C + 1));
+  // Each change's service state before it (interned by the model): a sync adds, per service
+  // changed since the node's last sync, the work of going from its state then to its state now.
+  const wasId = new Int32Array(C);
+  const acc = model.newAccumulator();
   const stamp = new Int32Array(stream.servicesTotal).fill(-1);
   const allNodes = new Float64Array(C).fill(NaN);
   const programmedOn = new Int32Array(C);
@@ -131,8 +138,6 @@ export function simulate(inp: SimulationInput): SimulationOutput {
     events: 0,
   };
   const sim = new Simulator({ seed: 0, initialQueueCapacity: C + 4 * N + 64 });
-  const work = emptyChangeWork();
-  const covWork = emptyChangeWork();
   let arrived = 0;
   let syncSerial = 0;
   let done = C === 0 ? N : 0;
@@ -168,26 +173,23 @@ export function simulate(inp: SimulationInput): SimulationOutput {
     const a = covered[n];
     const b = arrived;
     coverEnd[n] = b;
-    for (let f = 0; f < FIELDS.length; f++) covWork[FIELDS[f]] = cum[f][b] - cum[f][a];
-    let changedLines = 0;
-    if (model.perServiceLines && model.partial && !full) {
-      const serial = syncSerial++;
-      for (let j = a; j < b; j++) {
-        const s = stream.service[j];
-        if (stamp[s] === serial) continue;
-        stamp[s] = serial;
-        changedLines += model.ownLines(s);
-      }
+    model.begin(full, acc);
+    const serial = syncSerial++;
+    for (let j = a; j < b; j++) {
+      const s = stream.service[j];
+      if (stamp[s] === serial) continue;
+      stamp[s] = serial;
+      model.addChange(acc, s, wasId[j], full);
     }
-    const w = model.syncWork(full, covWork, changedLines);
-    const d = Math.max(0, Math.round(syncCostNs(inp.costModel, model.mode, w, inp.profile)));
+    const w = model.end(acc);
+    const d = Math.max(0, Math.round(syncCostNs(inp.costModel, inp.mode, w, inp.profile)));
     if (full) {
       lastFullStart[n] = t;
       out.syncFull.add(d);
     } else out.syncPartial.add(d);
     if (t >= (2 * dur) / 3 && t < dur) out.syncLastThird.add(d);
     syncStart[n] = t;
-    if (inp.trace) out.syncs.push({ node: n, start: t, end: t + d, full, from: a, to: b, restoreLines: w.restoreLines });
+    if (inp.trace) out.syncs.push({ node: n, start: t, end: t + d, full, from: a, to: b, work: w });
     sim.at(t + d, EV_END, n);
   }
 
@@ -222,11 +224,10 @@ export function simulate(inp: SimulationInput): SimulationOutput {
     switch (kind) {
       case EV_CHANGE: {
         const s = stream.service[a];
+        wasId[a] = model.idOf(s);
         model.before(s);
         applyChange(table, stream, a);
-        for (const f of FIELDS) work[f] = 0;
-        model.after(s, stream.op[a], work);
-        for (let f = 0; f < FIELDS.length; f++) cum[f][a + 1] = cum[f][a] + work[FIELDS[f]];
+        model.after(s);
         arrived = a + 1;
         if (arrived === C) out.sizeEnd = model.size();
         for (let n = 0; n < N; n++) {

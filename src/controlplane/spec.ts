@@ -1,6 +1,7 @@
 // The scenario's `churn` section: what changes in the API over time and how each node's
 // kube-proxy loop is configured. Validated here (the scenario schema leaves it free-form).
 import { z } from 'zod';
+import { IPTABLES_PROFILES } from '../netfilter/costs.ts';
 import { parseDuration } from '../engine/simulator.ts';
 import { schemaError } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -93,11 +94,9 @@ export const churnSchema = z
     burstSyncs: z.number().int().min(1).default(2),
     /** KEP-3453 partial iptables-restore (MinimizeIPTablesRestore). */
     minimizeIPTablesRestore: z.boolean().default(false),
-    profile: z.enum(['modern', 'legacy']).default('modern'),
+    profile: z.enum(IPTABLES_PROFILES).default('modern'),
     /** Loop phase of every node: 'random' (uniform in [0, syncPeriod)) or a fixed offset. */
     phase: z.union([z.literal('random'), duration]).default('random'),
-    /** Most user services rendered to measure iptables lines per service (a stride sample). */
-    measureServices: z.number().int().min(1).default(2000),
     /** Latency samples kept exactly; beyond, a 0.1%-resolution log histogram. */
     exactSamples: z.number().int().min(0).default(4_000_000),
     /** Reference node whose ruleset is measured; default the first node. */

@@ -7,20 +7,20 @@ import type { PointRecord, ResultRow } from '../metrics/results.ts';
 import type { ProxyModeName } from '../proxy/types.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { InputError } from '../util/errors.ts';
-import { type ChurnOptions, runChurnPoint } from './index.ts';
+import { getMode } from '../proxy/modes.ts';
+import { type ChurnOptions, PARTIAL, runChurnPoint } from './index.ts';
 
 export interface ChurnSweepPoint {
   mode: ProxyModeName;
-  partialSync: boolean;
-  /** The results' mode column: the mode, or "iptables+partial". */
-  label: string;
+  /** The 'partial' variant (partial syncs), or undefined for the mode as it is. */
+  variant?: string;
   scale: number;
   rate: number;
 }
 
 /**
  * Points in the order they run: by scale (one cluster per scale), then rate, then mode; an
- * iptables+partial point follows each iptables point when `partialSyncToo` is set.
+ * a point of the mode's partial variant follows each point of a mode that has one when `partialSyncToo` is set.
  */
 export function planChurnSweep(
   modes: readonly ProxyModeName[],
@@ -32,8 +32,8 @@ export function planChurnSweep(
   for (const scale of scales)
     for (const rate of rates)
       for (const mode of modes) {
-        points.push({ mode, partialSync: false, label: mode, scale, rate });
-        if (partialSyncToo && mode === 'iptables') points.push({ mode, partialSync: true, label: 'iptables+partial', scale, rate });
+        points.push({ mode, scale, rate });
+        if (partialSyncToo && getMode(mode).variants.some((v) => v.name === PARTIAL)) points.push({ mode, variant: PARTIAL, scale, rate });
       }
   return points;
 }
@@ -66,14 +66,15 @@ export function runChurnSweep(
         ...runChurnPoint(scenario, {
           ...o,
           mode: p.mode,
-          partialSync: p.partialSync,
+          partialSync: p.variant === PARTIAL,
           scale: p.scale,
           rate: p.rate,
           metricSuffix: churnMetricName('', p.rate),
         }),
       );
       record = {
-        mode: p.label,
+        mode: p.mode,
+        ...(p.variant ? { variant: p.variant } : {}),
         scale: p.scale,
         repetition: o.repetition ?? 0,
         rate: p.rate,
@@ -83,7 +84,8 @@ export function runChurnSweep(
     } catch (err) {
       if (err instanceof InputError) throw err;
       record = {
-        mode: p.label,
+        mode: p.mode,
+        ...(p.variant ? { variant: p.variant } : {}),
         scale: p.scale,
         repetition: o.repetition ?? 0,
         rate: p.rate,

@@ -2,6 +2,7 @@
 // the gate uses every part of it (points to find missing ones, rows, raw samples for the wall
 // tests, fits for the band report, meta for the scenario check), and `kpsim report` can read it.
 import type { RunResults } from '../metrics/results.ts';
+import { seriesKey } from '../metrics/results.ts';
 import { InputError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { readGateInput } from './inputs.ts';
@@ -20,7 +21,7 @@ export function updateBaseline(from: string, out: string, opts: BaselineOptions 
   if (failed.length && !opts.allowFailed) {
     const list = failed
       .slice(0, 5)
-      .map((p) => `${p.mode}/${p.scale}/${p.repetition}`)
+      .map((p) => `${seriesKey(p)}/${p.scale}/${p.repetition}`)
       .join(', ');
     throw new InputError(
       `${failed.length} point${failed.length > 1 ? 's' : ''} failed (${list}${failed.length > 5 ? ', ...' : ''}): a baseline without them would not catch those points failing again (--allow-failed to write it anyway)`,

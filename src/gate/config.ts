@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { allModes } from '../proxy/modes.ts';
 import type { Clock } from '../metrics/results.ts';
 import { schemaError } from '../scenario/load.ts';
 import { InputError } from '../util/errors.ts';
@@ -85,6 +86,29 @@ export interface GateConfig {
   complexity: Band[];
 }
 
+/**
+ * The complexity bands of every registered mode (descriptor.expect): its lookup cost on the
+ * simulated clock (rules evaluated too, for modes that walk rules) and its wall-clock p50.
+ */
+function defaultBands(): Band[] {
+  return allModes().flatMap((m) => {
+    const sim = m.expect.lookupExponent;
+    const wall = m.expect.wallLookupExponent;
+    return [
+      { mode: m.name, metric: 'lookup.rules_evaluated', clock: 'simulated' as const, min: sim.min, max: sim.max },
+      { mode: m.name, metric: 'lookup.latency', clock: 'simulated' as const, min: sim.min, max: sim.max },
+      {
+        mode: m.name,
+        metric: 'lookup.latency',
+        clock: 'wall' as const,
+        statistic: 'p50',
+        ...(wall.min !== undefined ? { min: wall.min } : {}),
+        max: wall.max,
+      },
+    ];
+  });
+}
+
 export const DEFAULT_GATE_CONFIG: GateConfig = {
   simulated: { warn: 0, fail: 0 },
   wallSamples: {
@@ -102,14 +126,7 @@ export const DEFAULT_GATE_CONFIG: GateConfig = {
     { metric: 'memory.heap_bytes', clock: 'wall' },
     { metric: 'throughput.engine', clock: 'wall' },
   ],
-  complexity: [
-    { mode: 'iptables', metric: 'lookup.rules_evaluated', clock: 'simulated', min: 0.8, max: 1.2 },
-    { mode: 'iptables', metric: 'lookup.latency', clock: 'simulated', min: 0.8, max: 1.2 },
-    { mode: 'ipvs', metric: 'lookup.rules_evaluated', clock: 'simulated', min: -0.1, max: 0.3 },
-    { mode: 'ipvs', metric: 'lookup.latency', clock: 'simulated', min: -0.1, max: 0.3 },
-    { mode: 'iptables', metric: 'lookup.latency', clock: 'wall', statistic: 'p50', min: 0.7, max: 1.3 },
-    { mode: 'ipvs', metric: 'lookup.latency', clock: 'wall', statistic: 'p50', max: 0.3 },
-  ],
+  complexity: defaultBands(),
 };
 
 /** A p-value level needs this many permutations per unit of 1/p, so it is resolved to ~10%. */

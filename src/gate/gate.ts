@@ -2,6 +2,7 @@
 // has and the current run lacks, or that failed, is a failure), then the wall-clock sample tests,
 // the single numbers, and the complexity bands. Reads its inputs and never writes them.
 import type { RunResults } from '../metrics/results.ts';
+import { seriesKey } from '../metrics/results.ts';
 import { checkBands } from './complexity.ts';
 import type { GateConfig } from './config.ts';
 import { inputError, readGateInput } from './inputs.ts';
@@ -113,16 +114,16 @@ export function compareRuns(
 function points(r: RunResults): Map<string, PointInfo> {
   const m = new Map<string, PointInfo>();
   for (const p of r.points)
-    m.set(pointKey(p.mode, p.scale, p.repetition), {
-      mode: p.mode,
+    m.set(pointKey(seriesKey(p), p.scale, p.repetition), {
+      mode: seriesKey(p),
       scale: p.scale,
       repetition: p.repetition,
       status: p.status,
       error: p.error,
     });
   for (const x of [...r.rows, ...r.samples]) {
-    const key = pointKey(x.mode, x.scale, x.repetition);
-    if (!m.has(key)) m.set(key, { mode: x.mode, scale: x.scale, repetition: x.repetition, status: 'ok' });
+    const key = pointKey(seriesKey(x), x.scale, x.repetition);
+    if (!m.has(key)) m.set(key, { mode: seriesKey(x), scale: x.scale, repetition: x.repetition, status: 'ok' });
   }
   return m;
 }

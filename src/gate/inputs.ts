@@ -11,8 +11,19 @@ const text = z.string().min(1);
 const num = z.number();
 const clock = z.enum(['simulated', 'wall']);
 
-const rowSchema = z.object({ mode: text, scale: num, repetition: num, metric: text, clock, unit: z.string(), statistic: text, value: num });
-const sampleSchema = z.object({ mode: text, scale: num, repetition: num, metric: text, unit: z.string(), values: z.array(num) });
+const variant = z.string().optional();
+const rowSchema = z.object({
+  mode: text,
+  variant,
+  scale: num,
+  repetition: num,
+  metric: text,
+  clock,
+  unit: z.string(),
+  statistic: text,
+  value: num,
+});
+const sampleSchema = z.object({ mode: text, variant, scale: num, repetition: num, metric: text, unit: z.string(), values: z.array(num) });
 // NaN bounds (fewer than three scales) are written as null by JSON.stringify.
 const fitSchema = z.object({
   mode: text,
@@ -23,7 +34,14 @@ const fitSchema = z.object({
   ciLow: num.nullable().optional(),
   ciHigh: num.nullable().optional(),
 });
-const pointSchema = z.object({ mode: text, scale: num, repetition: num, status: z.enum(['ok', 'failed']), error: z.string().optional() });
+const pointSchema = z.object({
+  mode: text,
+  variant,
+  scale: num,
+  repetition: num,
+  status: z.enum(['ok', 'failed']),
+  error: z.string().optional(),
+});
 
 /** Which input a message is about: the gate's baseline or current run, or the run a baseline is made from. */
 export type Role = 'baseline' | 'current' | 'source';

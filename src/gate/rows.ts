@@ -12,6 +12,7 @@
 // These are not normalised by the calibration loop. Wall rows that summarise a sample set
 // (lookup.latency p50, ...) are left to the sample test.
 import type { ResultRow, RunResults } from '../metrics/results.ts';
+import { seriesKey } from '../metrics/results.ts';
 import { type GateConfig, isIgnored, thresholdsFor } from './config.ts';
 import { median, pointKey } from './keys.ts';
 import { badness } from './samples.ts';
@@ -32,8 +33,8 @@ export function compareRows(
   const out: RowOutcome = { comparisons: [], ignored: new Set() };
   const ref = config.wallSamples.normalizeBy;
   const keep = (r: ResultRow) =>
-    common.has(pointKey(r.mode, r.scale, r.repetition)) &&
-    !(r.clock === 'wall' && (r.metric === ref || sampled.has(`${r.mode}|${r.scale}|${r.metric}`)));
+    common.has(pointKey(seriesKey(r), r.scale, r.repetition)) &&
+    !(r.clock === 'wall' && (r.metric === ref || sampled.has(`${seriesKey(r)}|${r.scale}|${r.metric}`)));
   const b = group(baseline.rows.filter(keep));
   const c = group(current.rows.filter(keep));
   const keys = [...new Set([...b.keys(), ...c.keys()])];
@@ -41,14 +42,14 @@ export function compareRows(
     const rb = b.get(key);
     const rc = c.get(key);
     const first = (rb ?? rc)![0];
-    const subject = { mode: first.mode, metric: first.metric, clock: first.clock, statistic: first.statistic };
+    const subject = { mode: seriesKey(first), metric: first.metric, clock: first.clock, statistic: first.statistic };
     if (isIgnored(config, subject)) {
       out.ignored.add(key);
       continue;
     }
     const skeleton = {
       kind: first.clock === 'simulated' ? ('simulated' as const) : ('wall-row' as const),
-      mode: first.mode,
+      mode: seriesKey(first),
       scale: first.scale,
       repetition: first.clock === 'simulated' ? first.repetition : null,
       metric: first.metric,
@@ -103,7 +104,7 @@ export function compareRows(
 function group(rows: ResultRow[]): Map<string, ResultRow[]> {
   const m = new Map<string, ResultRow[]>();
   for (const r of rows) {
-    const key = [r.clock, r.mode, r.scale, r.clock === 'simulated' ? r.repetition : '*', r.metric, r.statistic].join('|');
+    const key = [r.clock, seriesKey(r), r.scale, r.clock === 'simulated' ? r.repetition : '*', r.metric, r.statistic].join('|');
     const list = m.get(key);
     if (list) list.push(r);
     else m.set(key, [r]);

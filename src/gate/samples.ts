@@ -18,6 +18,7 @@
 import { permutationTest } from 'simple-statistics';
 import { Rng } from '../engine/rng.ts';
 import type { RunResults } from '../metrics/results.ts';
+import { seriesKey } from '../metrics/results.ts';
 import { type GateConfig, isIgnored, thresholdsFor } from './config.ts';
 import { median, pointKey } from './keys.ts';
 import type { Comparison, Direction, Verdict } from './types.ts';
@@ -113,10 +114,10 @@ export function compareSamples(baseline: RunResults, current: RunResults, common
 function indexSamples(r: RunResults, common: Set<string>): Map<string, SetsAt> {
   const m = new Map<string, SetsAt>();
   for (const s of r.samples) {
-    if (s.values.length === 0 || !common.has(pointKey(s.mode, s.scale, s.repetition))) continue;
-    const key = `${s.mode}|${s.scale}|${s.metric}`;
+    if (s.values.length === 0 || !common.has(pointKey(seriesKey(s), s.scale, s.repetition))) continue;
+    const key = `${seriesKey(s)}|${s.scale}|${s.metric}`;
     let at = m.get(key);
-    if (!at) m.set(key, (at = { mode: s.mode, scale: s.scale, metric: s.metric, unit: s.unit, reps: new Map() }));
+    if (!at) m.set(key, (at = { mode: seriesKey(s), scale: s.scale, metric: s.metric, unit: s.unit, reps: new Map() }));
     at.reps.set(s.repetition, [...(at.reps.get(s.repetition) ?? []), ...s.values]);
   }
   return m;

@@ -7,8 +7,9 @@ import { DIR_ORIGINAL, INSERT_CLASH, INSERT_DROPPED, KEEP } from '../conntrack/t
 import { Rng } from '../engine/rng.ts';
 import { type CostModel, DEFAULT_COST_MODEL } from '../metrics/cost-model.ts';
 import { lookupCostNs, snatSearchNs, userspaceCrossingNs } from '../metrics/pricing.ts';
-import { type KubeProxyConfiguration, parseKubeProxyConfig } from '../proxy/config.ts';
-import { getProxyMode } from '../proxy/registry.ts';
+import { type KubeProxyConfiguration } from '../proxy/config.ts';
+import { parseKubeProxyConfig } from '../proxy/load-config.ts';
+import { getMode } from '../proxy/modes.ts';
 import {
   type DataPlane,
   type LookupResult,
@@ -69,6 +70,8 @@ const MAX_NODES_PER_WALK = 8;
 export class ClusterNetwork implements DnsHost {
   readonly topology: Topology;
   readonly mode: ProxyModeName;
+  /** The mode's proxy is a user-space process that carries every packet (and connects from the node). */
+  readonly proxiesInUserspace: boolean;
   readonly network: NetworkKind;
   readonly cm: CostModel;
   readonly nodeLocalDns: boolean;
@@ -99,7 +102,9 @@ export class ClusterNetwork implements DnsHost {
     opts: NetworkOptions,
   ) {
     this.topology = new Topology(cluster);
-    this.mode = getProxyMode(opts.mode, opts.file).name;
+    const mode = getMode(opts.mode, opts.file);
+    this.mode = mode.name;
+    this.proxiesInUserspace = mode.capabilities.perPacketUserspace;
     this.network = opts.network ?? 'vxlan';
     if (this.network !== 'routed' && this.network !== 'vxlan')
       throw new InputError('expected routed or vxlan', opts.file, 'network', this.network);
@@ -133,7 +138,7 @@ export class ClusterNetwork implements DnsHost {
       const conntrack = newFlowTable(this.baseConfig);
       // The userspace proxy does not masquerade: it opens its own connection to the endpoint,
       // whose source port connect() picks from the ephemeral range.
-      const snatOpts = this.mode === 'userspace' ? { toPorts: EPHEMERAL_PORT_RANGE, random: true } : { randomFully: this.randomFully };
+      const snatOpts = this.proxiesInUserspace ? { toPorts: EPHEMERAL_PORT_RANGE, random: true } : { randomFully: this.randomFully };
       st = {
         info,
         dataPlane: null,
@@ -149,7 +154,7 @@ export class ClusterNetwork implements DnsHost {
   /** The node's data plane, built (and cached) the first time a packet needs it. */
   dataPlane(st: NodeState): DataPlane {
     if (st.dataPlane === null) {
-      st.dataPlane = getProxyMode(this.mode).build(this.cluster, { ...this.baseConfig, hostnameOverride: st.info.name });
+      st.dataPlane = getMode(this.mode).build(this.cluster, { ...this.baseConfig, hostnameOverride: st.info.name });
       this.dataPlanesBuilt.push(st.info.name);
     }
     return st.dataPlane;
@@ -327,7 +332,7 @@ export class ClusterNetwork implements DnsHost {
     );
     if (verdict === 'DROP') return { ok: false, outcome: 'dropped', node: name, verdict };
     if (verdict === 'REJECT') return { ok: false, outcome: 'rejected', node: name, verdict };
-    const proxied = dnat && dp.perPacketUserspace === true;
+    const proxied = dnat && this.proxiesInUserspace;
     if (proxied)
       this.addHop(
         j,

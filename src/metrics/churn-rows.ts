@@ -2,8 +2,8 @@
 // metric name ("programming.latency@10/s", see churnSweep in src/controlplane), so one
 // results.csv holds services x rate x mode. Here: naming, parsing, and the power-law fits of
 // sync time and programming latency against services (fits.csv, the report's complexity table).
-import type { FitRecord, ResultRow } from './results.ts';
-import { complexityVerdict, fitPowerLaw } from './stats.ts';
+import { fitOverScales } from './fits.ts';
+import { type FitRecord, type ResultRow, seriesKey } from './results.ts';
 
 /** "programming.latency" at 10 events/s -> "programming.latency@10/s". */
 export function churnMetricName(base: string, rate: number): string {
@@ -45,50 +45,11 @@ export const CHURN_FITTED = [
 
 /** metric ~ services^k per mode and rate, over the scales of the run (repetitions averaged). */
 export function churnFits(rows: readonly ResultRow[]): FitRecord[] {
-  const groups = new Map<string, { mode: string; metric: string; statistic: string; unit: string; byScale: Map<number, number[]> }>();
-  for (const r of rows) {
-    if (r.clock !== 'simulated') continue;
-    const { base } = parseChurnMetric(r.metric);
-    if (!CHURN_FITTED.some((f) => f.base === base && f.statistic === r.statistic)) continue;
-    const key = `${r.mode}\u0000${r.metric}\u0000${r.statistic}`;
-    const g = groups.get(key) ?? {
-      mode: r.mode,
-      metric: r.metric,
-      statistic: r.statistic,
-      unit: r.unit,
-      byScale: new Map<number, number[]>(),
-    };
-    const list = g.byScale.get(r.scale) ?? [];
-    list.push(r.value);
-    g.byScale.set(r.scale, list);
-    groups.set(key, g);
-  }
-  const fits: FitRecord[] = [];
-  for (const g of groups.values()) {
-    const scales = [...g.byScale.keys()].sort((a, b) => a - b);
-    if (scales.length < 2) continue;
-    const ys = scales.map((s) => {
-      const v = g.byScale.get(s)!;
-      return v.reduce((a, b) => a + b, 0) / v.length;
-    });
-    const fit = fitPowerLaw(scales, ys);
-    if (!fit) continue;
-    fits.push({
-      mode: g.mode,
-      metric: g.metric,
-      clock: 'simulated',
-      statistic: g.statistic,
-      unit: g.unit,
-      exponent: fit.exponent,
-      ciLow: fit.ciLow,
-      ciHigh: fit.ciHigh,
-      intercept: fit.intercept,
-      r2: fit.r2,
-      n: fit.n,
-      verdict: complexityVerdict(fit),
-    });
-  }
-  return fits.sort((a, b) => cmp(a.metric, b.metric) || cmp(a.statistic, b.statistic) || cmp(a.mode, b.mode));
+  const wanted = (r: ResultRow) =>
+    r.clock === 'simulated' && CHURN_FITTED.some((f) => f.base === parseChurnMetric(r.metric).base && f.statistic === r.statistic);
+  return fitOverScales(rows, wanted).sort(
+    (a, b) => cmp(a.metric, b.metric) || cmp(a.statistic, b.statistic) || cmp(seriesKey(a), seriesKey(b)),
+  );
 }
 
 function cmp(a: string, b: string): number {

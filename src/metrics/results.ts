@@ -1,11 +1,14 @@
 // The shape of a run's results: tidy rows (one per point, metric and statistic), the raw
 // wall-clock samples the regression gate tests, and the complexity fits.
+import { modeRank } from '../proxy/modes.ts';
 
 /** Which clock a number comes from: the deterministic cost model, or this machine's wall clock. */
 export type Clock = 'simulated' | 'wall';
 
 export interface ResultRow {
   mode: string;
+  /** A variant of the mode (descriptor.variants, e.g. iptables' 'partial'); absent for the mode as it is. */
+  variant?: string;
   scale: number;
   repetition: number;
   metric: string;
@@ -18,6 +21,7 @@ export interface ResultRow {
 /** Raw wall-clock samples of one metric at one point (e.g. ns per lookup per tinybench task). */
 export interface SampleSet {
   mode: string;
+  variant?: string;
   scale: number;
   repetition: number;
   metric: string;
@@ -27,6 +31,7 @@ export interface SampleSet {
 
 export interface PointRecord {
   mode: string;
+  variant?: string;
   scale: number;
   repetition: number;
   /** Churn events per second, for a churn sweep's points (one per mode, scale and rate). */
@@ -39,6 +44,7 @@ export interface PointRecord {
 
 export interface FitRecord {
   mode: string;
+  variant?: string;
   metric: string;
   clock: Clock;
   statistic: string;
@@ -81,7 +87,7 @@ export interface ChurnRunMeta {
   syncPeriodS: number;
   fullSyncPeriodS: number;
   burstSyncs: number;
-  /** Whether iptables+partial (KEP-3453 partial restore) points were run beside full-restore ones. */
+  /** Whether points of the modes' partial-sync variants (iptables: KEP-3453 partial restores) were run beside full-sync ones. */
   partialSyncToo: boolean;
 }
 
@@ -101,12 +107,44 @@ export interface PointOutput {
   wallSeconds?: number;
 }
 
-const MODE_ORDER = ['userspace', 'iptables', 'ipvs'];
+type Keyed = { mode: string; variant?: string };
+
+/** The series a row, sample or point belongs to: its mode, or "mode+variant" (charts and comparisons key by it). */
+export function seriesKey(r: Keyed): string {
+  return r.variant ? `${r.mode}+${r.variant}` : r.mode;
+}
+
+/** A series key split back into mode and variant. */
+export function splitSeries(key: string): { mode: string; variant?: string } {
+  const i = key.indexOf('+');
+  return i < 0 ? { mode: key } : { mode: key.slice(0, i), variant: key.slice(i + 1) };
+}
+
+/**
+ * The results with each row's, sample's, point's and fit's mode replaced by its series key
+ * ("iptables+partial"): what charts and tables that draw one line per series read.
+ */
+export function seriesView(results: RunResults): RunResults {
+  // Idempotent: a viewed entry has its variant folded into the mode and none left.
+  const view = <T extends Keyed>(list: T[]): T[] =>
+    Array.isArray(list) ? list.map((r) => (r.variant ? { ...r, mode: seriesKey(r), variant: undefined } : r)) : list;
+  return { ...results, rows: view(results.rows), samples: view(results.samples), points: view(results.points), fits: view(results.fits) };
+}
+
+/** Results written before variants had a column carried them in the mode ("iptables+partial"): split them. */
+export function normalizeVariants<T extends Keyed>(items: T[]): T[] {
+  for (const r of items) {
+    if (r.variant === undefined && typeof r.mode === 'string' && r.mode.includes('+')) Object.assign(r, splitSeries(r.mode));
+  }
+  return items;
+}
 
 /** A total order on rows so output never depends on which worker finished first. */
 export function compareRows(a: ResultRow, b: ResultRow): number {
   return (
     modeRank(a.mode) - modeRank(b.mode) ||
+    cmp(a.mode, b.mode) ||
+    cmp(a.variant ?? '', b.variant ?? '') ||
     a.scale - b.scale ||
     a.repetition - b.repetition ||
     cmp(a.metric, b.metric) ||
@@ -116,15 +154,16 @@ export function compareRows(a: ResultRow, b: ResultRow): number {
 }
 
 export function comparePoints(
-  a: { mode: string; scale: number; repetition: number },
-  b: { mode: string; scale: number; repetition: number },
+  a: { mode: string; variant?: string; scale: number; repetition: number },
+  b: { mode: string; variant?: string; scale: number; repetition: number },
 ): number {
-  return modeRank(a.mode) - modeRank(b.mode) || a.scale - b.scale || a.repetition - b.repetition;
-}
-
-function modeRank(m: string): number {
-  const i = MODE_ORDER.indexOf(m);
-  return i < 0 ? MODE_ORDER.length : i;
+  return (
+    modeRank(a.mode) - modeRank(b.mode) ||
+    cmp(a.mode, b.mode) ||
+    cmp(a.variant ?? '', b.variant ?? '') ||
+    a.scale - b.scale ||
+    a.repetition - b.repetition
+  );
 }
 
 function cmp(a: string, b: string): number {

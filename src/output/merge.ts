@@ -1,6 +1,7 @@
 // Joins the results of sweep shards into one run, as if it had run on one machine; also joins
 // churn sweeps of one scenario run at different rates or scales (same nodes, duration, loop).
 import type { RunResults } from '../metrics/results.ts';
+import { seriesKey } from '../metrics/results.ts';
 import { comparePoints, compareRows } from '../metrics/results.ts';
 import { churnFits } from '../metrics/churn-rows.ts';
 import { computeFits } from '../sweep/fits.ts';
@@ -34,7 +35,7 @@ export function mergeResults(parts: { path: string; results: RunResults }[]): Ru
       );
     }
     for (const p of results.points) {
-      const key = `${p.mode}/${p.scale}/${p.repetition}${p.rate !== undefined ? ` at ${p.rate}/s` : ''}`;
+      const key = `${seriesKey(p)}/${p.scale}/${p.repetition}${p.rate !== undefined ? ` at ${p.rate}/s` : ''}`;
       if (seen.has(key)) throw new InputError(`point ${key} appears in more than one shard`, path, 'points', key);
       seen.add(key);
     }

@@ -2,13 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import type { RunResults } from '../metrics/results.ts';
+import { normalizeVariants, type RunResults } from '../metrics/results.ts';
 import { InputError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
-export const ROW_COLUMNS = ['mode', 'scale', 'repetition', 'metric', 'clock', 'unit', 'statistic', 'value'] as const;
+export const ROW_COLUMNS = ['mode', 'variant', 'scale', 'repetition', 'metric', 'clock', 'unit', 'statistic', 'value'] as const;
 export const FIT_COLUMNS = [
   'mode',
+  'variant',
   'metric',
   'clock',
   'statistic',
@@ -74,5 +75,6 @@ export function readResults(path: string): RunResults {
       throw new InputError('row must have mode, metric, clock (simulated|wall) and a numeric value', file, `rows[${i}]`, row);
     }
   });
+  for (const list of [r.rows!, r.samples!, r.points!]) normalizeVariants(list as { mode: string; variant?: string }[]);
   return r as RunResults;
 }

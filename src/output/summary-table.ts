@@ -1,5 +1,5 @@
 // The one-screen terminal summary of a run: headline numbers per mode and scale, then the fits.
-import type { RunResults } from '../metrics/results.ts';
+import { type RunResults, seriesView } from '../metrics/results.ts';
 
 const COLUMNS: { head: string; metric: string; clock: 'simulated' | 'wall'; statistic: string; fmt: (v: number) => string }[] = [
   { head: 'rules/pkt', metric: 'lookup.rules_evaluated', clock: 'simulated', statistic: 'mean', fmt: (v) => v.toFixed(0) },
@@ -11,7 +11,8 @@ const COLUMNS: { head: string; metric: string; clock: 'simulated' | 'wall'; stat
   { head: 'pkts/s/core sim', metric: 'throughput.node_core', clock: 'simulated', statistic: 'value', fmt: (v) => si(v) },
 ];
 
-export function summaryTable(r: RunResults): string {
+export function summaryTable(run: RunResults): string {
+  const r = seriesView(run);
   const lines: string[] = [];
   const header = ['mode', 'services', ...COLUMNS.map((c) => c.head)];
   const table: string[][] = [header];

@@ -1,13 +1,8 @@
 // KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1): the fields kpsim honours, with
 // kube-proxy's defaults (pkg/proxy/apis/config/v1alpha1/defaults.go).
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../util/errors.ts';
 import { schemaError } from '../scenario/load.ts';
-
-export const PROXY_MODES = ['userspace', 'iptables', 'ipvs'] as const;
-export type ProxyModeName = (typeof PROXY_MODES)[number];
 
 const duration = z.string().regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a Go duration such as 30s or 1m0s');
 
@@ -17,7 +12,7 @@ const configSchema = z
   .object({
     apiVersion: z.literal('kubeproxy.config.k8s.io/v1alpha1').optional(),
     kind: z.literal('KubeProxyConfiguration').optional(),
-    mode: z.enum(['', 'userspace', 'iptables', 'ipvs']).optional(),
+    mode: z.string().optional(),
     hostnameOverride: z.string().optional(),
     clusterCIDR: z.string().optional(),
     masqueradeAll: z.boolean().optional(),
@@ -61,7 +56,8 @@ const configSchema = z
   .passthrough();
 
 export interface KubeProxyConfiguration {
-  mode: ProxyModeName;
+  /** A registered mode's name (src/proxy/load-config.ts checks it against the registry). */
+  mode: string;
   /** The node whose data plane is built. */
   hostnameOverride: string;
   /** Local-traffic detector (detectLocalMode ClusterCIDR); '' means no detector. */
@@ -80,6 +76,8 @@ export interface KubeProxyConfiguration {
   conntrackMin: number;
   tcpEstablishedTimeoutNs: number;
   udpTimeoutNs: number;
+  /** Mode sections by key (ConfigSectionParser.parse's results), e.g. kube-proxy's `nftables:`. */
+  sections: Readonly<Record<string, unknown>>;
 }
 
 export const DEFAULT_KUBE_PROXY_CONFIG: KubeProxyConfiguration = {
@@ -98,27 +96,35 @@ export const DEFAULT_KUBE_PROXY_CONFIG: KubeProxyConfiguration = {
   conntrackMin: 131072,
   tcpEstablishedTimeoutNs: 24 * 3600e9,
   udpTimeoutNs: 30e9,
+  sections: {},
 };
 
-export function loadKubeProxyConfig(path: string): KubeProxyConfiguration {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read KubeProxyConfiguration: ${(err as Error).message}`, path);
-  }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new InputError(`malformed YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`, path);
-  return parseKubeProxyConfig(doc.toJS() ?? {}, path);
+/** A mode's own section of the configuration (ProxyModeDescriptor.configSection). */
+export interface ConfigSectionParser {
+  readonly key: string;
+  /** Validates the raw value (undefined when the section is absent) and fills defaults. */
+  parse(raw: unknown, file: string): unknown;
 }
 
-export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxyConfiguration {
+/** What the registry knows: the mode names, and the sections modes read. */
+export interface KnownModes {
+  readonly modes: readonly string[];
+  readonly sections: readonly ConfigSectionParser[];
+}
+
+/** Parses a KubeProxyConfiguration against the known modes (src/proxy/load-config.ts passes the registry's). */
+export function parseConfigWith(raw: unknown, path: string, known: KnownModes): KubeProxyConfiguration {
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw schemaError(parsed.error, path);
   const c = parsed.data;
   const d = DEFAULT_KUBE_PROXY_CONFIG;
+  if (c.mode && !known.modes.includes(c.mode))
+    throw new InputError(`unknown proxy mode (known: ${known.modes.join(', ')})`, path, 'mode', c.mode);
+  const sections: Record<string, unknown> = {};
+  for (const sec of known.sections) sections[sec.key] = sec.parse((raw as Record<string, unknown>)[sec.key], path);
   return {
-    mode: (c.mode || d.mode) as ProxyModeName,
+    mode: c.mode || d.mode,
+    sections,
     hostnameOverride: c.hostnameOverride ?? d.hostnameOverride,
     clusterCIDR: c.clusterCIDR ?? d.clusterCIDR,
     masqueradeAll: c.masqueradeAll ?? c.iptables?.masqueradeAll ?? d.masqueradeAll,

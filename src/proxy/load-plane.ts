@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { readClusterFile } from '../cluster/k8s-io.ts';
 import { tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
-import { loadKubeProxyConfig, parseKubeProxyConfig, PROXY_MODES, type ProxyModeName } from './config.ts';
+import { loadKubeProxyConfig, parseKubeProxyConfig } from './load-config.ts';
 import { IptablesDumpPlane } from './iptables/dump-plane.ts';
 import { resolveOptions } from './iptables/options.ts';
 import { LOOPBACK_IP, nodeView, sampleNames } from './node-view.ts';
-import { getProxyMode } from './registry.ts';
+import { getMode } from './modes.ts';
 import type { DataPlane } from './types.ts';
 
 export interface PlaneSource {
@@ -23,7 +23,7 @@ export interface PlaneSource {
 
 export interface LoadedPlane {
   plane: DataPlane;
-  mode: ProxyModeName;
+  mode: string;
   /** Addresses of the node (with 127.0.0.1): packets from them start in nat OUTPUT. */
   localIPs: Set<number>;
   /** e.g. "node test-node of cluster.json (iptables mode)". */
@@ -58,12 +58,9 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
     config.hostnameOverride = src.node;
   }
   if (src.mode !== undefined) {
-    if (!(PROXY_MODES as readonly string[]).includes(src.mode)) {
-      throw new InputError(`unknown proxy mode (expected one of ${PROXY_MODES.join(', ')})`, undefined, '--mode', src.mode);
-    }
-    config.mode = src.mode as ProxyModeName;
+    config.mode = getMode(src.mode, undefined, '--mode').name;
   }
-  const mode = getProxyMode(config.mode, src.mode !== undefined ? undefined : src.proxyConfig, src.mode !== undefined ? '--mode' : 'mode');
+  const mode = getMode(config.mode, src.mode !== undefined ? undefined : src.proxyConfig, src.mode !== undefined ? '--mode' : 'mode');
   const node = nodeView(cluster, config.hostnameOverride, src.proxyConfig ?? src.cluster);
   // Checks clusterCIDR and nodePortAddresses here, where errors can name the file.
   resolveOptions(config, node, {}, src.proxyConfig);

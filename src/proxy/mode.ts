@@ -4,7 +4,9 @@
 // are all read off the registered descriptors. kube-proxy has the same shape: one Provider
 // per pkg/proxy/<mode> folder, chosen by --proxy-mode.
 import type { Cluster } from '../cluster/model.ts';
-import type { KubeProxyConfiguration } from './config.ts';
+import type { CostTable, Prices } from '../engine/prices.ts';
+import type { IptablesProfile } from '../netfilter/costs.ts';
+import type { ConfigSectionParser, KubeProxyConfiguration } from './config.ts';
 import type { DataPlane, LookupResult, SyncWork } from './types.ts';
 
 /** A number the mode reports, with its unit and one line of meaning (docs, report, CSV). */
@@ -13,6 +15,17 @@ export interface QuantitySpec {
   readonly name: string;
   readonly unit: string;
   readonly help: string;
+  /**
+   * How the number grows with services: 'sum' (default) adds up service by service; 'set'
+   * depends only on which kinds of service exist (IPVS installs a fixed rule once any service
+   * needs it). The control plane's work model (src/controlplane/work-model.ts) reads it.
+   */
+  readonly aggregate?: 'sum' | 'set';
+  /**
+   * A stat the mode's own output shows: the lines of render(format) that match `line` count it
+   * (the data-plane contract, test/proxy/contract.test.ts, holds stats() to it).
+   */
+  readonly countIn?: { readonly format: string; readonly line: RegExp };
 }
 
 /** What the generic code must know about how a mode behaves (instead of testing its name). */
@@ -25,6 +38,11 @@ export interface ModeCapabilities {
   readonly ownConnectionTracking: boolean;
   /** Pod connections are translated at connect(), in the socket layer: no per-packet DNAT (Cilium socket LB). */
   readonly socketLoadBalancing: boolean;
+  /**
+   * A sync writes only what changed (IPVS netlink operations, nftables partial syncs), except
+   * periodic full resyncs; false when every sync rewrites everything (iptables without KEP-3453).
+   */
+  readonly incrementalSync: boolean;
 }
 
 /** A variant of a mode: a column of its own in results ('' is the mode as it is by default). */
@@ -33,21 +51,9 @@ export interface VariantSpec {
   readonly name: string;
   readonly label: string;
   readonly help: string;
+  /** Its own colour and point shape in charts, where it is drawn beside the mode. */
+  readonly display: { readonly color: string; readonly shape: string };
 }
-
-/** One constant of the simulated clock's price list, with where its value comes from. */
-export interface CostConstant {
-  readonly value: number;
-  readonly unit: string;
-  /** A published figure (name the entry of data/published-figures.json), a document, or "Estimate: ..." with its reasoning. */
-  readonly source: string;
-}
-
-/** The simulated clock's prices by constant name (core constants plus every mode's own). */
-export type Prices = Readonly<Record<string, number>>;
-
-/** How the iptables-restore kernel backend is priced: nft (modern) or legacy xtables. */
-export type IptablesProfile = 'modern' | 'legacy';
 
 export interface PricingContext {
   readonly iptablesProfile: IptablesProfile;
@@ -66,13 +72,12 @@ export interface ModePricing {
   packetNs?(prices: Prices, lookupNs: number, first: boolean): number;
 }
 
-/** A config section the mode reads (kube-proxy's `nftables:`, Cilium's settings for eBPF). */
-export interface ModeConfigSection<T = unknown> {
-  /** Key in the KubeProxyConfiguration / scenario `proxy:` section. */
-  readonly key: string;
-  /** Validates the section's raw value (unknown fields are errors) and fills defaults. */
-  parse(raw: unknown, file: string): T;
-}
+/**
+ * A config section the mode reads (kube-proxy's `nftables:`, Cilium's settings for eBPF): key in
+ * the KubeProxyConfiguration / scenario `proxy:` section; parse validates it (unknown fields are
+ * errors) and fills defaults; the result is in config.sections[key].
+ */
+export type ModeConfigSection = ConfigSectionParser;
 
 /** Gate defaults for the mode: the complexity bands its lookup must stay in. */
 export interface ModeExpectations {
@@ -105,7 +110,7 @@ export interface ProxyModeDescriptor {
   readonly syncWork: readonly QuantitySpec[];
   readonly variants: readonly VariantSpec[];
   /** The mode's own constants of the simulated clock (core ones live in src/metrics/cost-model.ts). */
-  readonly costs: Readonly<Record<string, CostConstant>>;
+  readonly costs: CostTable;
   readonly pricing: ModePricing;
   readonly expect: ModeExpectations;
   readonly configSection?: ModeConfigSection;

@@ -2,7 +2,7 @@
 // hints), its primary IP and every address that `-m addrtype --dst-type LOCAL` matches.
 import type { Cluster } from '../cluster/model.ts';
 import type { Node } from '../cluster/k8s-types.ts';
-import { tryParseIPv4 } from '../util/ipv4.ts';
+import { type Cidr, cidrContains, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 
 export const LOOPBACK_IP = 0x7f000001; // 127.0.0.1
@@ -63,4 +63,13 @@ export function sampleNames(cluster: Cluster): string {
   if (names.length === 0) return 'the cluster has no Node objects';
   const more = cluster.nodes.length > names.length ? `, ... ${cluster.nodes.length} in all` : '';
   return `nodes: ${names.join(', ')}${more}`;
+}
+
+/**
+ * Whether a packet arrived through the node's CNI bridge (what `-m physdev --physdev-is-in`
+ * sees): it comes from a pod on this node, i.e. from the network side with a source address in
+ * the node's pod CIDR.
+ */
+export function crossedBridge(p: { src: number }, origin: 'forwarded' | 'local', podCIDR: Cidr | null): boolean {
+  return origin === 'forwarded' && podCIDR !== null && cidrContains(podCIDR, p.src >>> 0);
 }

@@ -2,9 +2,9 @@
 // per mode): build a node's data plane from the cluster, apply changes, classify packets.
 import type { Cluster } from '../cluster/model.ts';
 import type { Rng } from '../engine/rng.ts';
-import type { KubeProxyConfiguration, ProxyModeName } from './config.ts';
 
-export { PROXY_MODES, type ProxyModeName } from './config.ts';
+/** A registered proxy mode's name (src/proxy/registry.ts lists them). */
+export type ProxyModeName = string;
 
 /** Protocol numbers as in the IP header (and conntrack): the hot path compares integers. */
 export const PROTO_TCP = 6;
@@ -38,8 +38,9 @@ export interface TraceResult {
   /** Whether the packet's path sets the masquerade mark (or otherwise gets SNATed). */
   masquerade: boolean;
   /**
-   * iptables rules evaluated in the service lookup (the DNAT hook, nat PREROUTING or OUTPUT):
-   * each rule whose matches were tested. IPVS hash probes are not rules (LookupResult.hashProbes).
+   * Rules evaluated in the service lookup (iptables: the DNAT hook, nat PREROUTING or OUTPUT;
+   * nftables: the rules of the chains walked): each rule whose matches were tested. Hash-table
+   * probes and map lookups are not rules (LookupResult.hashProbes).
    */
   rulesEvaluated: number;
   /** Human-readable steps: chains entered and rules matched (or the IPVS/userspace lookups). */
@@ -56,9 +57,9 @@ export interface LookupResult {
   endpointIP: number;
   endpointPort: number;
   masquerade: boolean;
-  /** iptables rules tested (as TraceResult.rulesEvaluated). */
+  /** Rules tested (as TraceResult.rulesEvaluated). */
   rulesEvaluated: number;
-  /** IPVS service-table hash probes (bucket head plus chain steps); 0 in other modes. */
+  /** Hash-table probes and map lookups (IPVS service-table chain steps, nftables verdict maps, eBPF maps); 0 where none. */
   hashProbes: number;
 }
 
@@ -77,52 +78,33 @@ export function newLookupResult(): LookupResult {
   return { verdict: 'NONE', endpointIP: 0, endpointPort: 0, masquerade: false, rulesEvaluated: 0, hashProbes: 0 };
 }
 
-/** Counts that describe the size of a data plane (the "memory" metrics). */
-export interface DataPlaneStats {
-  /** iptables rules across all tables (0 where the mode has none). */
-  iptablesRules: number;
-  iptablesChains: number;
-  ipsetEntries: number;
-  ipvsVirtualServers: number;
-  ipvsRealServers: number;
-  /** userspace proxy ports open. */
-  proxyPorts: number;
-}
+/** The size of a data plane, named by its mode (descriptor.stats): e.g. { iptables_rules: 1234 }. */
+export type DataPlaneStats = Readonly<Record<string, number>>;
 
-/** What one sync wrote, so the cost model can price it. */
-export interface SyncWork {
-  /** Lines of iptables-restore input written (0 for a mode that does not use it). */
-  restoreLines: number;
-  /** Rules in the tables after the sync (iptables-restore cost grows with the whole table). */
-  totalRules: number;
-  /** Netlink operations (IPVS virtual/real server adds, updates, deletes). */
-  netlinkOps: number;
-  /** ipset entries added or removed. */
-  ipsetOps: number;
-  /** Userspace proxy ports opened or closed. */
-  portOps: number;
-  /** Separate `iptables` command runs (the userspace proxier ensured rules one by one). */
-  iptablesInvocations?: number;
-}
+/** What one sync wrote, named by the mode (descriptor.syncWork), so its pricing.syncNs can price it. */
+export type SyncWork = Readonly<Record<string, number>>;
 
-export interface RenderFormat {
-  format: 'iptables-save' | 'ipvsadm' | 'ipset';
+export interface SyncOptions {
+  /** A full sync (start-up, or kube-proxy's periodic full resync) rather than a partial one. */
+  full?: boolean;
 }
 
 /** One node's data plane in one mode. */
 export interface DataPlane {
   readonly mode: ProxyModeName;
-  /** Every packet of a connection crosses into a user-space process (the userspace proxy). */
-  readonly perPacketUserspace?: boolean;
   /** Explore every branch (statistic, affinity) as kube-proxy's packet-flow test tracer does. */
   trace(packet: Packet, origin: PacketOrigin): TraceResult;
   /** Pick one endpoint as the kernel would, without allocating; fills and returns `out`. */
   lookup(packet: Packet, origin: PacketOrigin, rng: Rng, out: LookupResult): LookupResult;
-  /** Re-program the data plane for a changed cluster (a full sync); returns what was written. */
-  sync(cluster: Cluster): SyncWork;
+  /**
+   * Re-program the data plane for a changed cluster; returns what was written. A mode that can
+   * write only what changed does so unless `opts.full` asks for a full sync (kube-proxy's
+   * periodic full resync); a mode that always rewrites everything ignores it.
+   */
+  sync(cluster: Cluster, opts?: SyncOptions): SyncWork;
   stats(): DataPlaneStats;
   /** Text as the real tools print it; throws InputError for a format the mode does not have. */
-  render(format: RenderFormat['format']): string;
+  render(format: string): string;
   /**
    * Optional: the simulated clock in seconds, for state that ages (ClientIP affinity,
    * `-m recent --seconds` in iptables mode). Modes without such state need not implement it.
@@ -134,10 +116,4 @@ export interface DataPlane {
    * IPVS lc/wlc/sed/nq schedulers and ipvsadm's ActiveConn/InActConn. Others omit it.
    */
   connectionClosed?(packet: Packet, origin: PacketOrigin, endpointIP: number, endpointPort: number): void;
-}
-
-export interface ProxyMode {
-  readonly name: ProxyModeName;
-  /** Builds the data plane of the node named by config.hostnameOverride. */
-  build(cluster: Cluster, config: KubeProxyConfiguration): DataPlane;
 }

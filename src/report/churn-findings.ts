@@ -2,7 +2,7 @@
 // exponent per mode), and where each mode falls behind the churn. Used by the report's churn
 // section and by `kpsim churn --sweep` on the terminal.
 import { churnFits, churnMetricName, parseChurnMetric } from '../metrics/churn-rows.ts';
-import type { FitRecord, ResultRow, RunResults } from '../metrics/results.ts';
+import { type FitRecord, type ResultRow, type RunResults, seriesView } from '../metrics/results.ts';
 import { type ChurnPoint, churnSeries, rateLabel, runRates } from './churn-data.ts';
 import { plainVerdict } from './complexity.ts';
 import { fmt } from './format.ts';
@@ -159,7 +159,8 @@ export function fallBehindFindings(rows: readonly ResultRow[], durationS: number
   return lines;
 }
 
-export function churnFindings(results: RunResults): string[] {
+export function churnFindings(run: RunResults): string[] {
+  const results = seriesView(run);
   const exponent = exponentFinding(results);
   const durationS = typeof results.meta?.churn?.durationS === 'number' ? results.meta.churn.durationS : null;
   return [...(exponent ? [exponent] : []), ...fallBehindFindings(results.rows, durationS)];

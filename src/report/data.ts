@@ -1,13 +1,30 @@
 // Reading series out of a run's tidy rows for the report: one value per (mode, scale), the mean
 // over repetitions, finite values only. Nothing here assumes a metric exists.
-import type { Clock, ResultRow, RunResults, SampleSet } from '../metrics/results.ts';
+import { type Clock, type ResultRow, type RunResults, type SampleSet, splitSeries } from '../metrics/results.ts';
+import { findMode, modeRank } from '../proxy/modes.ts';
 
-// "iptables+partial": a churn sweep's KEP-3453 partial-restore points, next to iptables.
-const MODE_ORDER = ['userspace', 'iptables', 'iptables+partial', 'ipvs'];
-
-/** Fixed colours per proxy mode, the same in every chart (colour-blind-safe Tableau hues). */
-const MODE_COLORS: Record<string, string> = { userspace: '#e15759', iptables: '#4e79a7', 'iptables+partial': '#59a14f', ipvs: '#f28e2b' };
+// Series are modes, or a mode's variant ("iptables+partial": KEP-3453 partial restores): each
+// keeps the colour and shape its descriptor gives it (colour-blind-safe Tableau hues), in
+// registry order with variants right after their mode; anything unknown comes last.
 const EXTRA_COLORS = ['#59a14f', '#b07aa1', '#76b7b2', '#9c755f', '#edc948'];
+
+/** A series' own display (colour, shape), from the registry; undefined for an unknown one. */
+export function seriesDisplay(key: string): { color: string; shape: string } | undefined {
+  const { mode, variant } = splitSeries(key);
+  const m = findMode(mode);
+  if (!m) return undefined;
+  if (!variant) return m.display;
+  return m.variants.find((v) => v.name === variant)?.display;
+}
+
+/** Display name of a series: the mode's label, with its variant's ("iptables, partial restores (KEP-3453)"). */
+export function seriesLabel(key: string): string {
+  const { mode, variant } = splitSeries(key);
+  const m = findMode(mode);
+  if (!m) return key;
+  const v = variant ? m.variants.find((x) => x.name === variant) : undefined;
+  return v ? `${m.label}, ${v.label}` : variant ? `${m.label} (${variant})` : m.label;
+}
 
 export interface SeriesPoint {
   mode: string;
@@ -17,16 +34,16 @@ export interface SeriesPoint {
   n: number;
 }
 
-/** Modes of the run in the canonical order (userspace, iptables, ipvs, then any others by name). */
+/** Series of the run in the registry's order (variants after their mode, then any others by name). */
 export function runModes(results: RunResults): string[] {
   const seen = new Set<string>([...(Array.isArray(results.meta?.modes) ? results.meta.modes : []), ...results.rows.map((r) => r.mode)]);
   return sortModes([...seen]);
 }
 
 export function sortModes(modes: Iterable<string>): string[] {
-  const rank = (m: string) => {
-    const i = MODE_ORDER.indexOf(m);
-    return i < 0 ? MODE_ORDER.length : i;
+  const rank = (key: string) => {
+    const { mode, variant } = splitSeries(key);
+    return modeRank(mode) * 2 + (variant ? 1 : 0);
   };
   return [...new Set(modes)].filter((m) => typeof m === 'string').sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
@@ -35,8 +52,8 @@ export function sortModes(modes: Iterable<string>): string[] {
 export function modeColorScale(modes: string[]): { domain: string[]; range: string[] } {
   let extra = 0;
   // Extra modes never take a colour a known mode of this run already has.
-  const free = EXTRA_COLORS.filter((c) => !modes.some((m) => MODE_COLORS[m] === c));
-  return { domain: modes, range: modes.map((m) => MODE_COLORS[m] ?? free[extra++ % free.length]) };
+  const free = EXTRA_COLORS.filter((c) => !modes.some((m) => seriesDisplay(m)?.color === c));
+  return { domain: modes, range: modes.map((m) => seriesDisplay(m)?.color ?? free[extra++ % free.length]) };
 }
 
 /** Mean over repetitions of one (metric, clock, statistic), per mode and scale, sorted by mode then scale. */

@@ -3,7 +3,7 @@
 // charts/<name>.svg (rendered headlessly in Node).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunResults } from '../metrics/results.ts';
+import { type RunResults, seriesView } from '../metrics/results.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { browserLibraries } from './assets.ts';
 import { lookupChart, syncChart, throughputChart } from './charts.ts';
@@ -32,7 +32,8 @@ export interface ReportModel {
 }
 
 /** The report's sections and charts, before anything is rendered or written. */
-export function buildReport(results: RunResults, published: PublishedFigures = loadPublishedFigures()): ReportModel {
+export function buildReport(run: RunResults, published: PublishedFigures = loadPublishedFigures()): ReportModel {
+  const results = seriesView(run);
   const churn = hasChurnRows(results.rows);
   // A churn sweep alone has no data-plane rows: leave out the sections it could not draw.
   const dataPlane = !churnOnly(results);
@@ -82,7 +83,8 @@ function allCharts(model: ReportModel): ChartDef[] {
  * Writes `<dir>/index.html` and `<dir>/charts/<name>.vl.json|.svg` for a run's results and returns
  * the paths written (index.html first). Charts the run has no data for become notes on the page.
  */
-export async function writeReport(dir: string, results: RunResults, opts: ReportOptions = {}): Promise<string[]> {
+export async function writeReport(dir: string, run: RunResults, opts: ReportOptions = {}): Promise<string[]> {
+  const results = seriesView(run);
   const published = loadPublishedFigures(opts.publishedFile);
   const model = buildReport(results, published);
   const chartsDir = join(dir, 'charts');

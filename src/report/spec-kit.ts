@@ -1,6 +1,6 @@
 // Pieces every vega-lite spec of the report shares: config (system fonts only, so nothing is
 // fetched), the log-scaled services axis and the fixed per-mode colours.
-import { modeColorScale } from './data.ts';
+import { modeColorScale, seriesDisplay } from './data.ts';
 
 export const VL_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -79,18 +79,17 @@ export function modeColor(modes: string[], title = 'proxy mode'): Record<string,
   return { field: 'mode', type: 'nominal', title, scale: modeColorScale(modes), legend: { orient: 'right' } };
 }
 
-const MODE_SHAPES: Record<string, string> = { userspace: 'circle', iptables: 'square', 'iptables+partial': 'diamond', ipvs: 'triangle-up' };
 const EXTRA_SHAPES = ['diamond', 'cross', 'triangle-down', 'wedge'];
 
 /** A point shape per mode (same title as the colour, so the legends merge): lines that lie on top of each other stay visible. */
 export function modeShape(modes: string[], title = 'proxy mode'): Record<string, unknown> {
   let extra = 0;
-  const free = EXTRA_SHAPES.filter((s) => !modes.some((m) => MODE_SHAPES[m] === s));
+  const free = EXTRA_SHAPES.filter((s) => !modes.some((m) => seriesDisplay(m)?.shape === s));
   return {
     field: 'mode',
     type: 'nominal',
     title,
-    scale: { domain: modes, range: modes.map((m) => MODE_SHAPES[m] ?? free[extra++ % free.length]) },
+    scale: { domain: modes, range: modes.map((m) => seriesDisplay(m)?.shape ?? free[extra++ % free.length]) },
   };
 }
 

@@ -8,12 +8,13 @@ import { generateCluster, scenarioConfig } from '../scenario/generate.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { costModelWith } from '../metrics/cost-model.ts';
-import { type IptablesProfile, lookupCostNs, syncCostNs } from '../metrics/pricing.ts';
+import { lookupCostNs, syncCostNs } from '../metrics/pricing.ts';
+import type { IptablesProfile } from '../netfilter/costs.ts';
 import type { PointOutput, ResultRow, SampleSet } from '../metrics/results.ts';
 import { summarize } from '../metrics/stats.ts';
-import { parseKubeProxyConfig } from '../proxy/config.ts';
-import { getProxyMode } from '../proxy/registry.ts';
-import { type DataPlane, type Packet, type ProxyModeName, newLookupResult } from '../proxy/types.ts';
+import { parseKubeProxyConfig } from '../proxy/load-config.ts';
+import { getMode } from '../proxy/modes.ts';
+import { type DataPlane, type Packet, type ProxyModeName, type SyncWork, newLookupResult } from '../proxy/types.ts';
 import { parseIPv4, parseCidr } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import { parseSweep, parseWorkload, type Workload } from '../workload/schema.ts';
@@ -49,6 +50,10 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const wall = (metric: string, unit: string, statistic: string, value: number) =>
     rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
   const rng = new Rng(scenario.seed).fork(`point/${mode}/${scale}/${repetition}`);
+  // What each sync wrote, in the mode's own terms (descriptor.syncWork): sync.work.<field>, statistic = which sync.
+  const syncWorkRows = (which: string, w: SyncWork) => {
+    for (const q of getMode(mode).syncWork) sim(`sync.work.${q.name}`, q.unit, which, w[q.name] ?? 0);
+  };
 
   const cluster = generateCluster(scenario, scale);
   const config = scenarioConfig(scenario);
@@ -67,7 +72,7 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const profile: IptablesProfile = sweep.iptablesProfile;
 
   // Full programming: an empty node data plane synced to the whole cluster.
-  const proxy = getProxyMode(mode);
+  const proxy = getMode(mode, file, '--modes');
   const empty: Cluster = { ...cluster, services: [], endpointSlices: [], pods: [] };
   const heapBefore = heapUsed();
   const dp = proxy.build(empty, kpc);
@@ -75,7 +80,8 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const fullWork = dp.sync(cluster);
   const fullWallNs = Number(process.hrtime.bigint() - t0);
   const heapBytes = Math.max(0, heapUsed() - heapBefore);
-  sim('sync.full', 's', 'value', syncCostNs(cm, mode, fullWork, profile) / 1e9);
+  sim('sync.full', 's', 'value', syncCostNs(cm, proxy, fullWork, profile) / 1e9);
+  syncWorkRows('full', fullWork);
   wall('sync.full', 'ms', 'value', fullWallNs / 1e6);
 
   // Traffic: clients are pods on the node under test, or external clients hitting its NodePorts.
@@ -112,7 +118,7 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
     ['max', r.max],
   ] as const)
     sim('lookup.rules_evaluated', 'rules', stat, v);
-  if (mode === 'ipvs') {
+  if (outcome.hashProbes.some((x) => x > 0)) {
     const hp = summarize(outcome.hashProbes);
     for (const [stat, v] of [
       ['mean', hp.mean],
@@ -153,12 +159,7 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   wall('throughput.engine', 'packets/s', 'value', outcome.packets / (outcome.wallNs / 1e9));
 
   const stats = dp.stats();
-  sim('memory.iptables_rules', 'count', 'value', stats.iptablesRules);
-  sim('memory.iptables_chains', 'count', 'value', stats.iptablesChains);
-  sim('memory.ipset_entries', 'count', 'value', stats.ipsetEntries);
-  sim('memory.ipvs_virtual_servers', 'count', 'value', stats.ipvsVirtualServers);
-  sim('memory.ipvs_real_servers', 'count', 'value', stats.ipvsRealServers);
-  sim('memory.proxy_ports', 'count', 'value', stats.proxyPorts);
+  for (const q of proxy.stats) sim(`memory.${q.name}`, q.unit, 'value', stats[q.name] ?? NaN);
   sim('memory.conntrack_entries', 'count', 'value', flows.size);
   wall('memory.heap_bytes', 'bytes', 'value', heapBytes);
 
@@ -187,13 +188,14 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   t0 = process.hrtime.bigint();
   const addWork = dp.sync(plusOne);
   wall('sync.add_service', 'ms', 'value', Number(process.hrtime.bigint() - t0) / 1e6);
-  sim('sync.add_service', 's', 'value', syncCostNs(cm, mode, addWork, profile) / 1e9);
+  sim('sync.add_service', 's', 'value', syncCostNs(cm, proxy, addWork, profile) / 1e9);
+  syncWorkRows('add_service', addWork);
   const minusEndpoint = withoutOneEndpoint(plusOne);
   t0 = process.hrtime.bigint();
   const delWork = dp.sync(minusEndpoint);
   wall('sync.remove_endpoint', 'ms', 'value', Number(process.hrtime.bigint() - t0) / 1e6);
-  sim('sync.remove_endpoint', 's', 'value', syncCostNs(cm, mode, delWork, profile) / 1e9);
-  sim('sync.full_restore_lines', 'lines', 'value', fullWork.restoreLines);
+  sim('sync.remove_endpoint', 's', 'value', syncCostNs(cm, proxy, delWork, profile) / 1e9);
+  syncWorkRows('remove_endpoint', delWork);
   return { rows: rows.filter((x) => Number.isFinite(x.value)), samples };
 }
 

@@ -1,10 +1,11 @@
 // The scenario's `workload` and `sweep` sections: what traffic a sweep point drives through the
 // data plane, and which points a sweep runs.
 import { z } from 'zod';
+import { IPTABLES_PROFILES } from '../netfilter/costs.ts';
+import { modeNames } from '../proxy/modes.ts';
 import { schemaError } from '../scenario/load.ts';
 import { InputError } from '../util/errors.ts';
 import { parseDuration } from '../engine/simulator.ts';
-import { PROXY_MODES, type ProxyModeName } from '../proxy/config.ts';
 
 const duration = z.union([z.number().int().min(0), z.string()]);
 
@@ -44,17 +45,17 @@ export const workloadSchema = z
 export const sweepSchema = z
   .object({
     modes: z
-      .array(z.enum(PROXY_MODES))
+      .array(z.enum(modeNames() as [string, ...string[]]))
       .min(1)
-      .default([...PROXY_MODES]),
+      .default(modeNames()),
     repetitions: z.number().int().min(1).default(1),
     /** iptables-restore profile for simulated sync time: a modern (nft) or legacy kernel. */
-    iptablesProfile: z.enum(['modern', 'legacy']).default('modern'),
+    iptablesProfile: z.enum(IPTABLES_PROFILES).default('modern'),
   })
   .strict();
 
 export type Workload = z.output<typeof workloadSchema> & { packetIntervalNs: number };
-export type SweepSpec = z.output<typeof sweepSchema> & { modes: ProxyModeName[] };
+export type SweepSpec = z.output<typeof sweepSchema>;
 
 export function parseWorkload(raw: unknown, file = '(scenario)'): Workload {
   const r = workloadSchema.safeParse(raw ?? {}, { reportInput: true });

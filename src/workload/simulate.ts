@@ -6,6 +6,7 @@ import { exponential, Zipf } from '../engine/distributions.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { CostModel } from '../metrics/cost-model.ts';
 import { firstPacketCpuNs, laterPacketCpuNs, lookupCostNs } from '../metrics/pricing.ts';
+import { getMode } from '../proxy/modes.ts';
 import { type DataPlane, type Packet, type PacketOrigin, type ProxyModeName, type Verdict, newLookupResult } from '../proxy/types.ts';
 import type { Workload } from './schema.ts';
 import type { Targets } from './targets.ts';
@@ -84,7 +85,8 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
   const verdictCounts = new Int32Array(VERDICTS.length);
   const pkt: Packet = { src: 0, dst: 0, proto: 6, sport: 0, dport: 0 };
   const out = newLookupResult();
-  const laterNs = laterPacketCpuNs(cm, dp);
+  const mode = getMode(inp.mode);
+  const laterNs = laterPacketCpuNs(cm, mode);
   let cpuNs = 0;
   let packets = 0;
   let drops = 0;
@@ -139,10 +141,10 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
         pkt.proto = dns.proto;
         pkt.sport = 1024 + ((sport * 7919) % 31744); // another ephemeral port than the connection's
         dp.lookup(pkt, origin, rng, out);
-        const lns = lookupCostNs(cm, inp.mode, out);
+        const lns = lookupCostNs(cm, mode, out);
         dnsRules += out.rulesEvaluated;
         if (out.verdict === 'DNAT') inp.flows.insert(pkt, out.endpointIP, out.endpointPort, KEEP, KEEP, s.now);
-        cpuNs += firstPacketCpuNs(cm, dp, lns) + (2 * queries - 1) * laterNs;
+        cpuNs += firstPacketCpuNs(cm, mode, lns) + (2 * queries - 1) * laterNs;
         packets += 2 * queries;
         dnsLookups++;
         dnsQueries += queries;
@@ -154,9 +156,9 @@ export function runWorkload(inp: WorkloadInput): WorkloadOutcome {
       dp.lookup(pkt, origin, rng, out);
       rules[i] = out.rulesEvaluated;
       probes[i] = out.hashProbes;
-      const lns = lookupCostNs(cm, inp.mode, out);
+      const lns = lookupCostNs(cm, mode, out);
       lookupNs[i] = lns;
-      cpuNs += firstPacketCpuNs(cm, dp, lns);
+      cpuNs += firstPacketCpuNs(cm, mode, lns);
       verdictCounts[VERDICTS.indexOf(out.verdict)]++;
       if (out.verdict !== 'DNAT') return; // rejected or dropped: the client gives up
       if (inp.flows.insert(pkt, out.endpointIP, out.endpointPort, KEEP, KEEP, s.now) < 0) {

@@ -5,13 +5,20 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { parseModeList, parseRateList, parseScaleList } from '../../src/cli/commands/churn-sweep.ts';
+import { parseRateList, parseScaleList } from '../../src/cli/commands/churn-sweep.ts';
+import { parseModes as parseModeList } from '../../src/cli/options.ts';
 import type { RunResults } from '../../src/metrics/results.ts';
 import { kpsim, tempDir } from '../helpers/cli.ts';
 
 const SCENARIO = 'test/fixtures/scenarios/churn-tiny.yaml';
 const SWEEP = ['churn', SCENARIO, '--sweep', '--rates', '1,5'];
-const MODES = ['userspace', 'iptables', 'iptables+partial', 'ipvs'];
+// Series: each mode, and iptables' partial-restore variant (a column of its own).
+const SERIES = [
+  ['userspace', ''],
+  ['iptables', ''],
+  ['iptables', 'partial'],
+  ['ipvs', ''],
+] as const;
 const CHURN_CHARTS = ['churn-sync-time', 'churn-programming-latency', 'churn-latency-vs-rate'];
 
 test('kpsim churn --sweep writes results.csv/json and the report; the rows are the same on every run', () => {
@@ -28,20 +35,20 @@ test('kpsim churn --sweep writes results.csv/json and the report; the rows are t
 
   const csv = readFileSync(join(a, 'results.csv'), 'utf8');
   const lines = csv.split('\n');
-  assert.equal(lines[0], 'mode,scale,repetition,metric,clock,unit,statistic,value');
-  for (const mode of MODES)
+  assert.equal(lines[0], 'mode,variant,scale,repetition,metric,clock,unit,statistic,value');
+  for (const [mode, variant] of SERIES)
     for (const scale of [10, 40])
       for (const rate of [1, 5]) {
         assert.ok(
-          lines.some((l) => l.startsWith(`${mode},${scale},0,programming.latency@${rate}/s,simulated,s,p99,`)),
-          `${mode} @ ${scale}, ${rate}/s has a p99 row`,
+          lines.some((l) => l.startsWith(`${mode},${variant},${scale},0,programming.latency@${rate}/s,simulated,s,p99,`)),
+          `${mode} ${variant} @ ${scale}, ${rate}/s has a p99 row`,
         );
       }
-  assert.ok(lines.some((l) => l.startsWith('iptables+partial,40,0,sync.duration.partial@5/s,simulated,s,p50,')));
-  assert.ok(lines.some((l) => l.startsWith('ipvs,10,0,queue.length@1/s,simulated,changes,final,')));
+  assert.ok(lines.some((l) => l.startsWith('iptables,partial,40,0,sync.duration.partial@5/s,simulated,s,p50,')));
+  assert.ok(lines.some((l) => l.startsWith('ipvs,,10,0,queue.length@1/s,simulated,changes,final,')));
   const results = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')) as RunResults;
   assert.equal(results.schema, 'kpsim-results/1');
-  assert.deepEqual(results.meta.modes, MODES);
+  assert.deepEqual(results.meta.modes, ['userspace', 'iptables', 'ipvs']);
   assert.deepEqual(results.meta.scales, [10, 40]);
   assert.deepEqual(results.meta.churn?.rates, [1, 5]);
   assert.equal(results.meta.churn?.nodes, 3);
@@ -50,7 +57,7 @@ test('kpsim churn --sweep writes results.csv/json and the report; the rows are t
   assert.equal(results.points.length, 16);
   assert.ok(results.points.every((p) => p.status === 'ok' && typeof p.rate === 'number'));
   assert.equal(results.rows.length, lines.length - 2, 'results.json holds the CSV rows');
-  assert.match(readFileSync(join(a, 'fits.csv'), 'utf8'), /^iptables,sync\.duration\.full@1\/s,simulated,p50,s,/m);
+  assert.match(readFileSync(join(a, 'fits.csv'), 'utf8'), /^iptables,,sync\.duration\.full@1\/s,simulated,p50,s,/m);
 
   // Simulated clock, seeded: a second run writes the same rows, byte for byte.
   const second = kpsim([...SWEEP, '--out', b, '--quiet']);
@@ -104,7 +111,7 @@ test('a sweep point has the rows of the same single-point run, the rate added to
     .slice(1)
     .map((l) => {
       const c = l.split(',');
-      c[3] += '@5/s';
+      c[4] += '@5/s';
       return c.join(',');
     })
     .sort();
@@ -114,7 +121,7 @@ test('a sweep point has the rows of the same single-point run, the rate added to
 
 test('bad sweep input exits 2 naming the option and the value, and writes nothing', () => {
   const cases: [string[], RegExp][] = [
-    [['--modes', 'iptables,nftables'], /--modes <list>.*'iptables,nftables'.*unknown mode "nftables"/],
+    [['--modes', 'iptables,nft'], /--modes <list>.*'iptables,nft'.*unknown mode "nft"/],
     [['--rates', '1,fast'], /--rates <list>.*'1,fast'.*"fast"/],
     [['--mode', 'iptables'], /--mode: --mode is for one point; a sweep uses --modes \(got "iptables"\)/],
     [['--min-sync-period', '60s'], /churn-tiny\.yaml: churn\.syncPeriod: syncPeriod \(30s\) must be >= minSyncPeriod \(60s\)/],

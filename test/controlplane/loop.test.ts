@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { runChurn } from '../../src/controlplane/index.ts';
 import { RunnerState } from '../../src/controlplane/runner.ts';
 import { parseScenario } from '../../src/scenario/load.ts';
+import { generateCluster, scenarioConfig } from '../../src/scenario/generate.ts';
+import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
+import { getMode } from '../../src/proxy/modes.ts';
 
 const LINE_NS = 100_000;
 
@@ -48,11 +51,19 @@ test('one change at t=0.5 s: latency is exactly the sync duration', () => {
     mode: 'iptables',
     trace: true,
   });
-  const lines = run.summary.ruleset.start.restoreLines;
-  assert.equal(run.summary.ruleset.end.restoreLines, lines);
+  const lines = run.summary.ruleset.start.restore_lines;
+  assert.equal(run.summary.ruleset.end.restore_lines, lines);
   const d = lines * LINE_NS;
   assert.equal(run.sim.syncs.length, 1);
-  assert.deepEqual(run.sim.syncs[0], { node: 0, start: at(0.5), end: at(0.5) + d, full: true, from: 0, to: 1, restoreLines: lines });
+  assert.deepEqual(run.sim.syncs[0], {
+    node: 0,
+    start: at(0.5),
+    end: at(0.5) + d,
+    full: true,
+    from: 0,
+    to: 1,
+    work: { restore_lines: lines, total_rules: run.summary.ruleset.start.total_rules },
+  });
   assert.deepEqual(run.sim.latencies, [{ change: 0, node: 0, ns: d }]);
   assert.equal(run.summary.latency.p50, d / 1e9);
   assert.equal(run.summary.latency.p99, d / 1e9);
@@ -67,7 +78,7 @@ test('burst of 2 syncs, then the third waits for the end of the last + minSyncPe
     - { at: 0.65s, kind: scaleUp, service: ns-1/svc-3 }`),
     { mode: 'iptables', trace: true },
   );
-  const d = run.summary.ruleset.start.restoreLines * LINE_NS;
+  const d = run.summary.ruleset.start.restore_lines * LINE_NS;
   assert.ok(d < at(0.05), `sync must be shorter than 50 ms for this timeline, is ${d / 1e6} ms`);
   // Tokens: 2 at 0.5 s -> 1; 1.1 at 0.6 s -> 0.1; 0.15 at 0.65 s: refused. Next possible run:
   // end of the second (0.6 s + d) + 1 s; a token is back at 1.5 s, earlier.
@@ -96,7 +107,7 @@ test('changes arriving during a sync wait for the next one, which covers all of 
     - { at: 0.502s, kind: scaleUp, service: ns-1/svc-3 }`),
     { mode: 'iptables', trace: true },
   );
-  const d = run.summary.ruleset.start.restoreLines * LINE_NS;
+  const d = run.summary.ruleset.start.restore_lines * LINE_NS;
   assert.ok(d > at(0.002));
   // The second sync starts right when the first ends (one token left) and covers both.
   assert.deepEqual(
@@ -114,7 +125,7 @@ test('changes arriving during a sync wait for the next one, which covers all of 
 
 test('with nothing changing, a full resync runs every syncPeriod (30 s after the end of the last)', () => {
   const run = runChurn(scenario(`  duration: 100s\n  minimizeIPTablesRestore: true`), { mode: 'iptables', trace: true });
-  const d = run.summary.ruleset.start.restoreLines * LINE_NS;
+  const d = run.summary.ruleset.start.restore_lines * LINE_NS;
   assert.equal(run.sim.changes, 0);
   assert.deepEqual(
     run.sim.syncs.map((s) => [s.start, s.full]),
@@ -129,18 +140,26 @@ test('with nothing changing, a full resync runs every syncPeriod (30 s after the
   assert.equal(run.summary.sync.full.p50, d / 1e9);
 });
 
-test('partial sync (KEP-3453) writes the fixed chains and the changed service only', () => {
-  const run = runChurn(
-    scenario(`  duration: 10s\n  minimizeIPTablesRestore: true\n  timeline: [{ at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }]`),
-    { mode: 'iptables', trace: true },
-  );
-  const m = run.measurement!;
-  const svc1 = m.measured.get('ns-1/svc-1')!.lines;
-  let fixedChains = 0;
-  for (const p of m.sample.attribution.ports.values()) fixedChains += p.fixedChainLines;
+test('partial sync (KEP-3453) writes the fixed chains and the changed service only, as the real partial-restore data plane does', () => {
+  const sc = scenario(`  duration: 10s\n  minimizeIPTablesRestore: true\n  timeline: [{ at: 0.5s, kind: scaleUp, service: ns-1/svc-1 }]`);
+  const run = runChurn(sc, { mode: 'iptables', trace: true });
   const [sync] = run.sim.syncs;
   assert.equal(sync.full, false);
-  assert.equal(sync.restoreLines, m.fixedLines + fixedChains + svc1.ownLines);
-  assert.equal(sync.end - sync.start, Math.round(sync.restoreLines * LINE_NS));
-  assert.ok(sync.restoreLines < run.summary.ruleset.start.restoreLines);
+  // The same change on the real data plane with partial restores: svc-1 gains scaleUpCount not-ready endpoints.
+  const cluster = generateCluster(sc, 20);
+  const config = parseKubeProxyConfig({ hostnameOverride: 'node-1', clusterCIDR: scenarioConfig(sc).clusterCIDR });
+  const dp = getMode('iptables').build(cluster, config, { variant: 'partial' });
+  const slices = cluster.endpointSlices.map((sl) => {
+    if (sl.metadata.namespace !== 'ns-1' || sl.metadata.labels?.['kubernetes.io/service-name'] !== 'svc-1') return sl;
+    const extra = Array.from({ length: run.spec.scaleUpCount }, (_, i) => ({
+      addresses: [`100.64.9.${i + 1}`],
+      conditions: { ready: false, serving: false, terminating: false },
+      nodeName: 'node-2',
+    }));
+    return { ...sl, endpoints: [...(sl.endpoints ?? []), ...extra] };
+  });
+  const real = dp.sync({ ...cluster, endpointSlices: slices });
+  assert.equal(sync.work.restore_lines, real.restore_lines);
+  assert.equal(sync.end - sync.start, Math.round(sync.work.restore_lines * LINE_NS));
+  assert.ok(sync.work.restore_lines < run.summary.ruleset.start.restore_lines);
 });

@@ -47,10 +47,7 @@ test('the shipped scenario validates', () => {
 test('kpsim churn prints a summary, writes tidy CSV rows and a JSON summary', () => {
   const dir = tempDir();
   const file = join(dir, 'c.yaml');
-  writeFileSync(
-    file,
-    'name: tiny\nseed: 9\nnodes: 5\nservices: 50\nchurn:\n  duration: 30s\n  nodes: 3\n  rate: 2\n  measureServices: 50\n',
-  );
+  writeFileSync(file, 'name: tiny\nseed: 9\nnodes: 5\nservices: 50\nchurn:\n  duration: 30s\n  nodes: 3\n  rate: 2\n');
   const out = join(dir, 'out');
   const r = kpsim(['churn', file, '--mode', 'iptables', '--services', '40', '--partial-sync', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
@@ -58,8 +55,8 @@ test('kpsim churn prints a summary, writes tidy CSV rows and a JSON summary', ()
   assert.match(r.stdout, /network programming latency .*\n  all: +p50 [\d.]+ s/);
   assert.match(r.stdout, /verdict: keeps up/);
   const csv = readFileSync(join(out, 'churn.csv'), 'utf8').split('\n');
-  assert.equal(csv[0], 'mode,scale,repetition,metric,clock,unit,statistic,value');
-  assert.ok(csv.some((l) => l.startsWith('iptables+partial,40,0,programming.latency,simulated,s,p99,')));
+  assert.equal(csv[0], 'mode,variant,scale,repetition,metric,clock,unit,statistic,value');
+  assert.ok(csv.some((l) => l.startsWith('iptables,partial,40,0,programming.latency,simulated,s,p99,')));
   const json = JSON.parse(readFileSync(join(out, 'churn.json'), 'utf8'));
   assert.equal(json.services, 40);
   assert.equal(json.partialSync, true);
@@ -71,7 +68,7 @@ test('kpsim churn prints a summary, writes tidy CSV rows and a JSON summary', ()
   assert.equal(summary.nodes, 2);
   assert.equal(summary.durationS, 20);
 
-  const bad = kpsim(['churn', file, '--mode', 'nftables']);
+  const bad = kpsim(['churn', file, '--mode', 'nft']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--mode: unknown proxy mode/);
 });

@@ -82,7 +82,7 @@ test('kpsim simulate is deterministic for a seed: same CSV bytes, same summary',
 test('kpsim simulate rejects bad input with exit 2', () => {
   const out = tempDir();
   for (const [args, pattern] of [
-    [['--mode', 'nftables'], /--mode: unknown proxy mode.*"nftables"/],
+    [['--mode', 'nft'], /--mode: unknown proxy mode.*"nft"/],
     [['--mode', 'iptables', '--duration', '10'], /--duration.*Invalid duration/],
   ] as const) {
     const r = kpsim(['simulate', '--scenario', SMALL, ...args, '--out', out]);

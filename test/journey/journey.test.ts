@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ClusterNetwork, runJourney, type Journey, type NetworkOptions } from '../../src/journey/index.ts';
 import { DEFAULT_COST_MODEL } from '../../src/metrics/cost-model.ts';
 import { vxlanOverheadNs } from '../../src/metrics/pricing.ts';
-import { PROXY_MODES } from '../../src/proxy/types.ts';
+import { modeNames } from '../../src/proxy/modes.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
 import { CLIENT_POD, EXTERNAL_CLIENT, NODE_A, NODE_B, NP_CLUSTER, NP_LOCAL, SELF, SELF_POD, WEB, journeyCluster } from './fixture.ts';
 
@@ -115,7 +115,7 @@ test('a request/response TCP connection is closed and its entry sits in TIME_WAI
   assert.equal(entry.expiresAtNs - j.cursor, 120e9);
 });
 
-for (const mode of PROXY_MODES) {
+for (const mode of modeNames()) {
   test(`every proxy mode carries a pod's connection and its reply (${mode})`, () => {
     const j = runJourney(net({ mode }), { client: { kind: 'pod', ip: CLIENT_POD }, dst: { ip: WEB.vip, port: WEB.port } });
     assert.equal(j.outcome, 'delivered', JSON.stringify(j.hops.map((h) => `${h.node} ${h.name} ${h.note}`)));

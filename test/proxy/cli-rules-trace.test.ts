@@ -153,8 +153,8 @@ test('bad input exits 2 with a clear message', () => {
   };
   const pkt = ['--src', '10.0.0.2', '--dst', '172.30.0.41', '--dport', '80'];
   expectInputError(
-    ['trace', ...base, '--mode', 'nftables', ...pkt],
-    /--mode: unknown proxy mode \(expected one of userspace, iptables, ipvs\) \(got "nftables"\)/,
+    ['trace', ...base, '--mode', 'nft', ...pkt],
+    /--mode: unknown proxy mode \(known: userspace, iptables, ipvs[^)]*\) \(got "nft"\)/,
   );
   expectInputError(['rules', ...base, '--format', 'xml'], /--format: unknown format/);
   const otherNode = write('kp.yaml', 'hostnameOverride: node-9\nclusterCIDR: 10.0.0.0/8\n');

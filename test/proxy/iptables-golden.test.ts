@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { readClusterFile } from '../../src/cluster/k8s-io.ts';
-import { loadKubeProxyConfig } from '../../src/proxy/config.ts';
+import { loadKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import { endpointChainName, serviceChainNames, base32 } from '../../src/proxy/iptables/chain-names.ts';
 import { probability } from '../../src/proxy/iptables/probability.ts';

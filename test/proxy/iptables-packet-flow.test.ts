@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readClusterFile } from '../../src/cluster/k8s-io.ts';
-import { loadKubeProxyConfig } from '../../src/proxy/config.ts';
+import { loadKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import {
   type FlowTest,

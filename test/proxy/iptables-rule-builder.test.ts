@@ -6,11 +6,11 @@ import { readClusterFile } from '../../src/cluster/k8s-io.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { generateCluster } from '../../src/scenario/generate.ts';
 import { parseIptablesSave, writeIptablesSave, type Ruleset } from '../../src/netfilter/index.ts';
-import { loadKubeProxyConfig } from '../../src/proxy/config.ts';
+import { loadKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import { treatNfacctAsAlwaysMatching } from '../../src/proxy/iptables/nfacct-adapter.ts';
 import { fakeProxyConfig, makeCluster, makeService, makeSlice, testNodeName } from './kube-proxy-test-env.ts';
-import { parseKubeProxyConfig } from '../../src/proxy/config.ts';
+import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/iptables/${name}`, import.meta.url).pathname;
 

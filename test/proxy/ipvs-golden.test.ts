@@ -58,13 +58,13 @@ test('stats count what the renders show', () => {
   const p = plane();
   const s = p.stats();
   const ipvsadm = p.render('ipvsadm');
-  assert.equal(s.ipvsVirtualServers, (ipvsadm.match(/^(TCP|UDP|SCTP) /gm) ?? []).length);
-  assert.equal(s.ipvsRealServers, (ipvsadm.match(/^ {2}-> \d/gm) ?? []).length);
-  assert.equal(s.iptablesRules, (p.render('iptables-save').match(/^-A /gm) ?? []).length);
-  assert.equal(s.ipsetEntries, 18);
+  assert.equal(s.ipvs_virtual_servers, (ipvsadm.match(/^(TCP|UDP|SCTP) /gm) ?? []).length);
+  assert.equal(s.ipvs_real_servers, (ipvsadm.match(/^ {2}-> \d/gm) ?? []).length);
+  assert.equal(s.iptables_rules, (p.render('iptables-save').match(/^-A /gm) ?? []).length);
+  assert.equal(s.ipset_entries, 18);
   assert.deepEqual(
-    { ...s, ipsetEntries: 0 },
-    { iptablesRules: 27, iptablesChains: 9, ipsetEntries: 0, ipvsVirtualServers: 12, ipvsRealServers: 19, proxyPorts: 0 },
+    { ...s, ipset_entries: 0 },
+    { iptables_rules: 27, iptables_chains: 9, ipset_entries: 0, ipvs_virtual_servers: 12, ipvs_real_servers: 19 },
   );
 });
 

@@ -115,8 +115,8 @@ test('rulesEvaluated: constant at 100 and 10,000 services with a table sized for
 test('the ruleset and its restore input stay the same size; sets and IPVS grow', () => {
   const a = planeOf(100);
   const b = planeOf(10000);
-  assert.equal(a.stats().iptablesRules, b.stats().iptablesRules);
+  assert.equal(a.stats().iptables_rules, b.stats().iptables_rules);
   assert.equal(a.sync(clusterOf(100)).restoreLines, b.sync(clusterOf(10000)).restoreLines);
-  assert.ok(b.stats().ipsetEntries > 50 * a.stats().ipsetEntries);
-  assert.ok(b.stats().ipvsVirtualServers > 50 * a.stats().ipvsVirtualServers);
+  assert.ok(b.stats().ipset_entries > 50 * a.stats().ipset_entries);
+  assert.ok(b.stats().ipvs_virtual_servers > 50 * a.stats().ipvs_virtual_servers);
 });

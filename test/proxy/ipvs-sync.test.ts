@@ -18,7 +18,7 @@ test('first sync adds every virtual and real server; an unchanged resync does no
   // The constructor ran the first sync: 12 virtual servers, 19 real servers.
   assert.equal(p.ipvs.netlinkOps, 31);
   const w = p.sync(cluster);
-  assert.deepEqual(w, { restoreLines: 2 + 5 + 2 + 4 + 20, totalRules: 27, netlinkOps: 0, ipsetOps: 0, portOps: 0 });
+  assert.deepEqual(w, { restore_lines: 2 + 5 + 2 + 4 + 20, total_rules: 27, netlink_ops: 0, ipset_ops: 0 });
 });
 
 test('an added endpoint is one real-server add per virtual server it backs', () => {
@@ -27,8 +27,8 @@ test('an added endpoint is one real-server add per virtual server it backs', () 
   const dns = bigger.endpointSlices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'kube-dns')!;
   dns.endpoints!.push({ addresses: ['10.244.0.9'], nodeName: 'test-node', conditions: {} });
   const w = p.sync(bigger);
-  assert.equal(w.netlinkOps, 2); // TCP and UDP 10.96.0.10:53
-  assert.equal(w.ipsetOps, 2); // KUBE-LOOP-BACK: the endpoint is local, for tcp and udp
+  assert.equal(w.netlink_ops, 2); // TCP and UDP 10.96.0.10:53
+  assert.equal(w.ipset_ops, 2); // KUBE-LOOP-BACK: the endpoint is local, for tcp and udp
   assert.deepEqual(p.lastSyncDetail, { virtualServerOps: 0, realServerOps: 2, addressOps: 0, ipsetOps: 2 });
 });
 
@@ -38,10 +38,10 @@ test('a removed service deletes its virtual servers, set members and kube-ipvs0 
   smaller.services = smaller.services.filter((s) => s.metadata.name !== 'shop');
   const w = p.sync(smaller);
   // shop: ClusterIP + LB IP + 3 NodePort virtual servers, deleted with their real servers.
-  assert.equal(w.netlinkOps, 5);
+  assert.equal(w.netlink_ops, 5);
   assert.equal(p.lastSyncDetail.addressOps, 2); // 10.96.200.7 and 198.51.100.9 unbound
   // KUBE-CLUSTER-IP, LOOP-BACK, LOAD-BALANCER, -FW, -LOCAL, -SOURCE-CIDR, NODE-PORT-TCP, -LOCAL-TCP, HEALTH-CHECK.
-  assert.equal(w.ipsetOps, 9);
+  assert.equal(w.ipset_ops, 9);
   assert.ok(!p.render('ipvsadm').includes('31443'));
   assert.ok(!p.render('iptables-save').includes('KUBE-LOAD-BALANCER-FW')); // rules on empty sets go
 });
@@ -64,16 +64,16 @@ test('graceful termination: a TCP real server with connections goes to weight 0,
   dns.endpoints = dns.endpoints!.filter((e) => e.addresses[0] !== '10.244.1.4');
   const w1 = p.sync(without);
   // TCP: weight 0 (one op); UDP: deleted at once (one op).
-  assert.equal(w1.netlinkOps, 2);
+  assert.equal(w1.netlink_ops, 2);
   const text = p.render('ipvsadm');
   assert.match(text, /TCP {2}10\.96\.0\.10:53 rr\n {2}-> 10\.244\.0\.3:53 +Masq +1 +1 +0 *\n {2}-> 10\.244\.1\.4:53 +Masq +0 +1 +0/);
   assert.doesNotMatch(text, /UDP {2}10\.96\.0\.10:53 rr\n(.*\n)* {2}-> 10\.244\.1\.4/);
   // A quiesced server gets no new connections and is not a traced endpoint.
   assert.deepEqual(p.trace(pkt, 'forwarded').endpoints, ['10.244.0.3:53']);
   // Still connected: the reaper keeps it.
-  assert.equal(p.sync(without).netlinkOps, 0);
+  assert.equal(p.sync(without).netlink_ops, 0);
   p.connectionClosed(pkt, 'forwarded', parseIPv4('10.244.1.4'), 53);
-  assert.equal(p.sync(without).netlinkOps, 1);
+  assert.equal(p.sync(without).netlink_ops, 1);
   assert.doesNotMatch(p.render('ipvsadm'), /10\.244\.1\.4/);
 });
 
@@ -91,7 +91,7 @@ test('an endpoint coming back while terminating is deleted and re-added (kube-pr
   p.sync(without);
   const w = p.sync(cluster);
   // TCP: delete + add of the terminating one; UDP: plain add.
-  assert.equal(w.netlinkOps, 3);
+  assert.equal(w.netlink_ops, 3);
   assert.match(p.render('ipvsadm'), /-> 10\.244\.1\.4:53 +Masq +1 +1 +0/); // counters survive (dest_trash)
 });
 
@@ -101,7 +101,7 @@ test('a changed affinity is one virtual-server update', () => {
   const front = changed.services.find((s) => s.metadata.name === 'front')!;
   front.spec.sessionAffinity = 'None';
   const w = p.sync(changed);
-  assert.equal(w.netlinkOps, 4); // ClusterIP + 3 NodePort virtual servers
+  assert.equal(w.netlink_ops, 4); // ClusterIP + 3 NodePort virtual servers
   assert.equal(p.lastSyncDetail.virtualServerOps, 4);
   assert.doesNotMatch(p.render('ipvsadm'), /persistent/);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { EndpointSlice, Service } from '../../src/cluster/k8s-types.ts';
 import { clusterFromObjects } from '../../src/cluster/k8s-io.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
-import { parseKubeProxyConfig } from '../../src/proxy/config.ts';
+import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type PacketOrigin, type ProtoNumber, type TraceResult } from '../../src/proxy/types.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
-import { getProxyMode } from '../../src/proxy/registry.ts';
+import { getMode } from '../../src/proxy/modes.ts';
 import { newLookupResult, PROTO_TCP, PROTO_UDP, type PacketOrigin } from '../../src/proxy/types.ts';
 import { UserspaceDataPlane } from '../../src/proxy/userspace/index.ts';
 import { BalancerState } from '../../src/proxy/userspace/load-balancer.ts';
@@ -34,14 +34,14 @@ const pkt = (src: string, dst: string, dport: number, proto: 6 | 17 = PROTO_TCP)
 const originOf = (src: string): PacketOrigin => (LOCAL_IPS.has(src) ? 'local' : 'forwarded');
 
 test('registry builds the userspace and ipvs modes; unknown modes list the known ones', () => {
-  assert.equal(getProxyMode('userspace').name, 'userspace');
-  assert.equal(getProxyMode('ipvs').name, 'ipvs');
-  assert.throws(() => getProxyMode('nftables'), /ipvs, iptables|iptables, ipvs/);
+  assert.equal(getMode('userspace').name, 'userspace');
+  assert.equal(getMode('ipvs').name, 'ipvs');
+  assert.throws(() => getMode('kernelspace'), /iptables, ipvs/);
 });
 
 test('portal rules: a REDIRECT for containers and a DNAT to the node for the host, per portal IP', () => {
   const p = plane();
-  assert.equal(p.perPacketUserspace, true);
+  assert.equal(getMode('userspace').capabilities.perPacketUserspace, true);
   const text = p.render('iptables-save');
   const port = (name: string) => Number(new RegExp(`--comment "${name}" .*--to-ports (\\d+)`).exec(text)![1]);
   const front = port('web/front:http');
@@ -73,8 +73,8 @@ test('portal rules: a REDIRECT for containers and a DNAT to the node for the hos
   );
   // LB ingress IPs are portals like the ClusterIP; five service ports, five proxy ports.
   assert.ok(text.includes('-A KUBE-PORTALS-CONTAINER -d 198.51.100.9/32 -p tcp -m comment --comment "web/shop:https"'));
-  assert.equal(p.stats().proxyPorts, 5);
-  assert.equal(p.stats().iptablesRules, (text.match(/^-A /gm) ?? []).length);
+  assert.equal(p.stats().proxy_ports, 5);
+  assert.equal(p.stats().iptables_rules, (text.match(/^-A /gm) ?? []).length);
 });
 
 test('external IPs: from off the machine (physdev) or to a local address', () => {
@@ -296,7 +296,7 @@ test('rules walked grow with the number of services (unlike IPVS)', () => {
 test('sync: changed services get a new proxy port and rules; unchanged ones are only re-checked', () => {
   const us = plane();
   const w = us.sync(smallIpvsCluster());
-  assert.deepEqual(w, { restoreLines: 0, totalRules: 23, netlinkOps: 0, ipsetOps: 0, portOps: 0, iptablesInvocations: 10 + 18 });
+  assert.deepEqual(w, { port_ops: 0, iptables_invocations: 10 + 18, total_rules: 23 });
   const changed = smallIpvsCluster();
   changed.services.find((s) => s.metadata.name === 'front')!.spec.sessionAffinity = 'None';
   const before = /front:http" -m tcp --dport 80 -j REDIRECT --to-ports (\d+)/.exec(us.render('iptables-save'))![1];
@@ -304,12 +304,12 @@ test('sync: changed services get a new proxy port and rules; unchanged ones are 
   const after = /front:http" -m tcp --dport 80 -j REDIRECT --to-ports (\d+)/.exec(us.render('iptables-save'))![1];
   assert.notEqual(after, before);
   // front: proxy socket + NodePort claim closed and reopened; 5 rules deleted, 5 ensured (check + append), 18 re-checked.
-  assert.equal(w2.portOps, 4);
-  assert.equal(w2.iptablesInvocations, 10 + 5 + 10 + 18);
+  assert.equal(w2.port_ops, 4);
+  assert.equal(w2.iptables_invocations, 10 + 5 + 10 + 18);
   // Endpoint changes touch no rules.
   const moreEps = structuredClone(changed);
   moreEps.endpointSlices[1].endpoints!.push({ addresses: ['10.244.0.99'], nodeName: testNodeName, conditions: {} });
-  assert.equal(us.sync(moreEps).portOps, 0);
+  assert.equal(us.sync(moreEps).port_ops, 0);
   assert.deepEqual(us.trace(pkt('10.244.0.9', '10.96.0.10', 53, PROTO_UDP), 'forwarded').endpoints, [
     '10.244.0.3:53',
     '10.244.0.99:53',

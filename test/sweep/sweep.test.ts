@@ -35,7 +35,7 @@ test('simulated results are byte-identical across runs and worker counts', () =>
   assert.equal(json.points.length, 9);
   assert.ok(json.meta.git && json.meta.machine.cores >= 1 && json.meta.scenario.seed === 11);
   const header = readFileSync(join(a, 'results.csv'), 'utf8').split('\n')[0];
-  assert.equal(header, 'mode,scale,repetition,metric,clock,unit,statistic,value');
+  assert.equal(header, 'mode,variant,scale,repetition,metric,clock,unit,statistic,value');
   // Every row says which clock it is.
   for (const row of json.rows) assert.ok(row.clock === 'simulated' || row.clock === 'wall');
   assert.ok(json.samples.some((s: { metric: string; values: number[] }) => s.metric === 'lookup.latency' && s.values.length > 0));
@@ -108,9 +108,9 @@ test('shards merge into the same simulated results as one run', () => {
 
 test('bad sweep input exits 2 before any output', () => {
   const dir = tempDir();
-  const r = kpsim(['sweep', SCENARIO, '--out', join(dir, 'x'), '--modes', 'nftables']);
+  const r = kpsim(['sweep', SCENARIO, '--out', join(dir, 'x'), '--modes', 'nft']);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /unknown mode "nftables" \(known: userspace, iptables, ipvs\)/);
+  assert.match(r.stderr, /unknown mode "nft" \(known: userspace, iptables, ipvs/);
   const s = kpsim(['sweep', SCENARIO, '--out', join(dir, 'y'), '--shard', '4/3']);
   assert.equal(s.status, 2);
   assert.match(s.stderr, /--shard must be i\/N/);

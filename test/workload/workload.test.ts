@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
 import { DEFAULT_COST_MODEL } from '../../src/metrics/cost-model.ts';
-import { parseKubeProxyConfig } from '../../src/proxy/config.ts';
+import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { newLookupResult } from '../../src/proxy/types.ts';
-import { getProxyMode } from '../../src/proxy/registry.ts';
+import { getMode } from '../../src/proxy/modes.ts';
 import { generateCluster } from '../../src/scenario/generate.ts';
 import { parseScenario } from '../../src/scenario/load.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
@@ -35,7 +35,7 @@ function only(t: Targets, k: number): Targets {
 }
 
 function run(mode: 'iptables' | 'ipvs', targets: Targets, extra: Record<string, unknown> = {}, dns = false) {
-  const dp = getProxyMode(mode).build(cluster, { ...kpc, mode });
+  const dp = getMode(mode).build(cluster, { ...kpc, mode });
   const workload = parseWorkload({ connections: 40, packetsPerConnection: 5, ...extra });
   const empty = { count: 0, ip: new Uint32Array(0), port: new Uint16Array(0), proto: new Uint8Array(0), service: new Int32Array(0) };
   return runWorkload({
@@ -70,7 +70,7 @@ test('iptables: the k-th service costs the k rules of KUBE-SERVICES up to it plu
 
 test('ipvs: the same services cost the same rules whatever their position; only hash probes vary', () => {
   const all = clusterIPTargets(cluster);
-  const dp = getProxyMode('ipvs').build(cluster, { ...kpc, mode: 'ipvs' });
+  const dp = getMode('ipvs').build(cluster, { ...kpc, mode: 'ipvs' });
   const out = newLookupResult();
   const ruleParts = new Set<number>();
   for (let k = 0; k < all.count; k++) {
@@ -92,7 +92,7 @@ test('CPU per packet: later packets are conntrack hits, cheaper than first packe
 test("by-name connections send the resolver's queries to kube-dns through the data plane", () => {
   const withDns = generateCluster(parseScenario('seed: 5\nnodes: 2\nservices: 4\nendpointsPerService: 1\n', 'dns.yaml'), 4);
   const targets = clusterIPTargets(withDns);
-  const dp = getProxyMode('iptables').build(withDns, kpc);
+  const dp = getMode('iptables').build(withDns, kpc);
   const dns = planDns(withDns, 'default')!;
   // svc-1.ns-1 from namespace default: svc-1.ns-1.default.svc.cluster.local (NXDOMAIN), then
   // svc-1.ns-1.svc.cluster.local (found); A and AAAA for each candidate.

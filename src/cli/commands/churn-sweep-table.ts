@@ -1,12 +1,13 @@
 // The terminal summary of a churn sweep: one line per point, simulated clock.
-import type { RunResults } from '../../metrics/results.ts';
+import { type RunResults, seriesView } from '../../metrics/results.ts';
 import { churnSeries } from '../../report/churn-data.ts';
 import { fallsBehind, pointStates } from '../../report/churn-findings.ts';
 import { fmtS } from '../../controlplane/report.ts';
 
 const COLUMNS = ['mode', 'services', 'rate/s', 'sync p50 s', 'latency p50 s', 'latency p99 s', 'queue max', 'busy', 'verdict'];
 
-export function churnSweepTable(results: RunResults): string {
+export function churnSweepTable(run: RunResults): string {
+  const results = seriesView(run);
   const stat = (base: string, statistic: string) =>
     new Map(churnSeries(results.rows, base, statistic).map((p) => [`${p.mode}|${p.scale}|${p.rate}`, p.value]));
   const p50 = stat('programming.latency', 'p50');

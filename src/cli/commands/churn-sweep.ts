@@ -5,9 +5,9 @@ import { InvalidArgumentError } from 'commander';
 import { resolveLoop, resolveSpec } from '../../controlplane/index.ts';
 import { planChurnSweep, runChurnSweep } from '../../controlplane/sweep.ts';
 import { churnFits } from '../../metrics/churn-rows.ts';
-import { type RunResults, comparePoints, compareRows } from '../../metrics/results.ts';
+import { type RunResults, comparePoints, compareRows, seriesKey } from '../../metrics/results.ts';
 import { writeResults } from '../../output/results-files.ts';
-import { PROXY_MODES, type ProxyModeName } from '../../proxy/types.ts';
+import { modeNames } from '../../proxy/modes.ts';
 import { churnFindings } from '../../report/churn-findings.ts';
 import { writeReport } from '../../report/index.ts';
 import { scenarioScales } from '../../scenario/generate.ts';
@@ -15,14 +15,14 @@ import { loadScenario } from '../../scenario/load.ts';
 import { fileSha256, gitInfo, machineInfo, makeRunId } from '../../sweep/meta.ts';
 import { Progress } from '../../sweep/progress.ts';
 import { InputError } from '../../util/errors.ts';
-import { parsePositive } from '../options.ts';
+import { parseList, parsePositive } from '../options.ts';
 import { churnSweepTable } from './churn-sweep-table.ts';
 
 /** Churn events per second of the default sweep: quiet, busy, and a rolling-deploy storm. */
 export const DEFAULT_SWEEP_RATES = [1, 10, 50];
 
 export interface ChurnSweepCliOptions {
-  modes?: ProxyModeName[];
+  modes?: string[];
   scales?: number[];
   rates?: number[];
   partialSyncToo: boolean;
@@ -37,7 +37,7 @@ export interface ChurnSweepCliOptions {
 export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions): Promise<void> {
   // Everything a point reads is checked here, before any point runs or any file is written.
   const scenario = loadScenario(file);
-  const modes = o.modes ?? [...PROXY_MODES];
+  const modes = o.modes ?? modeNames();
   const scales = o.scales ?? scenarioScales(scenario);
   const rates = o.rates ?? DEFAULT_SWEEP_RATES;
   if (scales.some((s) => s < 1)) throw new InputError('every scale of a churn sweep needs at least one service', file, 'services', scales);
@@ -55,21 +55,21 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
   const t0 = performance.now();
   const progress = new Progress(plan.length, process.stderr, o.quiet);
   const sweep = runChurnSweep(scenario, plan, pointOpts, (p, record) => {
-    const label = `${p.label} @ ${p.scale} services, ${p.rate}/s:`;
+    const label = `${seriesKey(p)} @ ${p.scale} services, ${p.rate}/s:`;
     progress.tick(
       record.status === 'ok' ? label : `${label} ${(record.error ?? '').split('\n')[0]}`,
       record.status === 'ok',
       record.wallSeconds,
     );
   });
-  const labels = [...new Set(plan.map((p) => p.label))];
+
   const results: RunResults = {
     schema: 'kpsim-results/1',
     meta: {
       runId: makeRunId('churn', startedAt, null),
       kpsimVersion: '0.1.0',
       scenario: { name: scenario.name, file, seed: scenario.seed, sha256: fileSha256(file) },
-      modes: labels,
+      modes: [...modes],
       scales,
       repetitions: 1,
       iptablesProfile: spec.profile,
@@ -81,7 +81,7 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
         syncPeriodS: loop.syncPeriodNs / 1e9,
         fullSyncPeriodS: loop.fullSyncPeriodNs / 1e9,
         burstSyncs: loop.burst,
-        partialSyncToo: labels.includes('iptables+partial'),
+        partialSyncToo: plan.some((p) => p.variant !== undefined),
       },
       shard: null,
       workers: 1,
@@ -107,29 +107,9 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
   if (results.points.some((p) => p.status === 'failed')) process.exitCode = 1;
 }
 
-/** A comma-separated list, each item parsed by `item`; empty lists are an error. */
-function parseList<T>(value: string, what: string, item: (s: string) => T): T[] {
-  const parts = value.split(',').map((s) => s.trim());
-  if (parts.length === 0 || parts.some((s) => s === ''))
-    throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got "${value}"`);
-  return parts.map(item);
-}
-
 function increasing(values: number[], value: string): number[] {
   if (values.some((v, i) => i > 0 && v <= values[i - 1])) throw new InvalidArgumentError(`must be strictly increasing, got "${value}"`);
   return values;
-}
-
-export function parseModeList(value: string): ProxyModeName[] {
-  const modes = parseList(value, 'proxy modes', (m) => {
-    if (!PROXY_MODES.includes(m as ProxyModeName))
-      throw new InvalidArgumentError(
-        `unknown mode "${m}" (known: ${PROXY_MODES.join(', ')}; partial-restore iptables points come from --partial-sync-too)`,
-      );
-    return m as ProxyModeName;
-  });
-  if (new Set(modes).size !== modes.length) throw new InvalidArgumentError(`a mode is listed twice in "${value}"`);
-  return modes;
 }
 
 export function parseScaleList(value: string): number[] {

@@ -5,12 +5,12 @@ import { stringify } from 'csv-stringify/sync';
 import { formatSummary, runChurn } from '../../controlplane/index.ts';
 import { parseDuration } from '../../engine/simulator.ts';
 import { ROW_COLUMNS } from '../../output/results-files.ts';
-import { PROXY_MODES, type ProxyModeName } from '../../proxy/types.ts';
+import { getMode } from '../../proxy/modes.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InputError } from '../../util/errors.ts';
-import { parseCount, parsePositive } from '../options.ts';
-import { DEFAULT_SWEEP_RATES, parseModeList, parseRateList, parseScaleList, runChurnSweepCommand } from './churn-sweep.ts';
+import { knownModes, parseCount, parseModes, parsePositive } from '../options.ts';
+import { DEFAULT_SWEEP_RATES, parseRateList, parseScaleList, runChurnSweepCommand } from './churn-sweep.ts';
 
 interface ChurnCliOptions {
   mode?: string;
@@ -24,7 +24,7 @@ interface ChurnCliOptions {
   json?: boolean;
   minSyncPeriod?: number;
   sweep?: boolean;
-  modes?: ProxyModeName[];
+  modes?: string[];
   scales?: number[];
   rates?: number[];
   partialSyncToo: boolean;
@@ -70,7 +70,7 @@ export function registerChurn(program: Command): void {
       ].join('\n'),
     )
     .argument('<scenario>', 'scenario file, e.g. scenarios/churn.yaml')
-    .option('--mode <mode>', `proxy mode of one point: ${PROXY_MODES.join('|')} (required without --sweep)`)
+    .option('--mode <mode>', `proxy mode of one point: ${knownModes('|')} (required without --sweep)`)
     .option('--services <n>', "number of services (default: the scenario's first scale)", parseCount)
     .option('--rate <r>', "churn events per second in total (scales the scenario's mix)", parseRate)
     .option('--duration <d>', "simulated time changes arrive, e.g. 300s or 5m (default: the scenario's, 300s)", parseDurationOption)
@@ -88,7 +88,7 @@ export function registerChurn(program: Command): void {
     )
     .option('--json', 'print the JSON summary instead of the text')
     .option('--sweep', 'run services x churn rate x modes and write results and the HTML report')
-    .option('--modes <list>', `--sweep: comma-separated proxy modes (default: all, ${PROXY_MODES.join(',')})`, parseModeList)
+    .option('--modes <list>', `--sweep: comma-separated proxy modes (default: all, ${knownModes(',')})`, parseModes)
     .option(
       '--scales <list>',
       "--sweep: comma-separated numbers of services, increasing (default: the scenario's services list)",
@@ -132,11 +132,10 @@ export function registerChurn(program: Command): void {
         throw new InputError('only with --sweep (one point takes --partial-sync)', undefined, '--no-partial-sync-too');
       if (opts.mode === undefined)
         throw new InputError('required: the proxy mode of the point (or --sweep for a sweep over modes)', undefined, '--mode');
-      if (!PROXY_MODES.includes(opts.mode as ProxyModeName))
-        throw new InputError(`unknown proxy mode (known: ${PROXY_MODES.join(', ')})`, undefined, '--mode', opts.mode);
+      getMode(opts.mode, undefined, '--mode');
       const scenario = loadScenario(file);
       const run = runChurn(scenario, {
-        mode: opts.mode as ProxyModeName,
+        mode: opts.mode,
         services: opts.services,
         rate: opts.rate,
         durationNs: opts.duration,

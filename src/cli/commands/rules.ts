@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
-import type { ProxyModeName, RenderFormat } from '../../proxy/types.ts';
+import { allFormats, allModes, getMode } from '../../proxy/modes.ts';
 import { InputError } from '../../util/errors.ts';
 
-const FORMATS: readonly RenderFormat['format'][] = ['iptables-save', 'ipvsadm', 'ipset'];
-const DEFAULT_FORMAT: Record<ProxyModeName, RenderFormat['format']> = {
-  iptables: 'iptables-save',
-  ipvs: 'ipvsadm',
-  userspace: 'iptables-save',
-};
+const FORMATS = allFormats();
+const PER_MODE = allModes()
+  .map((m) => `${m.name}: ${m.formats.join(', ')}`)
+  .join('; ');
 
 export function registerRules(program: Command): void {
   program
@@ -24,7 +22,7 @@ export function registerRules(program: Command): void {
     )
     .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
-    .option('--format <format>', `output format: ${FORMATS.join(', ')} (default: the mode's own)`)
+    .option('--format <format>', `output format (default: the mode's first; ${PER_MODE})`)
     .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster')
     .addHelpText(
       'after',
@@ -35,7 +33,11 @@ export function registerRules(program: Command): void {
         throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);
       }
       const { plane, mode } = loadPlane(opts);
-      const text = plane.render((opts.format as RenderFormat['format'] | undefined) ?? DEFAULT_FORMAT[mode]);
+      const own = getMode(mode).formats;
+      const format = opts.format ?? own[0];
+      if (!own.includes(format))
+        throw new InputError(`the ${mode} mode has no ${format} output (formats: ${own.join(', ')})`, undefined, '--format', format);
+      const text = plane.render(format);
       process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
     });
 }

@@ -14,12 +14,12 @@ import {
   simulate,
   summarizeRun,
 } from '../../journey/index.ts';
-import { PROXY_MODES, type ProxyModeName } from '../../proxy/types.ts';
+import { getMode } from '../../proxy/modes.ts';
 import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InputError } from '../../util/errors.ts';
-import { parseCount, parsePositive } from '../options.ts';
+import { knownModes, parseCount, parsePositive } from '../options.ts';
 
 interface SimulateCliOptions {
   scenario?: string;
@@ -50,7 +50,7 @@ export function registerSimulate(program: Command): void {
     )
     .option('--scenario <file>', 'scenario file (the cluster), e.g. scenarios/small.yaml')
     .option('--scale <n>', "number of services (default: the scenario's first scale)", parseCount)
-    .option('--mode <mode>', `proxy mode: ${PROXY_MODES.join('|')}`)
+    .option('--mode <mode>', `proxy mode: ${knownModes('|')}`)
     .option(
       '--duration <d>',
       `simulated time connections arrive in, e.g. 10s, 500ms, 1m (default: ${SIMULATE_DEFAULTS.duration})`,
@@ -82,9 +82,8 @@ export function registerSimulate(program: Command): void {
     )
     .action((opts: SimulateCliOptions) => {
       if (opts.scenario === undefined) throw new InputError('--scenario FILE is required');
-      if (opts.mode === undefined) throw new InputError(`--mode is required (${PROXY_MODES.join(', ')})`);
-      if (!PROXY_MODES.includes(opts.mode as ProxyModeName))
-        throw new InputError(`unknown proxy mode (known: ${PROXY_MODES.join(', ')})`, undefined, '--mode', opts.mode);
+      if (opts.mode === undefined) throw new InputError(`--mode is required (${knownModes()})`);
+      getMode(opts.mode, undefined, '--mode');
       if (!NETWORK_KINDS.includes(opts.network as NetworkKind))
         throw new InputError(`unknown network (known: ${NETWORK_KINDS.join(', ')})`, undefined, '--network', opts.network);
       const scenario = loadScenario(opts.scenario);
@@ -96,7 +95,7 @@ export function registerSimulate(program: Command): void {
       const durationNs = opts.duration ?? parseDuration(SIMULATE_DEFAULTS.duration);
       const cluster = generateCluster(scenario, services);
       const run = simulate(cluster, {
-        mode: opts.mode as ProxyModeName,
+        mode: opts.mode,
         network: opts.network as NetworkKind,
         nodeLocalDns: opts.nodelocalDns === true,
         autopath: opts.autopath === true,

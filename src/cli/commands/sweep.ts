@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { summaryTable } from '../../output/summary-table.ts';
-import { PROXY_MODES, type ProxyModeName } from '../../proxy/types.ts';
 import { parseShard } from '../../sweep/plan.ts';
 import { runSweep } from '../../sweep/run-sweep.ts';
-import { parseCount, parsePositive } from '../options.ts';
+import { knownModes, parseCount, parseModes, parsePositive } from '../options.ts';
 
 export function registerSweep(program: Command): void {
   program
@@ -16,7 +15,7 @@ export function registerSweep(program: Command): void {
     .argument('<scenario>', 'scenario file, e.g. scenarios/scale-sweep.yaml')
     .option('-w, --workers <n>', 'worker threads (default: the number of cores)', parsePositive)
     .option('--shard <i/N>', 'run only slice i of N of the points (merge shards with `kpsim merge`)')
-    .option('--modes <list>', `comma-separated proxy modes (default: the scenario's; known: ${PROXY_MODES.join(', ')})`, parseModes)
+    .option('--modes <list>', `comma-separated proxy modes (default: the scenario's; known: ${knownModes()})`, parseModes)
     .option('--scales <list>', "comma-separated numbers of services (default: the scenario's)", parseScales)
     .option('--repetitions <n>', 'repetitions of each point', parsePositive)
     .option('--reports <dir>', 'parent folder of the run folder', 'reports')
@@ -35,7 +34,7 @@ export function registerSweep(program: Command): void {
         opts: {
           workers?: number;
           shard?: string;
-          modes?: ProxyModeName[];
+          modes?: string[];
           scales?: number[];
           repetitions?: number;
           reports: string;
@@ -65,16 +64,6 @@ export function registerSweep(program: Command): void {
         if (run.results.points.some((p) => p.status === 'failed')) process.exitCode = 1;
       },
     );
-}
-
-function parseModes(value: string): ProxyModeName[] {
-  const modes = value
-    .split(',')
-    .map((m) => m.trim())
-    .filter(Boolean);
-  for (const m of modes)
-    if (!PROXY_MODES.includes(m as ProxyModeName)) throw new InvalidArgumentError(`unknown mode "${m}" (known: ${PROXY_MODES.join(', ')})`);
-  return modes as ProxyModeName[];
 }
 
 function parseScales(value: string): number[] {

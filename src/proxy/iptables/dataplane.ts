@@ -7,7 +7,8 @@ import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { nodeView } from '../node-view.ts';
 import { buildServiceMap } from '../service-map.ts';
-import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult } from '../types.ts';
+import type { ServicePortInfo } from '../service-port.ts';
+import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncOptions, SyncWork, TraceResult } from '../types.ts';
 import { fullSaveText } from './full-save.ts';
 import { type HostFeatures, type IptablesOptions, resolveOptions } from './options.ts';
 import { renderRestore, restoreText, type RestorePayload } from './render.ts';
@@ -24,25 +25,34 @@ export class IptablesDataPlane implements DataPlane {
   /** `-m recent` lists survive syncs, as xt_recent tables survive iptables-restore. */
   private readonly recent = new MemoryRecentStore(() => this.seconds);
 
+  /** Per service port ("ns/name:port/proto") at the last sync: what it was synced from, for partial restores. */
+  private portState = new Map<string, string>();
+
+  /**
+   * @param partial KEP-3453 partial restores (minimizeIPTablesRestore): a sync that is not full
+   *   writes the fixed chains and only the changed service ports' own chains.
+   */
   constructor(
     cluster: Cluster,
     private readonly config: KubeProxyConfiguration,
     private readonly features: Partial<HostFeatures> = {},
     private readonly configFile?: string,
+    private readonly partial = false,
   ) {
-    this.sync(cluster);
+    this.sync(cluster, { full: true });
   }
 
-  sync(cluster: Cluster): SyncWork {
+  sync(cluster: Cluster, opts: SyncOptions = {}): SyncWork {
     const node = nodeView(cluster, this.config.hostnameOverride, this.configFile);
     this.options = resolveOptions(this.config, node, this.features, this.configFile);
     const previous = this.payload?.serviceChains;
+    const services = buildServiceMap(cluster, node);
     // Let the old ruleset go before the new one is built: at 50,000 services each is ~10^6
     // objects, and holding both doubles the heap the collector has to mark.
     this.plane = undefined!;
     this.payload = undefined!;
     this.saveText = null;
-    this.payload = renderRestore(buildServiceMap(cluster, node), this.options);
+    this.payload = renderRestore(services, this.options);
     // The rules are built as netfilter objects directly (equal to parsing render('iptables-save')).
     this.plane = new RulesetPlane(buildNodeRuleset(this.payload), {
       localIPs: node.localIPs,
@@ -54,8 +64,20 @@ export class IptablesDataPlane implements DataPlane {
     let stale = 0;
     if (previous) for (const c of previous) if (!this.payload.serviceChains.has(c)) stale++;
     const p = this.payload;
-    const restoreLines = 4 + p.filterChains.length + p.filterRules.length + p.natChains.length + p.natRules.length + 2 * stale;
-    return { restoreLines, totalRules: this.plane.counts().rules, netlinkOps: 0, ipsetOps: 0, portOps: 0 };
+    let restoreLines = 4 + p.filterChains.length + p.filterRules.length + p.natChains.length + p.natRules.length + 2 * stale;
+    if (this.partial) {
+      // kube-proxy's change trackers say which ports changed; here, what each port was synced from.
+      const full = opts.full === true || previous === undefined;
+      const now = new Map<string, string>();
+      for (let i = 0; i < services.length; i++) {
+        const key = `${services[i].name}/${services[i].protocol}`;
+        const sig = portSignature(services[i]);
+        now.set(key, sig);
+        if (!full && this.portState.get(key) === sig) restoreLines -= p.ownLines[i];
+      }
+      this.portState = now;
+    }
+    return { restore_lines: restoreLines, total_rules: this.plane.counts().rules };
   }
 
   trace(packet: Packet, origin: PacketOrigin): TraceResult {
@@ -77,10 +99,10 @@ export class IptablesDataPlane implements DataPlane {
 
   stats(): DataPlaneStats {
     const { rules, chains } = this.plane.counts();
-    return { iptablesRules: rules, iptablesChains: chains, ipsetEntries: 0, ipvsVirtualServers: 0, ipvsRealServers: 0, proxyPorts: 0 };
+    return { iptables_rules: rules, iptables_chains: chains };
   }
 
-  render(format: RenderFormat['format']): string {
+  render(format: string): string {
     if (format !== 'iptables-save')
       throw new InputError(`the iptables mode has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
     return (this.saveText ??= fullSaveText(this.payload));
@@ -99,4 +121,11 @@ export class IptablesDataPlane implements DataPlane {
   get resolvedOptions(): IptablesOptions {
     return this.options;
   }
+}
+
+/** Everything of a service port its own chains are written from (kube-proxy rewrites them when any of it changed). */
+function portSignature(sp: ServicePortInfo): string {
+  const eps = sp.endpoints.map((e) => `${e.key}|${+e.ready}${+e.serving}${+e.terminating}|${e.nodeName ?? ''}|${e.zoneHints.join(',')}`);
+  const { endpoints: _e, loadBalancerSourceRanges, ...rest } = sp;
+  return JSON.stringify([rest, loadBalancerSourceRanges.map((c) => `${c.addr}/${c.mask}`), eps]);
 }

@@ -3,7 +3,7 @@
 import { NetfilterParseError, parseIptablesSave, writeIptablesSave } from '../../netfilter/index.ts';
 import type { Rng } from '../../engine/rng.ts';
 import { InputError } from '../../util/errors.ts';
-import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult } from '../types.ts';
+import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncWork, TraceResult } from '../types.ts';
 import { type DetailedTrace, RulesetPlane } from './ruleset-plane.ts';
 
 export class IptablesDumpPlane implements DataPlane {
@@ -43,11 +43,11 @@ export class IptablesDumpPlane implements DataPlane {
 
   stats(): DataPlaneStats {
     const { rules, chains } = this.plane.counts();
-    return { iptablesRules: rules, iptablesChains: chains, ipsetEntries: 0, ipvsVirtualServers: 0, ipvsRealServers: 0, proxyPorts: 0 };
+    return { iptables_rules: rules, iptables_chains: chains };
   }
 
   /** The dump written back: byte-identical to the input when nothing changed. */
-  render(format: RenderFormat['format']): string {
+  render(format: string): string {
     if (format !== 'iptables-save')
       throw new InputError(`an iptables-save dump has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
     return writeIptablesSave(this.plane.ruleset);

@@ -21,6 +21,7 @@ import {
   verdictName,
 } from '../../netfilter/index.ts';
 import { T_ACCEPT, T_DNAT, T_DROP, T_MASQUERADE, T_REJECT, T_SNAT } from '../../netfilter/compiled.ts';
+import { CT_STATES } from '../../netfilter/values.ts';
 import type { Packet, PacketOrigin, Verdict } from '../types.ts';
 import { PROTO_SCTP, PROTO_UDP } from '../types.ts';
 
@@ -72,7 +73,7 @@ export class HookWalker {
   private readonly filterInput: number;
   private readonly filterForward: number;
   private readonly filterOutput: number;
-  private readonly nf: NfPacket = { src: 0, dst: 0, proto: 'tcp', sport: 0, dport: 0, mark: 0, ctstate: 'NEW' };
+  private readonly nf: NfPacket = { src: 0, dst: 0, proto: 'tcp', sport: 0, dport: 0, mark: 0, ctBits: CT_STATES.NEW };
   private readonly res = new CompiledWalkResult();
 
   /**
@@ -107,7 +108,7 @@ export class HookWalker {
     nf.sport = pkt.sport;
     nf.dport = pkt.dport;
     nf.mark = 0;
-    nf.ctstate = 'NEW';
+    nf.ctBits = CT_STATES.NEW;
     let accepted = false;
 
     // Destination NAT: nat PREROUTING or OUTPUT.
@@ -131,7 +132,7 @@ export class HookWalker {
       if (st.dnat) {
         nf.dst = st.endpointIP;
         nf.dport = st.endpointPort;
-        nf.ctstate = 'NEW,DNAT';
+        nf.ctBits = CT_STATES.NEW | CT_STATES.DNAT;
       }
       const mm = this.masqueradeMark;
       if (mm !== 0 && (nf.mark & mm) >>> 0 === mm) st.masquerade = true;

@@ -18,6 +18,9 @@ export const KUBE_FORWARD = 'KUBE-FORWARD';
 export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
 export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 
+/** nat chains every sync writes whole, partial or not; the rest belong to one service port. */
+const FIXED_NAT_CHAINS = new Set([KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]);
+
 /** Above this many endpoints kube-proxy drops per-endpoint comments (largeClusterEndpointsThreshold). */
 export const LARGE_CLUSTER_ENDPOINTS = 1000;
 
@@ -35,6 +38,12 @@ export interface RestorePayload {
   natRules: RuleBuf[];
   /** Per-service nat chains written (KUBE-SVC/SVL/EXT/FW/SEP). */
   serviceChains: Set<string>;
+  /**
+   * Per service port, in the services' order: the lines of its own chains (declarations plus
+   * rules), which a partial restore writes only when the port changed. Every other line
+   * belongs to the fixed chains, written on every sync.
+   */
+  ownLines: Int32Array;
   largeClusterMode: boolean;
 }
 
@@ -44,6 +53,8 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
   const natChains: string[] = [];
   const natRules: RuleBuf[] = [];
   const serviceChains = new Set<string>();
+  const ownLines = new Int32Array(services.length);
+  let own = 0;
   const filter = (chain: string) => {
     const r = new RuleBuf(chain);
     filterRules.push(r);
@@ -52,11 +63,13 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
   const nat = (chain: string) => {
     const r = new RuleBuf(chain);
     natRules.push(r);
+    if (!FIXED_NAT_CHAINS.has(chain)) own++;
     return r;
   };
   const declare = (chain: string) => {
     natChains.push(chain);
     serviceChains.add(chain);
+    own++;
   };
   const markText = o.masqueradeMark;
   const markValue = o.masqueradeValue;
@@ -87,7 +100,9 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
   // appendServiceCommentLocked: large clusters drop the per-endpoint comments.
   const serviceComment = (text: string): string | null => (largeClusterMode ? null : text);
 
-  for (const svc of services) {
+  for (let si = 0; si < services.length; si++) {
+    const svc = services[si];
+    own = 0;
     const p = svc.protocol.toLowerCase() as L4;
     const name = svc.name;
     const names = serviceChainNames(name, svc.protocol);
@@ -250,6 +265,7 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
       if (svc.sessionAffinity === 'ClientIP') dnat.recent(chain, null);
       dnat.proto(p).dnat(ep.ip, ep.port);
     }
+    ownLines[si] = own;
   }
 
   // Tail call to KUBE-NODEPORTS: must be the last rule of nat KUBE-SERVICES.
@@ -276,7 +292,7 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
   filter(KUBE_FORWARD).comment('kubernetes forwarding rules').mark(false, markValue, markText).verdict('ACCEPT');
   filter(KUBE_FORWARD).comment('kubernetes forwarding conntrack rule').ctstate(false, ['RELATED', 'ESTABLISHED']).verdict('ACCEPT');
 
-  return { filterChains, filterRules, natChains, natRules, serviceChains, largeClusterMode };
+  return { filterChains, filterRules, natChains, natRules, serviceChains, ownLines, largeClusterMode };
 }
 
 /** ClientIP affinity checks first, then one rule per endpoint with probability 1/(n-i). */

@@ -54,7 +54,7 @@ export class RulesetPlane {
     this.sampler = new CompiledWalker(ctx, {
       mode: 'deterministic',
       recordPath: false,
-      random: () => this.rng!.next(),
+      random31: () => this.rng!.nextU31(),
       recent: opts.recent ?? new MemoryRecentStore(),
     });
   }

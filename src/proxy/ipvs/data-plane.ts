@@ -9,29 +9,29 @@
 // by services / buckets.
 import type { Cluster } from '../../cluster/model.ts';
 import type { Rng } from '../../engine/rng.ts';
-import { createKubeIpvsSets, formatIpsetList, KUBE_IPVS_SETS, KUBE_LOOP_BACK, type IpSet } from '../../ipset/index.ts';
+import { createKubeIpvsSets, formatIpsetList, KUBE_IPVS_SETS, KUBE_LOOP_BACK, type IpSet, setLookup } from '../../ipset/index.ts';
 import { compareDests, formatIpvsadmList, Ipvs, msort, type RealServer, type VirtualService } from '../../ipvs/index.ts';
-import { getTable, writeIptablesSave } from '../../netfilter/index.ts';
+import {
+  type CompiledTable,
+  compileTable,
+  getTable,
+  PacketWalk,
+  T_ACCEPT,
+  T_DROP,
+  T_MASQUERADE,
+  T_REJECT,
+  writeIptablesSave,
+} from '../../netfilter/index.ts';
 import { formatIPv4 } from '../../util/ipv4.ts';
 import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { buildServiceMap } from '../service-map.ts';
-import type {
-  DataPlane,
-  DataPlaneStats,
-  LookupResult,
-  Packet,
-  PacketOrigin,
-  RenderFormat,
-  SyncWork,
-  TraceResult,
-  Verdict,
-} from '../types.ts';
+import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncWork, TraceResult, Verdict } from '../types.ts';
 import { clearLookupResult } from '../types.ts';
 import { applyDesired, GracefulTermination } from './apply.ts';
 import { computeDesired } from './desired.ts';
 import { resolveIpvsOptions, type IpvsModeOptions, type IpvsOptions } from './options.ts';
-import { CompiledTable, resetWalkEnv, V_ACCEPT, V_DROP, V_MASQUERADE, V_REJECT, type WalkEnv } from './rule-walk.ts';
+import { crossedBridge } from '../node-view.ts';
 import { buildFixedRules, type FixedRules } from './rules.ts';
 
 /** Counts of the last sync, beyond SyncWork. */
@@ -55,7 +55,8 @@ export class IpvsDataPlane implements DataPlane {
   private rules!: FixedRules;
   private nat!: CompiledTable;
   private filter!: CompiledTable;
-  private readonly env: WalkEnv;
+  private readonly walk: PacketWalk;
+  private readonly isLocal: (ip: number) => boolean;
   lastSyncDetail: IpvsSyncDetail = { virtualServerOps: 0, realServerOps: 0, addressOps: 0, ipsetOps: 0 };
 
   constructor(
@@ -66,8 +67,8 @@ export class IpvsDataPlane implements DataPlane {
     this.opts = resolveIpvsOptions(cluster, config, modeOptions);
     this.ipvs = new Ipvs({ bits: this.opts.tableBits, salt: this.opts.hashSalt });
     this.loopback = this.sets.get(KUBE_LOOP_BACK)!;
-    const isLocal = (ip: number) => ip >>> 24 === 127 || this.opts.node.localIPs.has(ip) || this.boundAddrs.has(ip);
-    this.env = { src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0, bridged: false, isLocal, rules: 0, path: null, natPort: 0 };
+    this.isLocal = (ip: number) => ip >>> 24 === 127 || this.opts.node.localIPs.has(ip) || this.boundAddrs.has(ip);
+    this.walk = new PacketWalk({ isLocal: this.isLocal, matchSet: setLookup(this.sets) });
     this.sync(cluster);
   }
 
@@ -82,8 +83,8 @@ export class IpvsDataPlane implements DataPlane {
     let ipsetOps = 0;
     for (const info of KUBE_IPVS_SETS) ipsetOps += this.sets.get(info.name)!.sync(want.ipsets.get(info.name)!);
     this.rules = buildFixedRules(this.sets, this.opts);
-    this.nat = new CompiledTable(getTable(this.rules.ruleset, 'nat')!, this.sets);
-    this.filter = new CompiledTable(getTable(this.rules.ruleset, 'filter')!, this.sets);
+    this.nat = compileTable(getTable(this.rules.ruleset, 'nat')!, { checkLoops: false });
+    this.filter = compileTable(getTable(this.rules.ruleset, 'filter')!, { checkLoops: false });
     const counts = applyDesired(this.ipvs, want, this.graceful);
     let addressOps = 0;
     for (const a of want.bindAddrs)
@@ -103,11 +104,10 @@ export class IpvsDataPlane implements DataPlane {
       ipsetOps,
     };
     return {
-      restoreLines: this.rules.restoreLines,
-      totalRules: countRules(this.rules),
-      netlinkOps: this.ipvs.netlinkOps - opsBefore,
-      ipsetOps,
-      portOps: 0,
+      restore_lines: this.rules.restoreLines,
+      total_rules: countRules(this.rules),
+      netlink_ops: this.ipvs.netlinkOps - opsBefore,
+      ipset_ops: ipsetOps,
     };
   }
 
@@ -119,16 +119,15 @@ export class IpvsDataPlane implements DataPlane {
     let entries = 0;
     for (const s of this.sets.values()) entries += s.size;
     return {
-      iptablesRules: countRules(this.rules),
-      iptablesChains: this.rules.ruleset.tables.reduce((n, t) => n + t.chains.filter((c) => !c.builtin).length, 0),
-      ipsetEntries: entries,
-      ipvsVirtualServers: this.ipvs.serviceCount,
-      ipvsRealServers: this.ipvs.realServerCount,
-      proxyPorts: 0,
+      iptables_rules: countRules(this.rules),
+      iptables_chains: this.rules.ruleset.tables.reduce((n, t) => n + t.chains.filter((c) => !c.builtin).length, 0),
+      ipset_entries: entries,
+      ipvs_virtual_servers: this.ipvs.serviceCount,
+      ipvs_real_servers: this.ipvs.realServerCount,
     };
   }
 
-  render(format: RenderFormat['format']): string {
+  render(format: string): string {
     switch (format) {
       case 'ipvsadm':
         return formatIpvsadmList(this.ipvs);
@@ -157,7 +156,9 @@ export class IpvsDataPlane implements DataPlane {
       const svc = this.ipvs.findService(packet.proto, packet.dst, packet.dport);
       const probes = this.ipvs.lastProbes;
       if (!svc) {
-        if (pre === 'ACCEPTED') res.verdict = 'ACCEPT';
+        const local = pre === 'LOCAL' && origin === 'local' ? this.localDelivery() : 'NONE';
+        if (pre === 'ACCEPTED' || local === 'ACCEPT') res.verdict = 'ACCEPT';
+        else if (local === 'DROP') res.verdict = 'DROP';
         path.push(
           `ipvs: no virtual service ${protoText(packet.proto)} ${formatIPv4(packet.dst)}:${packet.dport} (${probes} probes): delivered to the host`,
         );
@@ -195,7 +196,11 @@ export class IpvsDataPlane implements DataPlane {
     else if (pre === 'LOCAL' || pre === 'ACCEPTED') {
       const svc = this.ipvs.findService(packet.proto, packet.dst, packet.dport);
       out.hashProbes = this.ipvs.lastProbes;
-      if (!svc && pre === 'ACCEPTED') verdict = 'ACCEPT';
+      if (!svc) {
+        const local = pre === 'LOCAL' && origin === 'local' ? this.localDelivery() : 'NONE';
+        if (pre === 'ACCEPTED' || local === 'ACCEPT') verdict = 'ACCEPT';
+        else if (local === 'DROP') verdict = 'DROP';
+      }
       if (svc) {
         const d = this.ipvs.schedule(svc, packet.src, packet.sport, packet.dst);
         if (!d) verdict = 'REJECT';
@@ -224,8 +229,8 @@ export class IpvsDataPlane implements DataPlane {
 
   // --- walk steps ---------------------------------------------------------------------
 
-  private reset(p: Packet, origin: PacketOrigin, path: string[] | null): WalkEnv {
-    return resetWalkEnv(this.env, p, origin, this.opts.podCIDR, path);
+  private reset(p: Packet, origin: PacketOrigin, path: string[] | null): PacketWalk {
+    return this.walk.load(p.src, p.dst, p.proto, p.sport, p.dport, crossedBridge(p, origin, this.opts.podCIDR), path);
   }
 
   /**
@@ -233,33 +238,43 @@ export class IpvsDataPlane implements DataPlane {
    * health-check NodePort) ends only the filter table: IPVS still looks at the packet.
    */
   private beforeIpvs(origin: PacketOrigin): 'LOCAL' | 'ACCEPTED' | 'REMOTE' | 'DROP' {
-    const e = this.env;
-    this.nat.walk(origin === 'local' ? 'OUTPUT' : 'PREROUTING', e);
-    if (!e.isLocal(e.dst)) return 'REMOTE';
+    const w = this.walk;
+    w.walk(this.nat, origin === 'local' ? 'OUTPUT' : 'PREROUTING');
+    if (!this.isLocal(w.pkt.dst)) return 'REMOTE';
     if (origin === 'forwarded') {
-      const v = this.filter.walk('INPUT', e);
-      if (v === V_DROP || v === V_REJECT) return 'DROP';
-      if (v === V_ACCEPT) return 'ACCEPTED';
+      const v = w.walk(this.filter, 'INPUT');
+      if (v === T_DROP || v === T_REJECT) return 'DROP';
+      if (v === T_ACCEPT) return 'ACCEPTED';
     }
     return 'LOCAL';
   }
 
+  /**
+   * A packet from the node itself to one of its addresses that IPVS did not take (IPVS sees
+   * local clients at LOCAL_OUT) is looped back and meets filter INPUT (the health-check port's
+   * ACCEPT).
+   */
+  private localDelivery(): 'ACCEPT' | 'DROP' | 'NONE' {
+    const v = this.walk.walk(this.filter, 'INPUT');
+    return v === T_ACCEPT ? 'ACCEPT' : v === T_DROP || v === T_REJECT ? 'DROP' : 'NONE';
+  }
+
   /** Not for a local address: routed on (filter FORWARD, nat POSTROUTING), no IPVS. */
   private forwardedElsewhere(): void {
-    if (this.filter.walk('FORWARD', this.env) === V_DROP) return;
-    this.nat.walk('POSTROUTING', this.env);
+    if (this.walk.walk(this.filter, 'FORWARD') === T_DROP) return;
+    this.walk.walk(this.nat, 'POSTROUTING');
   }
 
   /** nat POSTROUTING after IPVS rewrote the destination; true when it masquerades. */
   private postrouting(d: RealServer): boolean {
-    const e = this.env;
-    e.dst = d.addr;
-    e.dport = d.port;
-    return this.nat.walk('POSTROUTING', e) === V_MASQUERADE;
+    const w = this.walk;
+    w.pkt.dst = d.addr;
+    w.pkt.dport = d.port;
+    return w.walk(this.nat, 'POSTROUTING') === T_MASQUERADE;
   }
 
   private marked(): boolean {
-    return (this.env.mark & this.opts.masqueradeValue) !== 0;
+    return (this.walk.pkt.mark & this.opts.masqueradeValue) !== 0;
   }
 }
 

@@ -10,9 +10,10 @@ import { writeIptablesSave } from '../../netfilter/index.ts';
 import { formatIPv4, tryParseCidr, type Cidr } from '../../util/ipv4.ts';
 import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
-import { resetWalkEnv, V_DNAT, V_REDIRECT, type WalkEnv } from '../ipvs/rule-walk.ts';
+import { PacketWalk, T_DNAT, T_REDIRECT } from '../../netfilter/index.ts';
+import { crossedBridge } from '../node-view.ts';
 import { buildServiceMap, nodeView, type NodeView, type ServicePortInfo } from '../service-map.ts';
-import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult } from '../types.ts';
+import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncWork, TraceResult } from '../types.ts';
 import { clearLookupResult } from '../types.ts';
 import { type Backend, BalancerState } from './load-balancer.ts';
 import { DEFAULT_PROXY_PORT_RANGE, PortAllocator } from './port-allocator.ts';
@@ -41,7 +42,6 @@ interface Portal {
 
 export class UserspaceDataPlane implements DataPlane {
   readonly mode = 'userspace' as const;
-  readonly perPacketUserspace = true;
   private node: NodeView;
   private podCIDR: Cidr | null = null;
   private readonly portals = new Map<string, Portal>();
@@ -49,7 +49,7 @@ export class UserspaceDataPlane implements DataPlane {
   private readonly ports: PortAllocator;
   private readonly rng: Rng;
   private chains!: PortalChains;
-  private readonly env: WalkEnv;
+  private readonly walk: PacketWalk;
   private nowS = 0;
   private firstSync = true;
 
@@ -63,7 +63,7 @@ export class UserspaceDataPlane implements DataPlane {
     const range = opts.proxyPortRange ?? config.portRange ?? DEFAULT_PROXY_PORT_RANGE;
     this.ports = new PortAllocator(range.base, range.size, this.rng.fork('ports'));
     const isLocal = (ip: number) => ip >>> 24 === 127 || this.node.localIPs.has(ip);
-    this.env = { src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0, bridged: false, isLocal, rules: 0, path: null, natPort: 0 };
+    this.walk = new PacketWalk({ isLocal });
     this.sync(cluster);
   }
 
@@ -102,7 +102,7 @@ export class UserspaceDataPlane implements DataPlane {
     for (const p of this.portals.values()) commands += ruleCount(p.rules);
     this.firstSync = false;
     this.chains = new PortalChains(this.portals.values());
-    return { restoreLines: 0, totalRules: this.chains.ruleCount, netlinkOps: 0, ipsetOps: 0, portOps, iptablesInvocations: commands };
+    return { port_ops: portOps, iptables_invocations: commands, total_rules: this.chains.ruleCount };
   }
 
   setNow(seconds: number): void {
@@ -110,17 +110,10 @@ export class UserspaceDataPlane implements DataPlane {
   }
 
   stats(): DataPlaneStats {
-    return {
-      iptablesRules: this.chains.ruleCount,
-      iptablesChains: 5,
-      ipsetEntries: 0,
-      ipvsVirtualServers: 0,
-      ipvsRealServers: 0,
-      proxyPorts: this.portals.size,
-    };
+    return { iptables_rules: this.chains.ruleCount, iptables_chains: 5, proxy_ports: this.portals.size };
   }
 
-  render(format: RenderFormat['format']): string {
+  render(format: string): string {
     if (format !== 'iptables-save') throw new InputError(`userspace mode cannot render "${format}" (formats: iptables-save)`);
     return writeIptablesSave(this.chains.ruleset);
   }
@@ -152,8 +145,8 @@ export class UserspaceDataPlane implements DataPlane {
     const path: string[] = [];
     const env = this.reset(packet, origin, path);
     const res: TraceResult = { verdict: 'NONE', endpoints: [], masquerade: false, rulesEvaluated: 0, path };
-    const v = this.chains.nat.walk(origin === 'local' ? 'OUTPUT' : 'PREROUTING', env);
-    if (v === V_REDIRECT || v === V_DNAT) {
+    const v = env.walk(this.chains.nat, origin === 'local' ? 'OUTPUT' : 'PREROUTING');
+    if (v === T_REDIRECT || v === T_DNAT) {
       const p = this.byProxyPort.get(env.natPort)!;
       env.rules++; // the proxy port's socket lookup
       path.push(
@@ -178,8 +171,8 @@ export class UserspaceDataPlane implements DataPlane {
     clearLookupResult(out);
     // The same rule-by-rule walk as trace(): the portal chains hold one rule per service port,
     // so the wall-clock cost of this lookup grows with the services, as the kernel's does.
-    const v = this.chains.nat.walk(origin === 'local' ? 'OUTPUT' : 'PREROUTING', env);
-    const p = v === V_REDIRECT || v === V_DNAT ? this.byProxyPort.get(env.natPort) : undefined;
+    const v = env.walk(this.chains.nat, origin === 'local' ? 'OUTPUT' : 'PREROUTING');
+    const p = v === T_REDIRECT || v === T_DNAT ? this.byProxyPort.get(env.natPort) : undefined;
     if (p) {
       env.rules++;
       const b = p.balancer.next(packet.src >>> 0, this.nowS);
@@ -195,8 +188,8 @@ export class UserspaceDataPlane implements DataPlane {
     return out;
   }
 
-  private reset(p: Packet, origin: PacketOrigin, path: string[] | null): WalkEnv {
-    return resetWalkEnv(this.env, p, origin, this.podCIDR, path);
+  private reset(p: Packet, origin: PacketOrigin, path: string[] | null): PacketWalk {
+    return this.walk.load(p.src, p.dst, p.proto, p.sport, p.dport, crossedBridge(p, origin, this.podCIDR), path);
   }
 }
 

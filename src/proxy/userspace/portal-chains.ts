@@ -1,6 +1,15 @@
 // The userspace proxier's iptables tables, compiled for walking rule by rule.
-import { appendRule, ensureChain, ensureTable, getTable, newRuleset, rule as parseRule, type Ruleset } from '../../netfilter/index.ts';
-import { CompiledTable } from '../ipvs/rule-walk.ts';
+import {
+  appendRule,
+  type CompiledTable,
+  compileTable,
+  ensureChain,
+  ensureTable,
+  getTable,
+  newRuleset,
+  rule as parseRule,
+  type Ruleset,
+} from '../../netfilter/index.ts';
 import {
   JUMP_RULES,
   NODEPORT_CONTAINER,
@@ -39,7 +48,7 @@ export class PortalChains {
     }
     for (const p of list) for (const r of p.rules.nonLocal) appendRule(filter, NODEPORT_NON_LOCAL, (r.parsed ??= parseRule(r.text)));
     this.ruleset = rs;
-    this.nat = new CompiledTable(getTable(rs, 'nat')!, new Map());
+    this.nat = compileTable(getTable(rs, 'nat')!, { checkLoops: false });
   }
 
   get ruleCount(): number {
