@@ -3,7 +3,8 @@
 import { type Cidr, cidrContains, cidrsOverlap, tryParseCidr, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import { checkConfig } from './config.ts';
-import { PROTOCOLS, SERVICE_TYPES, type Protocol, type Service } from './k8s-types.ts';
+import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isLabelKey, isLabelValue, NAME_RULES } from '../dns/names.ts';
+import { type ObjectMeta, PROTOCOLS, SERVICE_NAME_LABEL, SERVICE_TYPES, type Protocol, type Service } from './k8s-types.ts';
 import { type Cluster, serviceKey, slicesByService } from './model.ts';
 
 export interface Problem {
@@ -21,6 +22,7 @@ export function validateCluster(cluster: Cluster, file?: string): Problem[] {
   const warn = (field: string, message: string, value?: unknown) => problems.push({ level: 'warning', field, message, value });
 
   const cidrs = checkConfig(cluster.config, file);
+  checkNames(cluster, error);
   checkNodes(cluster, cidrs.cluster, error, warn);
   checkServices(cluster, cidrs.service, error, warn);
   checkSlices(cluster, error, warn);
@@ -40,6 +42,49 @@ export function assertValidCluster(cluster: Cluster, file?: string): Problem[] {
 }
 
 type Report = (field: string, message: string, value?: unknown) => void;
+
+/**
+ * Names as the API server checks them (Service: DNS-1035 label; namespaces, port names and
+ * hostnames: DNS-1123 labels; Nodes and EndpointSlices: DNS-1123 subdomains; labels). They end up
+ * in iptables comments, chain hashes and DNS records, so a name that passes cannot inject anything.
+ */
+function checkNames(cluster: Cluster, error: Report): void {
+  const name = (field: string, value: string, ok: (s: string) => boolean, rule: keyof typeof NAME_RULES) => {
+    if (!ok(value)) error(field, `not a valid name: must be ${NAME_RULES[rule]}`, value);
+  };
+  const meta = (kind: string, m: ObjectMeta, nameRule: 'dns1123Label' | 'dns1035Label' | 'dns1123Subdomain', namespaced: boolean) => {
+    const where = `${kind} ${namespaced ? `${m.namespace ?? 'default'}/` : ''}${m.name}`;
+    const check = { dns1123Label: isDns1123Label, dns1035Label: isDns1035Label, dns1123Subdomain: isDns1123Subdomain }[nameRule];
+    name(`${where}.metadata.name`, m.name, check, nameRule);
+    if (namespaced && m.namespace !== undefined) name(`${where}.metadata.namespace`, m.namespace, isDns1123Label, 'dns1123Label');
+    for (const [k, v] of Object.entries(m.labels ?? {})) {
+      if (!isLabelKey(k)) error(`${where}.metadata.labels`, `not a valid label key: must be ${NAME_RULES.labelKey}`, k);
+      else if (!isLabelValue(v)) error(`${where}.metadata.labels.${k}`, `not a valid label value: must be ${NAME_RULES.labelValue}`, v);
+    }
+    return where;
+  };
+  for (const ns of cluster.namespaces) meta('Namespace', ns.metadata, 'dns1123Label', false);
+  for (const node of cluster.nodes) meta('Node', node.metadata, 'dns1123Subdomain', false);
+  for (const svc of cluster.services) {
+    const where = meta('Service', svc.metadata, 'dns1035Label', true);
+    (svc.spec.ports ?? []).forEach((p, j) => {
+      if (p.name !== undefined && p.name !== '') name(`${where}.spec.ports[${j}].name`, p.name, isDns1123Label, 'dns1123Label');
+    });
+  }
+  for (const slice of cluster.endpointSlices) {
+    const where = meta('EndpointSlice', slice.metadata, 'dns1123Subdomain', true);
+    (slice.ports ?? []).forEach((p, j) => {
+      if (p.name !== undefined && p.name !== '') name(`${where}.ports[${j}].name`, p.name, isDns1123Label, 'dns1123Label');
+    });
+    (slice.endpoints ?? []).forEach((ep, j) => {
+      if (ep.hostname !== undefined) name(`${where}.endpoints[${j}].hostname`, ep.hostname, isDns1123Label, 'dns1123Label');
+      if (ep.nodeName !== undefined) name(`${where}.endpoints[${j}].nodeName`, ep.nodeName, isDns1123Subdomain, 'dns1123Subdomain');
+    });
+  }
+  for (const pod of cluster.pods) {
+    if (pod.hostname !== undefined) name(`Pod ${pod.namespace}/${pod.name}.spec.hostname`, pod.hostname, isDns1123Label, 'dns1123Label');
+  }
+}
 
 function checkNodes(cluster: Cluster, clusterCidr: Cidr, error: Report, warn: Report): void {
   const names = new Set<string>();
@@ -113,10 +158,11 @@ function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn:
       }
     });
     if (spec.healthCheckNodePort !== undefined) {
+      // The API server refuses it; kube-proxy ignores it (its own tests set it so), so a warning.
       if (type !== 'LoadBalancer' || spec.externalTrafficPolicy !== 'Local')
-        error(
+        warn(
           `${where}.spec.healthCheckNodePort`,
-          'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local',
+          'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local; kube-proxy ignores it here',
           spec.healthCheckNodePort,
         );
       else claimNodePort(spec.healthCheckNodePort, `${where}.spec.healthCheckNodePort`, key, min, max, nodePorts, error);
@@ -198,10 +244,17 @@ function claimNodePort(
 }
 
 function checkSlices(cluster: Cluster, error: Report, warn: Report): void {
+  const services = new Set(cluster.services.map((s) => serviceKey(s.metadata.namespace, s.metadata.name)));
   for (const slice of cluster.endpointSlices) {
     const where = `EndpointSlice ${slice.metadata.namespace ?? 'default'}/${slice.metadata.name}`;
-    if (!slice.metadata.labels?.['kubernetes.io/service-name'])
-      warn(`${where}.metadata.labels`, 'slice has no kubernetes.io/service-name label: no Service will use it');
+    const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!owner) warn(`${where}.metadata.labels`, `slice has no ${SERVICE_NAME_LABEL} label: no Service will use it`);
+    else if (!services.has(serviceKey(slice.metadata.namespace, owner)))
+      warn(
+        `${where}.metadata.labels.${SERVICE_NAME_LABEL}`,
+        `the slice's Service ${serviceKey(slice.metadata.namespace, owner)} is not in the cluster: no Service will use it`,
+        owner,
+      );
     if (slice.addressType !== 'IPv4') {
       warn(`${where}.addressType`, 'only IPv4 slices are modelled; this one is ignored', slice.addressType);
       continue;

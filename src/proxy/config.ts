@@ -1,10 +1,10 @@
 // KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1): the fields kpsim honours, with
 // kube-proxy's defaults (pkg/proxy/apis/config/v1alpha1/defaults.go).
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseDataText, readTextFile } from '../util/data-text.ts';
 import { InputError } from '../util/errors.ts';
 import { schemaError } from '../scenario/load.ts';
+import { UNMODELLED_CONNTRACK_FIELDS, UNMODELLED_FIELDS, UNMODELLED_IPTABLES_FIELDS, UNMODELLED_IPVS_FIELDS } from './config-fields.ts';
 
 export const PROXY_MODES = ['userspace', 'iptables', 'ipvs'] as const;
 export type ProxyModeName = (typeof PROXY_MODES)[number];
@@ -35,8 +35,9 @@ const configSchema = z
         localhostNodePorts: z.boolean().nullable().optional(),
         syncPeriod: duration.optional(),
         minSyncPeriod: duration.optional(),
+        ...UNMODELLED_IPTABLES_FIELDS,
       })
-      .passthrough()
+      .strict()
       .optional(),
     ipvs: z
       .object({
@@ -45,8 +46,9 @@ const configSchema = z
         minSyncPeriod: duration.optional(),
         strictARP: z.boolean().optional(),
         excludeCIDRs: z.array(z.string()).nullable().optional(),
+        ...UNMODELLED_IPVS_FIELDS,
       })
-      .passthrough()
+      .strict()
       .optional(),
     conntrack: z
       .object({
@@ -54,11 +56,13 @@ const configSchema = z
         min: z.number().int().min(0).nullable().optional(),
         tcpEstablishedTimeout: duration.nullable().optional(),
         udpTimeout: duration.nullable().optional(),
+        ...UNMODELLED_CONNTRACK_FIELDS,
       })
-      .passthrough()
+      .strict()
       .optional(),
+    ...UNMODELLED_FIELDS,
   })
-  .passthrough();
+  .strict();
 
 export interface KubeProxyConfiguration {
   mode: ProxyModeName;
@@ -101,20 +105,13 @@ export const DEFAULT_KUBE_PROXY_CONFIG: KubeProxyConfiguration = {
 };
 
 export function loadKubeProxyConfig(path: string): KubeProxyConfiguration {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read KubeProxyConfiguration: ${(err as Error).message}`, path);
-  }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new InputError(`malformed YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`, path);
-  return parseKubeProxyConfig(doc.toJS() ?? {}, path);
+  return parseKubeProxyConfig(parseDataText(readTextFile(path, 'KubeProxyConfiguration'), path) ?? {}, path);
 }
 
-export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxyConfiguration {
+/** @param section where the configuration sits in its file (a scenario's `proxy`), for messages. */
+export function parseKubeProxyConfig(raw: unknown, path = '(config)', section?: string): KubeProxyConfiguration {
   const parsed = configSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw schemaError(parsed.error, path);
+  if (!parsed.success) throw schemaError(parsed.error, path, section);
   const c = parsed.data;
   const d = DEFAULT_KUBE_PROXY_CONFIG;
   return {

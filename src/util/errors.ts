@@ -1,4 +1,5 @@
 // One error type for bad input, so the CLI can print it plainly and exit non-zero.
+import type { z } from 'zod';
 
 export class InputError extends Error {
   constructor(
@@ -13,7 +14,11 @@ export class InputError extends Error {
 }
 
 function formatInputError(message: string, file?: string, field?: string, value?: unknown): string {
-  const where = [file, field].filter(Boolean).join(': ');
+  // A field path may hold a name from the input: control characters are shown escaped, never raw.
+  const where = [file, field]
+    .filter(Boolean)
+    .join(': ')
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
   const got = value === undefined ? '' : ` (got ${describe(value)})`;
   return `${where ? where + ': ' : ''}${message}${got}`;
 }
@@ -22,4 +27,28 @@ function describe(value: unknown): string {
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+/** Turns zod's first issue into "file: field.path: message (got value)". */
+export function schemaError(error: z.ZodError, path: string, section?: string): InputError {
+  const issue = error.issues[0];
+  const inner = issue.path.length ? formatPath(issue.path) : '';
+  const field = section ? (inner ? `${section}.${inner}` : section) : inner || '(top level)';
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.join(', ');
+    return new InputError(
+      `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`,
+      path,
+      issue.path.length || section ? `${field}.${issue.keys[0]}` : issue.keys[0],
+    );
+  }
+  const input = (issue as { input?: unknown }).input;
+  if (input === undefined) message = message.replace(/, received undefined$/, '') + ' (missing)';
+  const more = error.issues.length > 1 ? ` [and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''}]` : '';
+  return new InputError(message + more, path, field, input);
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
 }

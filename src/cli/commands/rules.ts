@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
 import type { ProxyModeName, RenderFormat } from '../../proxy/types.ts';
 import { InputError } from '../../util/errors.ts';
+import { addClusterOptions, printWarnings } from '../cluster-input.ts';
 
 const FORMATS: readonly RenderFormat['format'][] = ['iptables-save', 'ipvsadm', 'ipset'];
 const DEFAULT_FORMAT: Record<ProxyModeName, RenderFormat['format']> = {
@@ -11,7 +12,7 @@ const DEFAULT_FORMAT: Record<ProxyModeName, RenderFormat['format']> = {
 };
 
 export function registerRules(program: Command): void {
-  program
+  const cmd = program
     .command('rules')
     .summary("print a node's data plane as the real tools show it")
     .description(
@@ -22,10 +23,11 @@ export function registerRules(program: Command): void {
       '--proxy-config <file>',
       "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
     )
-    .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
+    .option('--node <name>', "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)")
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default: the mode's own)`)
-    .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster')
+    .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster');
+  addClusterOptions(cmd)
     .addHelpText(
       'after',
       '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --cluster cluster.json --node node-2 --mode ipvs --format ipvsadm\n  kpsim rules --iptables-save node1.iptables',
@@ -34,7 +36,8 @@ export function registerRules(program: Command): void {
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);
       }
-      const { plane, mode } = loadPlane(opts);
+      const { plane, mode, warnings } = loadPlane(opts);
+      printWarnings(opts.cluster ?? opts.iptablesSave, warnings);
       const text = plane.render((opts.format as RenderFormat['format'] | undefined) ?? DEFAULT_FORMAT[mode]);
       process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
     });

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readClusterFile } from '../../cluster/k8s-io.ts';
+import { loadCluster } from '../../cluster/load.ts';
 import { formatSummary, summarize } from '../../cluster/summary.ts';
 import { type Problem, assertValidCluster } from '../../cluster/validate.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { InputError } from '../../util/errors.ts';
+import { printWarnings, warningLines } from '../cluster-input.ts';
+import { checkScenarioSections } from '../scenario-check.ts';
 
 export function registerValidate(program: Command): void {
   program
@@ -16,11 +18,18 @@ export function registerValidate(program: Command): void {
     )
     .argument('<file>', 'scenario (YAML/JSON) or cluster dump (Kubernetes List, JSON or YAML)')
     .option('--strict', 'treat warnings (e.g. a selector that matches no pods) as errors')
+    .option(
+      '--service-cidr <cidr>',
+      "a cluster file's service range when it has no ServiceCIDR objects (default 10.96.0.0/12, kubeadm's)",
+    )
     .option('--json', 'print the summary as JSON')
-    .action((file: string, opts: { strict?: boolean; json?: boolean }) => {
+    .action((file: string, opts: { strict?: boolean; json?: boolean; serviceCidr?: string }) => {
       const summaries: { label: string; summary: ReturnType<typeof summarize>; warnings: Problem[] }[] = [];
       if (looksLikeScenario(file)) {
+        if (opts.serviceCidr !== undefined)
+          throw new InputError("applies to cluster files; a scenario sets its service range in cluster.serviceCIDR", undefined, '--service-cidr', opts.serviceCidr);
         const scenario = loadScenario(file);
+        checkScenarioSections(scenario);
         for (const scale of scenarioScales(scenario)) {
           const cluster = generateCluster(scenario, scale);
           const warnings = assertValidCluster(cluster, file);
@@ -31,8 +40,7 @@ export function registerValidate(program: Command): void {
           });
         }
       } else {
-        const { cluster, skipped } = readClusterFile(file);
-        const warnings = assertValidCluster(cluster, file);
+        const { cluster, skipped, warnings } = loadCluster(file, { serviceCidr: opts.serviceCidr });
         for (const [kind, n] of Object.entries(skipped))
           warnings.push({ level: 'warning', field: '(items)', message: `${n} ${kind} object${n > 1 ? 's' : ''} not modelled, skipped` });
         summaries.push({ label: `cluster ${file}`, summary: summarize(cluster), warnings });
@@ -42,8 +50,7 @@ export function registerValidate(program: Command): void {
         process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
       } else {
         for (const s of summaries) process.stdout.write(`${s.label}\n${indent(formatSummary(s.summary))}\n`);
-        for (const w of warnings.slice(0, 20)) process.stderr.write(`kpsim: warning: ${file}: ${w.field}: ${w.message}\n`);
-        if (warnings.length > 20) process.stderr.write(`kpsim: warning: ... and ${warnings.length - 20} more warnings\n`);
+        printWarnings(file, warningLines({ warnings }));
       }
       if (opts.strict && warnings.length > 0) {
         const w = warnings[0];
