@@ -21,7 +21,7 @@ import { IptablesModel, type IpvsFixed, IpvsModel, type ModeModel, UserspaceMode
 import { buildSummary, type ChurnSummary, summaryRows } from './report.ts';
 import { type InitialServices, servicesFromCluster } from './services.ts';
 import { simulate, type SimulationOutput } from './simulate.ts';
-import { type ChurnSpec, scenarioChurn } from './spec.ts';
+import { type ChurnSpec, effectiveRates, scenarioChurn } from './spec.ts';
 import { generateStream } from './stream.ts';
 
 export { parseChurnSpec, scenarioChurn, churnSchema, CHURN_KINDS, type ChurnSpec, type ChurnKind } from './spec.ts';
@@ -124,6 +124,16 @@ export function resolveSpec(scenario: Scenario, o: ChurnOptions): ChurnSpec {
   if (o.nodes !== undefined) spec.nodes = o.nodes;
   if (o.partialSync !== undefined) spec.minimizeIPTablesRestore = o.partialSync;
   if (o.profile !== undefined) spec.profile = o.profile;
+  // A timeline entry must fall inside the run; say how to fix it rather than fail mid-run.
+  const late = spec.timeline.map((e, i) => ({ at: e.at, i })).filter((e) => e.at >= spec.duration);
+  if (late.length > 0) {
+    const lastS = Math.floor(Math.max(...late.map((e) => e.at)) / 1e9) + 1;
+    throw new InputError(
+      `timeline entry at ${late[0].at / 1e9}s is not before the end of the run (${spec.duration / 1e9}s${o.durationNs !== undefined ? ', from --duration' : ''}): run longer (--duration ${lastS}s or more) or move the entry into the run`,
+      scenario.file ?? '(scenario)',
+      `churn.timeline[${late[0].i}].at`,
+    );
+  }
   return spec;
 }
 
@@ -162,6 +172,13 @@ export function resolveLoop(
 export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
   const file = scenario.file ?? '(scenario)';
   const spec = resolveSpec(scenario, o);
+  const rates = effectiveRates(spec);
+  if (spec.timeline.length === 0 && !Object.values(rates).some((r) => r > 0))
+    throw new InputError(
+      "no churn to simulate: the scenario's churn section sets no rates and no timeline (or it has none); give --rate N (API changes per second) or add churn.rate, churn.rates or churn.timeline",
+      file,
+      'churn',
+    );
   const scale = o.services ?? scenarioScales(scenario)[0];
   const repetition = o.repetition ?? 0;
   const p = prepare(scenario, scale, spec);
