@@ -4,7 +4,8 @@
 import { InputError } from '../util/errors.ts';
 import { tryParseCidr } from '../util/ipv4.ts';
 import { DEFAULT_CONFIG } from './config.ts';
-import { type LoadResult, readClusterFile } from './k8s-io.ts';
+import { type LoadResult, parseClusterText } from './k8s-io.ts';
+import { readTextFile } from '../util/data-text.ts';
 import type { Cluster } from './model.ts';
 import { type Problem, assertValidCluster } from './validate.ts';
 
@@ -22,7 +23,12 @@ export interface LoadedCluster {
 }
 
 export function loadCluster(file: string, opts: ClusterLoadOptions = {}): LoadedCluster {
-  const loaded = readClusterFile(file);
+  return parseCluster(readTextFile(file), file, opts);
+}
+
+/** loadCluster on a text already read (`file` names it in messages). */
+export function parseCluster(text: string, file: string, opts: ClusterLoadOptions = {}): LoadedCluster {
+  const loaded = parseClusterText(text, file);
   const { cluster, skipped } = loaded;
   cluster.config = { ...cluster.config, serviceCIDR: serviceCidrOf(loaded, file, opts.serviceCidr) };
   const warnings = assertValidCluster(cluster, file);

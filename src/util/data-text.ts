@@ -82,10 +82,10 @@ export function parseJson(text: string, file: string): unknown {
     if (!(err instanceof SyntaxError)) throw tooDeep(err, file);
     const { line, col } = lineColumn(text, jsonErrorOffset(text));
     const what = err.message
-      .replace(/,? ".*" is not valid JSON$/s, '')
+      .replace(/,? ".*"(\.\.\.)? is not valid JSON$/s, '')
       .replace(/ at position \d+.*$/s, '')
       .replace(/^Unexpected end of JSON input$/, 'unexpected end of input');
-    throw new InputError(`malformed JSON at line ${line}, column ${col}: ${what}`, file);
+    throw new InputError(`malformed JSON at line ${line}, column ${col}: ${what.split('\n')[0]}`, file);
   }
 }
 
