@@ -31,7 +31,7 @@ export function parseCluster(text: string, file: string, opts: ClusterLoadOption
   const loaded = parseClusterText(text, file);
   const { cluster, skipped } = loaded;
   cluster.config = { ...cluster.config, serviceCIDR: serviceCidrOf(loaded, file, opts.serviceCidr) };
-  const warnings = assertValidCluster(cluster, file);
+  const warnings = assertValidCluster(cluster, file, { clusterCidrKnown: loaded.configFromFile });
   if (opts.strict && warnings.length > 0) {
     const w = warnings[0];
     throw new InputError(`${w.message} (--strict)`, file, w.field, w.value);

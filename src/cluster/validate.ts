@@ -16,22 +16,30 @@ export interface Problem {
 
 const IANA_SVC_NAME = /^(?=.{1,15}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
-export function validateCluster(cluster: Cluster, file?: string): Problem[] {
+export interface ValidateOptions {
+  /**
+   * Whether the cluster CIDR is the cluster's own (a scenario's, or kpsim's ConfigMap in a dump).
+   * A plain `kubectl` dump does not say it, so its pod CIDRs are not held against a guessed default.
+   */
+  clusterCidrKnown?: boolean;
+}
+
+export function validateCluster(cluster: Cluster, file?: string, opts: ValidateOptions = {}): Problem[] {
   const problems: Problem[] = [];
   const error = (field: string, message: string, value?: unknown) => problems.push({ level: 'error', field, message, value });
   const warn = (field: string, message: string, value?: unknown) => problems.push({ level: 'warning', field, message, value });
 
   const cidrs = checkConfig(cluster.config, file);
   checkNames(cluster, error);
-  checkNodes(cluster, cidrs.cluster, error, warn);
+  checkNodes(cluster, opts.clusterCidrKnown === false ? null : cidrs.cluster, error, warn);
   checkServices(cluster, cidrs.service, error, warn);
   checkSlices(cluster, error, warn);
   return problems;
 }
 
 /** Throws the first error (with a count of the rest); returns the warnings. */
-export function assertValidCluster(cluster: Cluster, file?: string): Problem[] {
-  const problems = validateCluster(cluster, file);
+export function assertValidCluster(cluster: Cluster, file?: string, opts: ValidateOptions = {}): Problem[] {
+  const problems = validateCluster(cluster, file, opts);
   const errors = problems.filter((p) => p.level === 'error');
   if (errors.length > 0) {
     const first = errors[0];
@@ -86,7 +94,7 @@ function checkNames(cluster: Cluster, error: Report): void {
   }
 }
 
-function checkNodes(cluster: Cluster, clusterCidr: Cidr, error: Report, warn: Report): void {
+function checkNodes(cluster: Cluster, clusterCidr: Cidr | null, error: Report, warn: Report): void {
   const names = new Set<string>();
   const podCidrs: { cidr: Cidr; where: string; text: string }[] = [];
   cluster.nodes.forEach((node, i) => {
@@ -103,7 +111,7 @@ function checkNodes(cluster: Cluster, clusterCidr: Cidr, error: Report, warn: Re
       const field = node.spec.podCIDRs ? `${where}.spec.podCIDRs[${j}]` : `${where}.spec.podCIDR`;
       const cidr = tryParseCidr(text);
       if (!cidr) return void error(field, 'not a valid IPv4 CIDR', text);
-      if (!cidrContains(clusterCidr, cidr.addr) || cidr.prefix < clusterCidr.prefix) {
+      if (clusterCidr && (!cidrContains(clusterCidr, cidr.addr) || cidr.prefix < clusterCidr.prefix)) {
         error(field, `pod CIDR is outside the cluster CIDR ${cluster.config.clusterCIDR}`, text);
       }
       podCidrs.push({ cidr, where: field, text });
