@@ -82,7 +82,7 @@ export function parseJson(text: string, file: string): unknown {
     if (!(err instanceof SyntaxError)) throw tooDeep(err, file);
     const { line, col } = lineColumn(text, jsonErrorOffset(text));
     const what = err.message
-      .replace(/,? ".*"(\.\.\.)? is not valid JSON$/s, '')
+      .replace(/,? (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
       .replace(/ at position \d+.*$/s, '')
       .replace(/^Unexpected end of JSON input$/, 'unexpected end of input');
     throw new InputError(`malformed JSON at line ${line}, column ${col}: ${what.split('\n')[0]}`, file);
@@ -126,36 +126,31 @@ export function jsonErrorOffset(text: string): number {
     i = re.lastIndex;
     return true;
   };
+  // `"key":` of an object member; false when it is not there.
+  const key = (): boolean => {
+    ws();
+    if (!token(STRING)) return false;
+    ws();
+    if (text[i] !== ':') return false;
+    i++;
+    return true;
+  };
   // After a value: a comma, a closing bracket, or (at the top) the end.
   let expectValue = true;
   for (;;) {
     ws();
     if (expectValue) {
       const c = text[i];
-      if (c === '{') {
+      if (c === '{' || c === '[') {
         i++;
         ws();
-        if (text[i] === '}') {
+        if (text[i] === (c === '{' ? '}' : ']')) {
           i++;
           expectValue = false;
           continue;
         }
-        stack.push('{');
-        if (!token(STRING)) return i;
-        ws();
-        if (text[i] !== ':') return i;
-        i++;
-        continue;
-      }
-      if (c === '[') {
-        i++;
-        ws();
-        if (text[i] === ']') {
-          i++;
-          expectValue = false;
-          continue;
-        }
-        stack.push('[');
+        stack.push(c);
+        if (c === '{' && !key()) return i;
         continue;
       }
       if (token(STRING) || token(NUMBER) || ['true', 'false', 'null'].some((w) => text.startsWith(w, i) && (i += w.length))) {
@@ -175,12 +170,6 @@ export function jsonErrorOffset(text: string): number {
     if (c !== ',') return i;
     i++;
     expectValue = true;
-    if (top === '{') {
-      ws();
-      if (!token(STRING)) return i;
-      ws();
-      if (text[i] !== ':') return i;
-      i++;
-    }
+    if (top === '{' && !key()) return i;
   }
 }
