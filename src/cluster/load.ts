@@ -46,7 +46,8 @@ export function parseCluster(text: string, file: string, opts: ClusterLoadOption
  * bad input: which one is right cannot be told.
  */
 function serviceCidrOf(loaded: LoadResult, file: string, flag: string | undefined): string {
-  if (flag !== undefined && !tryParseCidr(flag)) throw new InputError('not a valid IPv4 CIDR (a.b.c.d/n, host bits zero)', undefined, '--service-cidr', flag);
+  if (flag !== undefined && !tryParseCidr(flag))
+    throw new InputError('not a valid IPv4 CIDR (a.b.c.d/n, host bits zero)', undefined, '--service-cidr', flag);
   let fromFile: { cidr: string; field: string } | undefined;
   for (const s of loaded.serviceCidrs) {
     if (!tryParseCidr(s.cidr)) throw new InputError('not a valid IPv4 CIDR (a.b.c.d/n, host bits zero)', file, s.field, s.cidr);
@@ -66,10 +67,16 @@ function serviceCidrOf(loaded: LoadResult, file: string, flag: string | undefine
       fromFile.field,
       fromFile.cidr,
     );
-  if (!fromFile && loaded.configFromFile) fromFile = { cidr: loaded.cluster.config.serviceCIDR, field: 'ConfigMap kube-system/kpsim-cluster-config.data.serviceCIDR' };
+  if (!fromFile && loaded.configFromFile)
+    fromFile = { cidr: loaded.cluster.config.serviceCIDR, field: 'ConfigMap kube-system/kpsim-cluster-config.data.serviceCIDR' };
   if (fromFile) {
     if (flag !== undefined && flag !== fromFile.cidr)
-      throw new InputError(`the cluster file sets the service CIDR to ${fromFile.cidr} (${fromFile.field}); leave --service-cidr out or make them agree`, file, '--service-cidr', flag);
+      throw new InputError(
+        `the cluster file sets the service CIDR to ${fromFile.cidr} (${fromFile.field}); leave --service-cidr out or make them agree`,
+        file,
+        '--service-cidr',
+        flag,
+      );
     return fromFile.cidr;
   }
   return flag ?? DEFAULT_CONFIG.serviceCIDR;

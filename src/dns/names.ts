@@ -109,7 +109,8 @@ export function isLabelValue(s: string): boolean {
 export const NAME_RULES = {
   dns1123Label: 'a DNS-1123 label: at most 63 lowercase letters, digits and -, starting and ending with a letter or digit',
   dns1035Label: 'a DNS-1035 label: at most 63 lowercase letters, digits and -, starting with a letter and ending with a letter or digit',
-  dns1123Subdomain: 'a DNS-1123 subdomain: at most 253 lowercase letters, digits, - and ., each part starting and ending with a letter or digit',
+  dns1123Subdomain:
+    'a DNS-1123 subdomain: at most 253 lowercase letters, digits, - and ., each part starting and ending with a letter or digit',
   labelKey: 'a label key: [prefix/]name, the name at most 63 letters, digits, -, _ and .',
   labelValue: 'a label value: at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit',
 } as const;

@@ -42,4 +42,8 @@ export const UNMODELLED_FIELDS = {
 };
 export const UNMODELLED_IPTABLES_FIELDS = { snatNodeInternalIP: z.boolean().nullable().optional() };
 export const UNMODELLED_IPVS_FIELDS = { tcpTimeout: str, tcpFinTimeout: str, udpTimeout: str };
-export const UNMODELLED_CONNTRACK_FIELDS = { tcpCloseWaitTimeout: z.string().nullable().optional(), tcpBeLiberal: bool, udpStreamTimeout: str };
+export const UNMODELLED_CONNTRACK_FIELDS = {
+  tcpCloseWaitTimeout: z.string().nullable().optional(),
+  tcpBeLiberal: bool,
+  udpStreamTimeout: str,
+};

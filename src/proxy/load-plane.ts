@@ -41,7 +41,8 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
     if (src.cluster !== undefined) throw new InputError('give either --cluster or --iptables-save, not both', undefined, '--iptables-save');
     if (src.mode !== undefined && src.mode !== 'iptables')
       throw new InputError('an iptables-save dump can only be read in iptables mode', undefined, '--mode', src.mode);
-    if (src.serviceCidr !== undefined) throw new InputError('applies to --cluster, not to an iptables-save dump', undefined, '--service-cidr', src.serviceCidr);
+    if (src.serviceCidr !== undefined)
+      throw new InputError('applies to --cluster, not to an iptables-save dump', undefined, '--service-cidr', src.serviceCidr);
     const dump = loadDump(src.iptablesSave, src.localIps, src.proxyConfig);
     if (src.strict && dump.warnings.length > 0) throw new InputError(`${dump.warnings[0]} (--strict)`, src.iptablesSave);
     return dump;

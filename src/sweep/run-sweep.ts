@@ -192,7 +192,9 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
       ...meta,
       workers,
       wallSeconds: (performance.now() - t0) / 1000,
-      ...(interrupted ? { incomplete: { reason: `interrupted: ${missingPoints} of ${planned.length} points not run`, missingPoints } } : {}),
+      ...(interrupted
+        ? { incomplete: { reason: `interrupted: ${missingPoints} of ${planned.length} points not run`, missingPoints } }
+        : {}),
     },
     points,
     rows,

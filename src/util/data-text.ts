@@ -48,7 +48,10 @@ function parseYaml(text: string, file: string): unknown[] {
     const e = doc.errors[0];
     if (e) {
       const at = e.linePos?.[0];
-      throw new InputError(`malformed YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0].replace(/( at line \d+, column \d+)?:?$/, '')}`, file);
+      throw new InputError(
+        `malformed YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0].replace(/( at line \d+, column \d+)?:?$/, '')}`,
+        file,
+      );
     }
     let value: unknown;
     try {

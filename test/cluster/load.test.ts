@@ -18,7 +18,10 @@ function kubeProxyDump(): string {
 }
 
 test("kube-proxy's own test cluster validates with --service-cidr 172.30.0.0/16, not against the default", () => {
-  assert.throws(() => parseCluster(kubeProxyDump(), 'kp.json'), /clusterIP is outside the service CIDR 10\.96\.0\.0\/12 \[and 1 more error\] \(got "172\.30\.0\.41"\)/);
+  assert.throws(
+    () => parseCluster(kubeProxyDump(), 'kp.json'),
+    /clusterIP is outside the service CIDR 10\.96\.0\.0\/12 \[and 1 more error\] \(got "172\.30\.0\.41"\)/,
+  );
   const { cluster } = parseCluster(kubeProxyDump(), 'kp.json', { serviceCidr: '172.30.0.0/16' });
   assert.equal(cluster.config.serviceCIDR, '172.30.0.0/16', 'the one value every mode reads');
   // Its Node's pod CIDR (10.0.0.0/24) is not held against a guessed cluster CIDR.
@@ -27,10 +30,19 @@ test("kube-proxy's own test cluster validates with --service-cidr 172.30.0.0/16,
 
 test('the service CIDR comes from ServiceCIDR objects, else the flag, else 10.96.0.0/12; a contradicting flag is refused', () => {
   assert.equal(parseCluster(read(`${F}/cluster.json`), 'c.json').cluster.config.serviceCIDR, '10.96.0.0/12');
-  assert.equal(parseCluster(read(`${F}/cluster.json`), 'c.json', { serviceCidr: '10.96.0.0/16' }).cluster.config.serviceCIDR, '10.96.0.0/16');
+  assert.equal(
+    parseCluster(read(`${F}/cluster.json`), 'c.json', { serviceCidr: '10.96.0.0/16' }).cluster.config.serviceCIDR,
+    '10.96.0.0/16',
+  );
   assert.equal(parseCluster(read(`${F}/servicecidr.json`), 's.json').cluster.config.serviceCIDR, '10.96.0.0/16');
-  assert.equal(parseCluster(read(`${F}/servicecidr.json`), 's.json', { serviceCidr: '10.96.0.0/16' }).cluster.config.serviceCIDR, '10.96.0.0/16');
-  assert.throws(() => parseCluster(read(`${F}/servicecidr.json`), 's.json', { serviceCidr: '10.0.0.0/16' }), /--service-cidr: the cluster file sets/);
+  assert.equal(
+    parseCluster(read(`${F}/servicecidr.json`), 's.json', { serviceCidr: '10.96.0.0/16' }).cluster.config.serviceCIDR,
+    '10.96.0.0/16',
+  );
+  assert.throws(
+    () => parseCluster(read(`${F}/servicecidr.json`), 's.json', { serviceCidr: '10.0.0.0/16' }),
+    /--service-cidr: the cluster file sets/,
+  );
   // A dual-stack ServiceCIDR: kpsim models the IPv4 range.
   const dual = JSON.parse(read(`${F}/servicecidr.json`));
   dual.items.at(-1).spec.cidrs = ['10.96.0.0/16', 'fd00:10:96::/112'];
@@ -49,7 +61,10 @@ test('an EndpointSlice whose Service is missing is a warning; --strict makes it 
   );
   const r = kpsim(['rules', '--cluster', `${F}/orphan-slice.json`]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /^kpsim: warning: test\/fixtures\/errors\/orphan-slice\.json: EndpointSlice app\/gone-xyz12\.metadata\.labels\.kubernetes\.io\/service-name: /m);
+  assert.match(
+    r.stderr,
+    /^kpsim: warning: test\/fixtures\/errors\/orphan-slice\.json: EndpointSlice app\/gone-xyz12\.metadata\.labels\.kubernetes\.io\/service-name: /m,
+  );
   assert.match(r.stdout, /^\*filter/);
 });
 
@@ -72,8 +87,14 @@ test('Kubernetes name rules (apimachinery validation)', () => {
 });
 
 test('shapes come first: wrong JSON types are named by item, object and field', () => {
-  assert.throws(() => parseCluster(read(`${F}/port-eighty.json`), 'p.json'), /p\.json: items\[1\] \(Service app\/web\)\.spec\.ports\[0\]\.port: .*\(got "eighty"\)/);
-  assert.throws(() => parseCluster(read(`${F}/ports-not-array.json`), 'p.json'), /items\[1\] \(Service app\/web\)\.spec\.ports: .*expected array/);
+  assert.throws(
+    () => parseCluster(read(`${F}/port-eighty.json`), 'p.json'),
+    /p\.json: items\[1\] \(Service app\/web\)\.spec\.ports\[0\]\.port: .*\(got "eighty"\)/,
+  );
+  assert.throws(
+    () => parseCluster(read(`${F}/ports-not-array.json`), 'p.json'),
+    /items\[1\] \(Service app\/web\)\.spec\.ports: .*expected array/,
+  );
   // Fields kpsim does not read pass through, as real dumps are full of them.
   const list = JSON.parse(read(`${F}/cluster.json`));
   list.items[1].metadata.managedFields = [{ manager: 'kubectl' }];

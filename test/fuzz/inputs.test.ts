@@ -56,7 +56,13 @@ const rulesetArb = fc
   .record({
     chains: fc.integer({ min: 0, max: 4 }),
     rules: fc.array(
-      fc.record({ chain: fc.nat(), matches: fc.subarray(MATCHES, { maxLength: 3 }), target: fc.nat(), jump: fc.boolean(), counters: fc.boolean() }),
+      fc.record({
+        chain: fc.nat(),
+        matches: fc.subarray(MATCHES, { maxLength: 3 }),
+        target: fc.nat(),
+        jump: fc.boolean(),
+        counters: fc.boolean(),
+      }),
       { maxLength: 25 },
     ),
     comment: fc.boolean(),
@@ -80,13 +86,33 @@ const rulesetArb = fc
     return lines.join('\n') + '\n';
   });
 
-const SAVE_WORDS = ['*nat', '*filter', '*raw', 'COMMIT', ':PREROUTING ACCEPT [0:0]', ':KUBE-X - [0:0]', '-A', '-X', '-j', '-m', '!', '"', 'KUBE-X', 'PREROUTING', '--dport', '80', '\n'];
+const SAVE_WORDS = [
+  '*nat',
+  '*filter',
+  '*raw',
+  'COMMIT',
+  ':PREROUTING ACCEPT [0:0]',
+  ':KUBE-X - [0:0]',
+  '-A',
+  '-X',
+  '-j',
+  '-m',
+  '!',
+  '"',
+  'KUBE-X',
+  'PREROUTING',
+  '--dport',
+  '80',
+  '\n',
+];
 
 test('iptables-save: any text ends in a ruleset or an InputError; a dump that loads traces without error', () => {
   const text = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 300 }),
     fc.array(fc.constantFrom(...SAVE_WORDS), { maxLength: 60 }).map((w) => w.join(' ')),
-    fc.tuple(rulesetArb, fc.nat(), fc.string({ maxLength: 12 })).map(([t, at, junk]) => t.slice(0, at % (t.length + 1)) + junk + t.slice(at % (t.length + 1))),
+    fc
+      .tuple(rulesetArb, fc.nat(), fc.string({ maxLength: 12 }))
+      .map(([t, at, junk]) => t.slice(0, at % (t.length + 1)) + junk + t.slice(at % (t.length + 1))),
   );
   fc.assert(
     fc.property(text, (t) => {

@@ -43,13 +43,19 @@ test('Ctrl-C during a sweep keeps the finished points; --resume runs only the re
   const dir = join(base, 'run');
   const r = await interruptedSweep(dir, 2);
   assert.equal(r.status, 130, r.stderr);
-  assert.match(r.stderr, /kpsim: interrupted: \d finished points? kept in .*run \(interrupted: \d of 6 points not run; results\.json marks the run incomplete\)/);
+  assert.match(
+    r.stderr,
+    /kpsim: interrupted: \d finished points? kept in .*run \(interrupted: \d of 6 points not run; results\.json marks the run incomplete\)/,
+  );
   assert.match(r.stderr, /finish it with: kpsim sweep --resume .*run/);
   const partial = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
   const kept = partial.points.length;
   assert.ok(kept >= 2 && kept < 6, `${kept} points kept`);
   assert.equal(partial.meta.incomplete.missingPoints, 6 - kept);
-  assert.ok(partial.points.every((p: { status: string }) => p.status === 'ok'), 'a point cut short is missing, not failed');
+  assert.ok(
+    partial.points.every((p: { status: string }) => p.status === 'ok'),
+    'a point cut short is missing, not failed',
+  );
   assert.ok(!existsSync(join(dir, 'index.html')), 'no report for an incomplete run');
   // The finished points' rows are in results.csv.
   const csv = readFileSync(join(dir, 'results.csv'), 'utf8');
@@ -73,7 +79,21 @@ test('--simulated-only: two runs write byte-identical results.csv, with no wall-
   const base = tempDir();
   const run = (name: string, workers: string) => {
     const dir = join(base, name);
-    const r = kpsim(['sweep', SCENARIO, '--modes', 'iptables,ipvs', '--scales', '5,20', '--out', dir, '--simulated-only', '--no-report', '-q', '--workers', workers]);
+    const r = kpsim([
+      'sweep',
+      SCENARIO,
+      '--modes',
+      'iptables,ipvs',
+      '--scales',
+      '5,20',
+      '--out',
+      dir,
+      '--simulated-only',
+      '--no-report',
+      '-q',
+      '--workers',
+      workers,
+    ]);
     assert.equal(r.status, 0, r.stderr);
     return readFileSync(join(dir, 'results.csv'));
   };
@@ -95,13 +115,16 @@ test('--out into an old run folder is refused; --force replaces the results and 
   assert.equal(forced.status, 0, forced.stderr);
   assert.ok(!existsSync(join(dir, 'index.html')), 'a report that does not match the results is gone');
   assert.ok(existsSync(join(dir, 'results.json')));
-  assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'mine', "files kpsim did not write stay");
+  assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'mine', 'files kpsim did not write stay');
 });
 
 test('merging only some shards carries "incomplete" on; baseline update refuses it unless --allow-partial', () => {
   const base = tempDir();
   const shard = join(base, 's1');
-  assert.equal(kpsim(['sweep', SCENARIO, '--modes', 'ipvs', '--shard', '1/3', '--out', shard, '--simulated-only', '--no-report', '-q']).status, 0);
+  assert.equal(
+    kpsim(['sweep', SCENARIO, '--modes', 'ipvs', '--shard', '1/3', '--out', shard, '--simulated-only', '--no-report', '-q']).status,
+    0,
+  );
   const merged = join(base, 'm');
   const m = kpsim(['merge', shard, '--out', merged]);
   assert.equal(m.status, 0, m.stderr);

@@ -25,7 +25,10 @@ test('JSON syntax errors are located by line and column, whatever V8 says', () =
 
 test('YAML: errors with line and column; an alias bomb and an unresolved alias are bad input', () => {
   fails(() => parseDataText('a: [1\nb: 2\n', 'x.yaml'), /^x\.yaml: malformed YAML at line 2, column 1: /);
-  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcde'[i]}`).join(', ')}]`)].join('\n');
+  const bomb = [
+    'a: &a [x, x, x, x, x, x, x, x, x, x]',
+    ...'bcdef'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcde'[i]}`).join(', ')}]`),
+  ].join('\n');
   fails(() => parseDataText(bomb, 'x.yaml'), /x\.yaml: YAML aliases expand too far \(more than 100 per document/);
   fails(() => parseDataText('a: *nowhere\n', 'x.yaml'), /x\.yaml: malformed YAML: Unresolved alias/);
   // A few aliases are fine.

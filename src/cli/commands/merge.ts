@@ -34,7 +34,6 @@ export function registerMerge(program: Command): void {
       const files = writeResults(opts.out, merged);
       const table = merged.meta.churn ? churnSweepTable(merged) : summaryTable(merged);
       process.stdout.write(`${table}\nresults: ${files.join(', ')}\n`);
-      if (merged.meta.incomplete)
-        process.stderr.write(`kpsim: warning: the merged run is incomplete: ${merged.meta.incomplete.reason}\n`);
+      if (merged.meta.incomplete) process.stderr.write(`kpsim: warning: the merged run is incomplete: ${merged.meta.incomplete.reason}\n`);
     });
 }

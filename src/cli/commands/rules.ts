@@ -23,7 +23,10 @@ export function registerRules(program: Command): void {
       '--proxy-config <file>',
       "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
     )
-    .option('--node <name>', "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)")
+    .option(
+      '--node <name>',
+      "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
+    )
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default: the mode's own)`)
     .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster');

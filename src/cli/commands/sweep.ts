@@ -25,7 +25,7 @@ export function registerSweep(program: Command): void {
     .option('--simulated-only', 'skip the wall-clock benchmarks (faster; simulated columns are unchanged)')
     .option('--worker-heap-mb <n>', 'heap limit of each worker in MiB; a point that needs more fails alone', parsePositive)
     .option('--no-report', 'write results.csv/json only, no HTML report')
-    .option('--force', "write into a non-empty --out folder, replacing the results and report kpsim wrote there")
+    .option('--force', 'write into a non-empty --out folder, replacing the results and report kpsim wrote there')
     .option('--resume <dir>', 'finish an interrupted run (Ctrl-C): run only the points its folder lacks, with its options')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -53,7 +53,12 @@ export function registerSweep(program: Command): void {
       ) => {
         if (opts.resume !== undefined) {
           if (file !== undefined)
-            throw new InputError('--resume takes the scenario from the run folder; leave the scenario out', undefined, '--resume', opts.resume);
+            throw new InputError(
+              '--resume takes the scenario from the run folder; leave the scenario out',
+              undefined,
+              '--resume',
+              opts.resume,
+            );
           for (const [key, flag] of RESUME_FIXED)
             if (opts[key] !== undefined) throw new InputError(`the resumed run keeps its own ${flag}`, undefined, flag, opts[key]);
         } else if (file === undefined) throw new InputError('give a scenario file (or --resume DIR to finish an interrupted run)');

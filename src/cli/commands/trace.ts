@@ -33,7 +33,10 @@ export function registerTrace(program: Command): void {
       '--proxy-config <file>',
       "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
     )
-    .option('--node <name>', "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)")
+    .option(
+      '--node <name>',
+      "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
+    )
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
     .option('--iptables-save <file>', "trace through a real node's iptables-save dump instead")
     .option('--local-ips <list>', "with --iptables-save: the node's addresses, comma-separated (127.0.0.1 is always local)")

@@ -18,16 +18,18 @@ export function registerValidate(program: Command): void {
     )
     .argument('<file>', 'scenario (YAML/JSON) or cluster dump (Kubernetes List, JSON or YAML)')
     .option('--strict', 'treat warnings (e.g. a selector that matches no pods) as errors')
-    .option(
-      '--service-cidr <cidr>',
-      "a cluster file's service range when it has no ServiceCIDR objects (default 10.96.0.0/12, kubeadm's)",
-    )
+    .option('--service-cidr <cidr>', "a cluster file's service range when it has no ServiceCIDR objects (default 10.96.0.0/12, kubeadm's)")
     .option('--json', 'print the summary as JSON')
     .action((file: string, opts: { strict?: boolean; json?: boolean; serviceCidr?: string }) => {
       const summaries: { label: string; summary: ReturnType<typeof summarize>; warnings: Problem[] }[] = [];
       if (looksLikeScenario(file)) {
         if (opts.serviceCidr !== undefined)
-          throw new InputError("applies to cluster files; a scenario sets its service range in cluster.serviceCIDR", undefined, '--service-cidr', opts.serviceCidr);
+          throw new InputError(
+            'applies to cluster files; a scenario sets its service range in cluster.serviceCIDR',
+            undefined,
+            '--service-cidr',
+            opts.serviceCidr,
+          );
         const scenario = loadScenario(file);
         checkScenarioSections(scenario);
         for (const scale of scenarioScales(scenario)) {
