@@ -9,6 +9,7 @@ export function addClusterOptions(cmd: Command): Command {
       '--service-cidr <cidr>',
       "the cluster's service range when the file has no ServiceCIDR objects (default 10.96.0.0/12, kubeadm's)",
     )
+    .option('--cluster-cidr <cidr>', "the cluster's pod range when the file does not say (default 10.244.0.0/16)")
     .option('--strict', "treat the cluster's warnings (e.g. an EndpointSlice whose Service is missing) as errors");
 }
 

@@ -12,6 +12,8 @@ import { type Problem, assertValidCluster } from './validate.ts';
 export interface ClusterLoadOptions {
   /** --service-cidr: the service range when the file does not say (no ServiceCIDR objects). */
   serviceCidr?: string;
+  /** --cluster-cidr: the pod range when the file does not say (a plain kubectl dump does not). */
+  clusterCidr?: string;
   /** --strict: warnings are errors. */
   strict?: boolean;
 }
@@ -30,8 +32,17 @@ export function loadCluster(file: string, opts: ClusterLoadOptions = {}): Loaded
 export function parseCluster(text: string, file: string, opts: ClusterLoadOptions = {}): LoadedCluster {
   const loaded = parseClusterText(text, file);
   const { cluster, skipped } = loaded;
-  cluster.config = { ...cluster.config, serviceCIDR: serviceCidrOf(loaded, file, opts.serviceCidr) };
-  const warnings = assertValidCluster(cluster, file, { clusterCidrKnown: loaded.configFromFile });
+  const service = settle('--service-cidr', 'service', serviceRangeInFile(loaded, file), opts.serviceCidr, DEFAULT_CONFIG.serviceCIDR, file);
+  const pods = settle(
+    '--cluster-cidr',
+    'cluster (pod)',
+    loaded.configFromFile ? { cidr: cluster.config.clusterCIDR, field: `${CONFIG_MAP}.data.clusterCIDR` } : undefined,
+    opts.clusterCidr,
+    DEFAULT_CONFIG.clusterCIDR,
+    file,
+  );
+  cluster.config = { ...cluster.config, serviceCIDR: service.cidr, clusterCIDR: pods.cidr };
+  const warnings = assertValidCluster(cluster, file, { defaulted: { serviceCIDR: service.defaulted, clusterCIDR: pods.defaulted } });
   if (opts.strict && warnings.length > 0) {
     const w = warnings[0];
     throw new InputError(`${w.message} (--strict)`, file, w.field, w.value);
@@ -39,45 +50,67 @@ export function parseCluster(text: string, file: string, opts: ClusterLoadOption
   return { cluster, skipped, warnings };
 }
 
+const CONFIG_MAP = 'ConfigMap kube-system/kpsim-cluster-config';
+const NOT_A_CIDR = 'not a valid IPv4 CIDR (a.b.c.d/n, host bits zero)';
+
+interface InFile {
+  cidr: string;
+  field: string;
+}
+
 /**
- * The cluster's service range: its ServiceCIDR objects (what `kubectl get servicecidrs -o json`
- * prints), else kpsim's own ConfigMap, else --service-cidr, else kube-apiserver's default
- * --service-cluster-ip-range as kubeadm sets it (10.96.0.0/12). A flag that contradicts the file is
+ * A range the file states, else the flag, else the default. A flag that contradicts the file is
  * bad input: which one is right cannot be told.
  */
-function serviceCidrOf(loaded: LoadResult, file: string, flag: string | undefined): string {
-  if (flag !== undefined && !tryParseCidr(flag))
-    throw new InputError('not a valid IPv4 CIDR (a.b.c.d/n, host bits zero)', undefined, '--service-cidr', flag);
-  let fromFile: { cidr: string; field: string } | undefined;
-  for (const s of loaded.serviceCidrs) {
-    if (!tryParseCidr(s.cidr)) throw new InputError('not a valid IPv4 CIDR (a.b.c.d/n, host bits zero)', file, s.field, s.cidr);
-    if (fromFile && fromFile.cidr !== s.cidr)
+function settle(
+  flag: string,
+  what: string,
+  inFile: InFile | undefined,
+  given: string | undefined,
+  fallback: string,
+  file: string,
+): { cidr: string; defaulted: boolean } {
+  if (given !== undefined && !tryParseCidr(given)) throw new InputError(NOT_A_CIDR, undefined, flag, given);
+  if (inFile) {
+    if (given !== undefined && given !== inFile.cidr)
       throw new InputError(
-        `a second IPv4 service range besides ${fromFile.cidr} (${fromFile.field}): kpsim models one service CIDR`,
+        `the cluster file sets the ${what} CIDR to ${inFile.cidr} (${inFile.field}); leave ${flag} out or make them agree`,
+        file,
+        flag,
+        given,
+      );
+    return { cidr: inFile.cidr, defaulted: false };
+  }
+  return given !== undefined ? { cidr: given, defaulted: false } : { cidr: fallback, defaulted: true };
+}
+
+/**
+ * The service range the file states: its ServiceCIDR objects (what `kubectl get servicecidrs -o json`
+ * prints), else kpsim's own ConfigMap. Without either, --service-cidr, else kube-apiserver's
+ * --service-cluster-ip-range as kubeadm sets it (10.96.0.0/12).
+ */
+function serviceRangeInFile(loaded: LoadResult, file: string): InFile | undefined {
+  let fromObjects: InFile | undefined;
+  for (const s of loaded.serviceCidrs) {
+    if (!tryParseCidr(s.cidr)) throw new InputError(NOT_A_CIDR, file, s.field, s.cidr);
+    if (fromObjects && fromObjects.cidr !== s.cidr)
+      throw new InputError(
+        `a second IPv4 service range besides ${fromObjects.cidr} (${fromObjects.field}): kpsim models one service CIDR`,
         file,
         s.field,
         s.cidr,
       );
-    fromFile ??= s;
+    fromObjects ??= s;
   }
-  if (fromFile && loaded.configFromFile && loaded.cluster.config.serviceCIDR !== fromFile.cidr)
+  const fromConfigMap = loaded.configFromFile
+    ? { cidr: loaded.cluster.config.serviceCIDR, field: `${CONFIG_MAP}.data.serviceCIDR` }
+    : undefined;
+  if (fromObjects && fromConfigMap && fromObjects.cidr !== fromConfigMap.cidr)
     throw new InputError(
-      `the ServiceCIDR objects say ${fromFile.cidr}, kpsim's ConfigMap says ${loaded.cluster.config.serviceCIDR}`,
+      `the ServiceCIDR objects say ${fromObjects.cidr}, kpsim's ConfigMap says ${fromConfigMap.cidr}`,
       file,
-      fromFile.field,
-      fromFile.cidr,
+      fromObjects.field,
+      fromObjects.cidr,
     );
-  if (!fromFile && loaded.configFromFile)
-    fromFile = { cidr: loaded.cluster.config.serviceCIDR, field: 'ConfigMap kube-system/kpsim-cluster-config.data.serviceCIDR' };
-  if (fromFile) {
-    if (flag !== undefined && flag !== fromFile.cidr)
-      throw new InputError(
-        `the cluster file sets the service CIDR to ${fromFile.cidr} (${fromFile.field}); leave --service-cidr out or make them agree`,
-        file,
-        '--service-cidr',
-        flag,
-      );
-    return fromFile.cidr;
-  }
-  return flag ?? DEFAULT_CONFIG.serviceCIDR;
+  return fromObjects ?? fromConfigMap;
 }

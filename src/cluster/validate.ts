@@ -9,6 +9,8 @@ import { type Cluster, serviceKey, slicesByService } from './model.ts';
 
 export interface Problem {
   level: 'error' | 'warning';
+  /** What to do about it, shown after the value. */
+  hint?: string;
   field: string;
   message: string;
   value?: unknown;
@@ -17,22 +19,22 @@ export interface Problem {
 const IANA_SVC_NAME = /^(?=.{1,15}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 export interface ValidateOptions {
-  /**
-   * Whether the cluster CIDR is the cluster's own (a scenario's, or kpsim's ConfigMap in a dump).
-   * A plain `kubectl` dump does not say it, so its pod CIDRs are not held against a guessed default.
-   */
-  clusterCidrKnown?: boolean;
+  /** Ranges that are kpsim's defaults, not the cluster's own: a value outside one says how to give it. */
+  defaulted?: { serviceCIDR?: boolean; clusterCIDR?: boolean };
 }
 
 export function validateCluster(cluster: Cluster, file?: string, opts: ValidateOptions = {}): Problem[] {
   const problems: Problem[] = [];
-  const error = (field: string, message: string, value?: unknown) => problems.push({ level: 'error', field, message, value });
+  const error = (field: string, message: string, value?: unknown, hint?: string) =>
+    problems.push({ level: 'error', field, message, value, ...(hint ? { hint } : {}) });
   const warn = (field: string, message: string, value?: unknown) => problems.push({ level: 'warning', field, message, value });
 
   const cidrs = checkConfig(cluster.config, file);
   checkNames(cluster, error);
-  checkNodes(cluster, opts.clusterCidrKnown === false ? null : cidrs.cluster, error, warn);
-  checkServices(cluster, cidrs.service, error, warn);
+  const hint = (range: 'serviceCIDR' | 'clusterCIDR', flag: string) =>
+    opts.defaulted?.[range] ? `that range is kpsim's default: give the cluster's own with ${flag}` : undefined;
+  checkNodes(cluster, cidrs.cluster, hint('clusterCIDR', '--cluster-cidr'), error, warn);
+  checkServices(cluster, cidrs.service, hint('serviceCIDR', '--service-cidr'), error, warn);
   checkSlices(cluster, error, warn);
   return problems;
 }
@@ -44,12 +46,12 @@ export function assertValidCluster(cluster: Cluster, file?: string, opts: Valida
   if (errors.length > 0) {
     const first = errors[0];
     const more = errors.length > 1 ? ` [and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}]` : '';
-    throw new InputError(first.message + more, file, first.field, first.value);
+    throw new InputError(first.message + more, file, first.field, first.value, first.hint);
   }
   return problems;
 }
 
-type Report = (field: string, message: string, value?: unknown) => void;
+type Report = (field: string, message: string, value?: unknown, hint?: string) => void;
 
 /**
  * Names as the API server checks them (Service: DNS-1035 label; namespaces, port names and
@@ -94,7 +96,7 @@ function checkNames(cluster: Cluster, error: Report): void {
   }
 }
 
-function checkNodes(cluster: Cluster, clusterCidr: Cidr | null, error: Report, warn: Report): void {
+function checkNodes(cluster: Cluster, clusterCidr: Cidr, hint: string | undefined, error: Report, warn: Report): void {
   const names = new Set<string>();
   const podCidrs: { cidr: Cidr; where: string; text: string }[] = [];
   cluster.nodes.forEach((node, i) => {
@@ -111,8 +113,8 @@ function checkNodes(cluster: Cluster, clusterCidr: Cidr | null, error: Report, w
       const field = node.spec.podCIDRs ? `${where}.spec.podCIDRs[${j}]` : `${where}.spec.podCIDR`;
       const cidr = tryParseCidr(text);
       if (!cidr) return void error(field, 'not a valid IPv4 CIDR', text);
-      if (clusterCidr && (!cidrContains(clusterCidr, cidr.addr) || cidr.prefix < clusterCidr.prefix)) {
-        error(field, `pod CIDR is outside the cluster CIDR ${cluster.config.clusterCIDR}`, text);
+      if (!cidrContains(clusterCidr, cidr.addr) || cidr.prefix < clusterCidr.prefix) {
+        error(field, `pod CIDR is outside the cluster CIDR ${cluster.config.clusterCIDR}`, text, hint);
       }
       podCidrs.push({ cidr, where: field, text });
     });
@@ -128,7 +130,7 @@ function checkNodes(cluster: Cluster, clusterCidr: Cidr | null, error: Report, w
   void warn;
 }
 
-function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn: Report): void {
+function checkServices(cluster: Cluster, serviceCidr: Cidr, hint: string | undefined, error: Report, warn: Report): void {
   const { min, max } = cluster.config.nodePortRange;
   const seenKeys = new Set<string>();
   const clusterIPs = new Map<number, string>();
@@ -143,7 +145,7 @@ function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn:
     const type = spec.type ?? 'ClusterIP';
     if (!SERVICE_TYPES.includes(type))
       error(`${where}.spec.type`, `unknown service type (expected one of ${SERVICE_TYPES.join(', ')})`, type);
-    checkClusterIP(svc, type, where, serviceCidr, cluster.config.serviceCIDR, clusterIPs, error);
+    checkClusterIP(svc, type, where, serviceCidr, cluster.config.serviceCIDR, hint, clusterIPs, error);
     const portNames = new Set<string>();
     (spec.ports ?? []).forEach((p, j) => {
       const pw = `${where}.spec.ports[${j}]`;
@@ -212,6 +214,7 @@ function checkClusterIP(
   where: string,
   cidr: Cidr,
   cidrText: string,
+  hint: string | undefined,
   seen: Map<number, string>,
   error: Report,
 ): void {
@@ -228,7 +231,8 @@ function checkClusterIP(
   }
   const addr = tryParseIPv4(ip);
   if (addr === null) return void error(`${where}.spec.clusterIP`, 'not a valid IPv4 address', ip);
-  if (!cidrContains(cidr, addr)) return void error(`${where}.spec.clusterIP`, `clusterIP is outside the service CIDR ${cidrText}`, ip);
+  if (!cidrContains(cidr, addr))
+    return void error(`${where}.spec.clusterIP`, `clusterIP is outside the service CIDR ${cidrText}`, ip, hint);
   if (addr === cidr.addr) return void error(`${where}.spec.clusterIP`, `clusterIP is the network address of ${cidrText}`, ip);
   const other = seen.get(addr);
   if (other) error(`${where}.spec.clusterIP`, `clusterIP already allocated to Service ${other}`, ip);

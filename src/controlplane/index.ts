@@ -21,7 +21,7 @@ import { IptablesModel, type IpvsFixed, IpvsModel, type ModeModel, UserspaceMode
 import { buildSummary, type ChurnSummary, summaryRows } from './report.ts';
 import { type InitialServices, servicesFromCluster } from './services.ts';
 import { simulate, type SimulationOutput } from './simulate.ts';
-import { type ChurnSpec, effectiveRates, scenarioChurn } from './spec.ts';
+import { type ChurnSpec, scenarioChurn } from './spec.ts';
 import { generateStream } from './stream.ts';
 
 export { parseChurnSpec, scenarioChurn, churnSchema, CHURN_KINDS, type ChurnSpec, type ChurnKind } from './spec.ts';
@@ -172,13 +172,6 @@ export function resolveLoop(
 export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
   const file = scenario.file ?? '(scenario)';
   const spec = resolveSpec(scenario, o);
-  const rates = effectiveRates(spec);
-  if (spec.timeline.length === 0 && !Object.values(rates).some((r) => r > 0))
-    throw new InputError(
-      "no churn to simulate: the scenario's churn section sets no rates and no timeline (or it has none); give --rate N (API changes per second) or add churn.rate, churn.rates or churn.timeline",
-      file,
-      'churn',
-    );
   const scale = o.services ?? scenarioScales(scenario)[0];
   const repetition = o.repetition ?? 0;
   const p = prepare(scenario, scale, spec);

@@ -21,6 +21,8 @@ export interface PlaneSource {
   localIps?: string;
   /** The service range when the cluster file does not say (--service-cidr). */
   serviceCidr?: string;
+  /** The pod range when the cluster file does not say (--cluster-cidr). */
+  clusterCidr?: string;
   /** Warnings are errors (--strict). */
   strict?: boolean;
 }
@@ -41,8 +43,11 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
     if (src.cluster !== undefined) throw new InputError('give either --cluster or --iptables-save, not both', undefined, '--iptables-save');
     if (src.mode !== undefined && src.mode !== 'iptables')
       throw new InputError('an iptables-save dump can only be read in iptables mode', undefined, '--mode', src.mode);
-    if (src.serviceCidr !== undefined)
-      throw new InputError('applies to --cluster, not to an iptables-save dump', undefined, '--service-cidr', src.serviceCidr);
+    for (const [flag, v] of [
+      ['--service-cidr', src.serviceCidr],
+      ['--cluster-cidr', src.clusterCidr],
+    ] as const)
+      if (v !== undefined) throw new InputError('applies to --cluster, not to an iptables-save dump', undefined, flag, v);
     const dump = loadDump(src.iptablesSave, src.localIps, src.proxyConfig);
     if (src.strict && dump.warnings.length > 0) throw new InputError(`${dump.warnings[0]} (--strict)`, src.iptablesSave);
     return dump;
@@ -54,7 +59,7 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
       undefined,
       '--local-ips',
     );
-  const loaded = loadCluster(src.cluster, { serviceCidr: src.serviceCidr, strict: src.strict });
+  const loaded = loadCluster(src.cluster, { serviceCidr: src.serviceCidr, clusterCidr: src.clusterCidr, strict: src.strict });
   const { cluster } = loaded;
   // Without a KubeProxyConfiguration, kube-proxy's defaults on the named (or first) node, with
   // the cluster's own pod CIDR as clusterCIDR (what kubeadm passes kube-proxy).

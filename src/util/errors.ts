@@ -7,8 +7,10 @@ export class InputError extends Error {
     readonly file?: string,
     readonly field?: string,
     readonly value?: unknown,
+    /** What to do about it, after the value: "...(got X); HINT". */
+    readonly hint?: string,
   ) {
-    super(formatInputError(message, file, field, value));
+    super(formatInputError(message, file, field, value) + (hint ? `; ${hint}` : ''));
     this.name = 'InputError';
   }
 }

@@ -10,22 +10,40 @@ import { kpsim } from '../helpers/cli.ts';
 const F = 'test/fixtures/errors';
 const read = (f: string) => readFileSync(f, 'utf8');
 
-/** kube-proxy's TestSyncProxyRulesRepeated cluster as a plain dump: ClusterIPs in 172.30.0.0/16, no kpsim ConfigMap. */
+/**
+ * kube-proxy's TestSyncProxyRulesRepeated cluster as its tests have it: ClusterIPs in 172.30.0.0/16,
+ * a Node without a pod CIDR (kube-proxy's test node has none), no kpsim ConfigMap.
+ */
 function kubeProxyDump(): string {
   const list = JSON.parse(read('test/fixtures/iptables/repeated.cluster.json'));
   list.items = list.items.filter((i: { kind: string }) => i.kind !== 'ConfigMap');
+  for (const i of list.items) if (i.kind === 'Node') delete i.spec.podCIDR;
   return JSON.stringify(list);
 }
 
 test("kube-proxy's own test cluster validates with --service-cidr 172.30.0.0/16, not against the default", () => {
   assert.throws(
     () => parseCluster(kubeProxyDump(), 'kp.json'),
-    /clusterIP is outside the service CIDR 10\.96\.0\.0\/12 \[and 1 more error\] \(got "172\.30\.0\.41"\)/,
+    /clusterIP is outside the service CIDR 10\.96\.0\.0\/12 \[and 1 more error\] \(got "172\.30\.0\.41"\); that range is kpsim's default: give the cluster's own with --service-cidr$/,
   );
   const { cluster } = parseCluster(kubeProxyDump(), 'kp.json', { serviceCidr: '172.30.0.0/16' });
   assert.equal(cluster.config.serviceCIDR, '172.30.0.0/16', 'the one value every mode reads');
-  // Its Node's pod CIDR (10.0.0.0/24) is not held against a guessed cluster CIDR.
-  assert.equal(cluster.nodes[0].spec.podCIDR, '10.0.0.0/24');
+  const r = kpsim(['validate', '--service-cidr', '172.30.0.0/16', 'test/fixtures/errors/kube-proxy-repeated.json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /service CIDR: +172\.30\.0\.0\/16/);
+});
+
+test("the pod range: kpsim's ConfigMap, else --cluster-cidr, else 10.244.0.0/16; the message says which flag", () => {
+  const plain = read(`${F}/podcidr-outside-plain.json`);
+  assert.throws(
+    () => parseCluster(plain, 'p.json'),
+    /pod CIDR is outside the cluster CIDR 10\.244\.0\.0\/16 \(got "10\.1\.0\.0\/24"\); that range is kpsim's default: give the cluster's own with --cluster-cidr$/,
+  );
+  assert.equal(parseCluster(plain, 'p.json', { clusterCidr: '10.1.0.0/16' }).cluster.config.clusterCIDR, '10.1.0.0/16');
+  assert.throws(
+    () => parseCluster(read(`${F}/podcidr-outside.json`), 'p.json'),
+    /outside the cluster CIDR 10\.244\.0\.0\/16 \(got "10\.1\.0\.0\/24"\)$/,
+  );
 });
 
 test('the service CIDR comes from ServiceCIDR objects, else the flag, else 10.96.0.0/12; a contradicting flag is refused', () => {

@@ -15,6 +15,7 @@ export interface DnsOptions {
   search?: string;
   json?: boolean;
   serviceCidr?: string;
+  clusterCidr?: string;
   strict?: boolean;
 }
 
@@ -40,7 +41,11 @@ export function registerDns(program: Command): void {
     .action((opts: DnsOptions) => {
       const req = parseDnsOptions(opts);
       const { name, namespace, type, ndots, hostSearch } = req;
-      const { cluster } = loadClusterFor(req.cluster, { serviceCidr: opts.serviceCidr, strict: opts.strict });
+      const { cluster } = loadClusterFor(req.cluster, {
+        serviceCidr: opts.serviceCidr,
+        clusterCidr: opts.clusterCidr,
+        strict: opts.strict,
+      });
       const clusterDomain = cluster.config.clusterDomain;
       const server = CoreDnsServer.fromCluster(cluster);
       const result = resolve(name, { server, namespace, clusterDomain, ndots, hostSearch, type });
