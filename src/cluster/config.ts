@@ -1,6 +1,7 @@
 // Cluster-wide settings, with the upstream defaults (kubeadm / kube-apiserver) unless noted.
 import { type Cidr, cidrsOverlap, tryParseCidr } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
+import { isDns1123Subdomain } from '../dns/names.ts';
 
 export interface ClusterConfig {
   /** Pod network; 10.244.0.0/16 is the flannel/kubeadm-docs default. */
@@ -80,7 +81,7 @@ export function checkConfig(c: ClusterConfig, where?: string, prefix = 'config')
   if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
     throw new InputError('must be a port range min-max within 1-65535', where, `${prefix}.nodePortRange`, `${min}-${max}`);
   }
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(c.clusterDomain)) {
+  if (!isDns1123Subdomain(c.clusterDomain)) {
     throw new InputError('must be a DNS domain such as cluster.local', where, `${prefix}.clusterDomain`, c.clusterDomain);
   }
   if (!Number.isInteger(c.maxPodsPerNode) || c.maxPodsPerNode < 1) {

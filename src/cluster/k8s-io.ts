@@ -1,12 +1,13 @@
 // Reads and writes clusters as Kubernetes `List` objects, the way `kubectl get -o json` prints them
 // (keys sorted, four-space indent), so real dumps load and our dumps load into kubectl tooling.
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { type ClusterConfig, DEFAULT_CONFIG, parsePortRange } from './config.ts';
 import type { ConfigMap, EndpointSlice, Namespace, Node, Service } from './k8s-types.ts';
 import { type Cluster, type Pod, emptyCluster, podsFromSlices } from './model.ts';
-import { InputError } from '../util/errors.ts';
+import { InputError, schemaError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { KIND_SCHEMAS } from './schema.ts';
+import { parseDataDocuments, readTextFile } from '../util/data-text.ts';
 
 /** kpsim keeps the cluster-wide settings a dump cannot show in this ConfigMap. */
 export const CONFIG_MAP_NAME = 'kpsim-cluster-config';
@@ -16,44 +17,18 @@ export interface LoadResult {
   cluster: Cluster;
   /** Kinds present in the file that kpsim does not model, with counts. */
   skipped: Record<string, number>;
+  /** Where the cluster settings came from: kpsim's ConfigMap, or defaults. */
+  configFromFile: boolean;
+  /** IPv4 CIDRs of the file's ServiceCIDR objects (networking.k8s.io/v1), with where each is. */
+  serviceCidrs: { cidr: string; field: string }[];
 }
 
 export function readClusterFile(path: string): LoadResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read file: ${(err as Error).message}`, path);
-  }
-  return parseClusterText(text, path);
+  return parseClusterText(readTextFile(path), path);
 }
 
 export function parseClusterText(text: string, path: string): LoadResult {
-  return clusterFromObjects(parseDocuments(text, path), path);
-}
-
-function parseDocuments(text: string, path: string): unknown[] {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      return [JSON.parse(text)];
-    } catch (err) {
-      throw new InputError(`malformed JSON: ${(err as Error).message}`, path);
-    }
-  }
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: unknown[] = [];
-  for (const doc of list) {
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
-      const line = e.linePos?.[0]?.line;
-      throw new InputError(`malformed YAML${line ? ` at line ${line}` : ''}: ${e.message.split('\n')[0].replace(/:$/, '')}`, path);
-    }
-    const value = doc.toJS();
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
+  return clusterFromObjects(parseDataDocuments(text, path), path);
 }
 
 function flattenItems(docs: unknown[], path: string): { obj: Record<string, unknown>; where: string }[] {
@@ -80,16 +55,25 @@ function flattenItems(docs: unknown[], path: string): { obj: Record<string, unkn
   return out;
 }
 
+/** The objects as a cluster: each modelled kind's shape is checked (validate.ts checks the values). */
 export function clusterFromObjects(docs: unknown[], path: string): LoadResult {
   const cluster = emptyCluster();
   const skipped: Record<string, number> = {};
   const podObjects: Pod[] = [];
+  const serviceCidrs: LoadResult['serviceCidrs'] = [];
+  let configFromFile = false;
   for (const { obj, where } of flattenItems(docs, path)) {
     const kind = obj.kind;
     if (typeof kind !== 'string') throw new InputError('object has no kind', path, `${where}.kind`, kind);
     const meta = obj.metadata;
     if (!isObject(meta) || typeof meta.name !== 'string' || meta.name === '') {
       throw new InputError('object has no metadata.name', path, `${where}.metadata.name`, isObject(meta) ? meta.name : meta);
+    }
+    const ours = kind === 'ConfigMap' && meta.name === CONFIG_MAP_NAME && meta.namespace === CONFIG_MAP_NAMESPACE;
+    const shape = KIND_SCHEMAS[kind];
+    if (shape && (kind !== 'ConfigMap' || ours)) {
+      const r = shape.safeParse(obj, { reportInput: true });
+      if (!r.success) throw schemaError(r.error, path, `${where} (${kind} ${objectName(meta)})`);
     }
     switch (kind) {
       case 'Node':
@@ -106,9 +90,16 @@ export function clusterFromObjects(docs: unknown[], path: string): LoadResult {
         cluster.namespaces.push(obj as unknown as Namespace);
         break;
       case 'ConfigMap':
-        if (meta.name === CONFIG_MAP_NAME && meta.namespace === CONFIG_MAP_NAMESPACE) {
+        if (ours) {
           cluster.config = configFromData((obj as unknown as ConfigMap).data ?? {}, path, where);
+          configFromFile = true;
         } else skipped.ConfigMap = (skipped.ConfigMap ?? 0) + 1;
+        break;
+      case 'ServiceCIDR':
+        // kpsim models IPv4: a dual-stack ServiceCIDR's IPv6 range is left aside.
+        (obj.spec as { cidrs: string[] }).cidrs.forEach((cidr, i) => {
+          if (!cidr.includes(':')) serviceCidrs.push({ cidr, field: `${where} (ServiceCIDR ${meta.name}).spec.cidrs[${i}]` });
+        });
         break;
       case 'Pod': {
         const spec = isObject(obj.spec) ? obj.spec : {};
@@ -129,7 +120,11 @@ export function clusterFromObjects(docs: unknown[], path: string): LoadResult {
     }
   }
   cluster.pods = podObjects.length > 0 ? podObjects : podsFromSlices(cluster.endpointSlices);
-  return { cluster, skipped };
+  return { cluster, skipped, configFromFile, serviceCidrs };
+}
+
+function objectName(meta: Record<string, unknown>): string {
+  return typeof meta.namespace === 'string' ? `${meta.namespace}/${String(meta.name)}` : String(meta.name);
 }
 
 function configFromData(data: Record<string, string>, path: string, where: string): ClusterConfig {

@@ -3,11 +3,14 @@
 import { type Cidr, cidrContains, cidrsOverlap, tryParseCidr, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import { checkConfig } from './config.ts';
-import { PROTOCOLS, SERVICE_TYPES, type Protocol, type Service } from './k8s-types.ts';
+import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isLabelKey, isLabelValue, NAME_RULES } from '../dns/names.ts';
+import { type ObjectMeta, PROTOCOLS, SERVICE_NAME_LABEL, SERVICE_TYPES, type Protocol, type Service } from './k8s-types.ts';
 import { type Cluster, serviceKey, slicesByService } from './model.ts';
 
 export interface Problem {
   level: 'error' | 'warning';
+  /** What to do about it, shown after the value. */
+  hint?: string;
   field: string;
   message: string;
   value?: unknown;
@@ -15,33 +18,85 @@ export interface Problem {
 
 const IANA_SVC_NAME = /^(?=.{1,15}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
-export function validateCluster(cluster: Cluster, file?: string): Problem[] {
+export interface ValidateOptions {
+  /** Ranges that are kpsim's defaults, not the cluster's own: a value outside one says how to give it. */
+  defaulted?: { serviceCIDR?: boolean; clusterCIDR?: boolean };
+}
+
+export function validateCluster(cluster: Cluster, file?: string, opts: ValidateOptions = {}): Problem[] {
   const problems: Problem[] = [];
-  const error = (field: string, message: string, value?: unknown) => problems.push({ level: 'error', field, message, value });
+  const error = (field: string, message: string, value?: unknown, hint?: string) =>
+    problems.push({ level: 'error', field, message, value, ...(hint ? { hint } : {}) });
   const warn = (field: string, message: string, value?: unknown) => problems.push({ level: 'warning', field, message, value });
 
   const cidrs = checkConfig(cluster.config, file);
-  checkNodes(cluster, cidrs.cluster, error, warn);
-  checkServices(cluster, cidrs.service, error, warn);
+  checkNames(cluster, error);
+  const hint = (range: 'serviceCIDR' | 'clusterCIDR', flag: string) =>
+    opts.defaulted?.[range] ? `that range is kpsim's default: give the cluster's own with ${flag}` : undefined;
+  checkNodes(cluster, cidrs.cluster, hint('clusterCIDR', '--cluster-cidr'), error, warn);
+  checkServices(cluster, cidrs.service, hint('serviceCIDR', '--service-cidr'), error, warn);
   checkSlices(cluster, error, warn);
   return problems;
 }
 
 /** Throws the first error (with a count of the rest); returns the warnings. */
-export function assertValidCluster(cluster: Cluster, file?: string): Problem[] {
-  const problems = validateCluster(cluster, file);
+export function assertValidCluster(cluster: Cluster, file?: string, opts: ValidateOptions = {}): Problem[] {
+  const problems = validateCluster(cluster, file, opts);
   const errors = problems.filter((p) => p.level === 'error');
   if (errors.length > 0) {
     const first = errors[0];
     const more = errors.length > 1 ? ` [and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}]` : '';
-    throw new InputError(first.message + more, file, first.field, first.value);
+    throw new InputError(first.message + more, file, first.field, first.value, first.hint);
   }
   return problems;
 }
 
-type Report = (field: string, message: string, value?: unknown) => void;
+type Report = (field: string, message: string, value?: unknown, hint?: string) => void;
 
-function checkNodes(cluster: Cluster, clusterCidr: Cidr, error: Report, warn: Report): void {
+/**
+ * Names as the API server checks them (Service: DNS-1035 label; namespaces, port names and
+ * hostnames: DNS-1123 labels; Nodes and EndpointSlices: DNS-1123 subdomains; labels). They end up
+ * in iptables comments, chain hashes and DNS records, so a name that passes cannot inject anything.
+ */
+function checkNames(cluster: Cluster, error: Report): void {
+  const name = (field: string, value: string, ok: (s: string) => boolean, rule: keyof typeof NAME_RULES) => {
+    if (!ok(value)) error(field, `not a valid name: must be ${NAME_RULES[rule]}`, value);
+  };
+  const meta = (kind: string, m: ObjectMeta, nameRule: 'dns1123Label' | 'dns1035Label' | 'dns1123Subdomain', namespaced: boolean) => {
+    const where = `${kind} ${namespaced ? `${m.namespace ?? 'default'}/` : ''}${m.name}`;
+    const check = { dns1123Label: isDns1123Label, dns1035Label: isDns1035Label, dns1123Subdomain: isDns1123Subdomain }[nameRule];
+    name(`${where}.metadata.name`, m.name, check, nameRule);
+    if (namespaced && m.namespace !== undefined) name(`${where}.metadata.namespace`, m.namespace, isDns1123Label, 'dns1123Label');
+    for (const [k, v] of Object.entries(m.labels ?? {})) {
+      if (!isLabelKey(k)) error(`${where}.metadata.labels`, `not a valid label key: must be ${NAME_RULES.labelKey}`, k);
+      else if (!isLabelValue(v)) error(`${where}.metadata.labels.${k}`, `not a valid label value: must be ${NAME_RULES.labelValue}`, v);
+    }
+    return where;
+  };
+  for (const ns of cluster.namespaces) meta('Namespace', ns.metadata, 'dns1123Label', false);
+  for (const node of cluster.nodes) meta('Node', node.metadata, 'dns1123Subdomain', false);
+  for (const svc of cluster.services) {
+    const where = meta('Service', svc.metadata, 'dns1035Label', true);
+    (svc.spec.ports ?? []).forEach((p, j) => {
+      if (p.name !== undefined && p.name !== '') name(`${where}.spec.ports[${j}].name`, p.name, isDns1123Label, 'dns1123Label');
+    });
+  }
+  for (const slice of cluster.endpointSlices) {
+    const where = meta('EndpointSlice', slice.metadata, 'dns1123Subdomain', true);
+    (slice.ports ?? []).forEach((p, j) => {
+      if (p.name !== undefined && p.name !== '') name(`${where}.ports[${j}].name`, p.name, isDns1123Label, 'dns1123Label');
+    });
+    (slice.endpoints ?? []).forEach((ep, j) => {
+      if (ep.hostname !== undefined) name(`${where}.endpoints[${j}].hostname`, ep.hostname, isDns1123Label, 'dns1123Label');
+      if (ep.nodeName !== undefined) name(`${where}.endpoints[${j}].nodeName`, ep.nodeName, isDns1123Subdomain, 'dns1123Subdomain');
+    });
+  }
+  for (const pod of cluster.pods) {
+    if (pod.hostname !== undefined) name(`Pod ${pod.namespace}/${pod.name}.spec.hostname`, pod.hostname, isDns1123Label, 'dns1123Label');
+  }
+}
+
+function checkNodes(cluster: Cluster, clusterCidr: Cidr, hint: string | undefined, error: Report, warn: Report): void {
   const names = new Set<string>();
   const podCidrs: { cidr: Cidr; where: string; text: string }[] = [];
   cluster.nodes.forEach((node, i) => {
@@ -59,7 +114,7 @@ function checkNodes(cluster: Cluster, clusterCidr: Cidr, error: Report, warn: Re
       const cidr = tryParseCidr(text);
       if (!cidr) return void error(field, 'not a valid IPv4 CIDR', text);
       if (!cidrContains(clusterCidr, cidr.addr) || cidr.prefix < clusterCidr.prefix) {
-        error(field, `pod CIDR is outside the cluster CIDR ${cluster.config.clusterCIDR}`, text);
+        error(field, `pod CIDR is outside the cluster CIDR ${cluster.config.clusterCIDR}`, text, hint);
       }
       podCidrs.push({ cidr, where: field, text });
     });
@@ -75,7 +130,7 @@ function checkNodes(cluster: Cluster, clusterCidr: Cidr, error: Report, warn: Re
   void warn;
 }
 
-function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn: Report): void {
+function checkServices(cluster: Cluster, serviceCidr: Cidr, hint: string | undefined, error: Report, warn: Report): void {
   const { min, max } = cluster.config.nodePortRange;
   const seenKeys = new Set<string>();
   const clusterIPs = new Map<number, string>();
@@ -90,7 +145,7 @@ function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn:
     const type = spec.type ?? 'ClusterIP';
     if (!SERVICE_TYPES.includes(type))
       error(`${where}.spec.type`, `unknown service type (expected one of ${SERVICE_TYPES.join(', ')})`, type);
-    checkClusterIP(svc, type, where, serviceCidr, cluster.config.serviceCIDR, clusterIPs, error);
+    checkClusterIP(svc, type, where, serviceCidr, cluster.config.serviceCIDR, hint, clusterIPs, error);
     const portNames = new Set<string>();
     (spec.ports ?? []).forEach((p, j) => {
       const pw = `${where}.spec.ports[${j}]`;
@@ -113,10 +168,11 @@ function checkServices(cluster: Cluster, serviceCidr: Cidr, error: Report, warn:
       }
     });
     if (spec.healthCheckNodePort !== undefined) {
+      // The API server refuses it; kube-proxy ignores it (its own tests set it so), so a warning.
       if (type !== 'LoadBalancer' || spec.externalTrafficPolicy !== 'Local')
-        error(
+        warn(
           `${where}.spec.healthCheckNodePort`,
-          'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local',
+          'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local; kube-proxy ignores it here',
           spec.healthCheckNodePort,
         );
       else claimNodePort(spec.healthCheckNodePort, `${where}.spec.healthCheckNodePort`, key, min, max, nodePorts, error);
@@ -158,6 +214,7 @@ function checkClusterIP(
   where: string,
   cidr: Cidr,
   cidrText: string,
+  hint: string | undefined,
   seen: Map<number, string>,
   error: Report,
 ): void {
@@ -174,7 +231,8 @@ function checkClusterIP(
   }
   const addr = tryParseIPv4(ip);
   if (addr === null) return void error(`${where}.spec.clusterIP`, 'not a valid IPv4 address', ip);
-  if (!cidrContains(cidr, addr)) return void error(`${where}.spec.clusterIP`, `clusterIP is outside the service CIDR ${cidrText}`, ip);
+  if (!cidrContains(cidr, addr))
+    return void error(`${where}.spec.clusterIP`, `clusterIP is outside the service CIDR ${cidrText}`, ip, hint);
   if (addr === cidr.addr) return void error(`${where}.spec.clusterIP`, `clusterIP is the network address of ${cidrText}`, ip);
   const other = seen.get(addr);
   if (other) error(`${where}.spec.clusterIP`, `clusterIP already allocated to Service ${other}`, ip);
@@ -198,10 +256,17 @@ function claimNodePort(
 }
 
 function checkSlices(cluster: Cluster, error: Report, warn: Report): void {
+  const services = new Set(cluster.services.map((s) => serviceKey(s.metadata.namespace, s.metadata.name)));
   for (const slice of cluster.endpointSlices) {
     const where = `EndpointSlice ${slice.metadata.namespace ?? 'default'}/${slice.metadata.name}`;
-    if (!slice.metadata.labels?.['kubernetes.io/service-name'])
-      warn(`${where}.metadata.labels`, 'slice has no kubernetes.io/service-name label: no Service will use it');
+    const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!owner) warn(`${where}.metadata.labels`, `slice has no ${SERVICE_NAME_LABEL} label: no Service will use it`);
+    else if (!services.has(serviceKey(slice.metadata.namespace, owner)))
+      warn(
+        `${where}.metadata.labels.${SERVICE_NAME_LABEL}`,
+        `the slice's Service ${serviceKey(slice.metadata.namespace, owner)} is not in the cluster: no Service will use it`,
+        owner,
+      );
     if (slice.addressType !== 'IPv4') {
       warn(`${where}.addressType`, 'only IPv4 slices are modelled; this one is ignored', slice.addressType);
       continue;

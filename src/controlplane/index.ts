@@ -101,6 +101,16 @@ export function resolveSpec(scenario: Scenario, o: ChurnOptions): ChurnSpec {
   if (o.nodes !== undefined) spec.nodes = o.nodes;
   if (o.partialSync !== undefined) spec.minimizeIPTablesRestore = o.partialSync;
   if (o.profile !== undefined) spec.profile = o.profile;
+  // A timeline entry must fall inside the run; say how to fix it rather than fail mid-run.
+  const late = spec.timeline.map((e, i) => ({ at: e.at, i })).filter((e) => e.at >= spec.duration);
+  if (late.length > 0) {
+    const lastS = Math.floor(Math.max(...late.map((e) => e.at)) / 1e9) + 1;
+    throw new InputError(
+      `timeline entry at ${late[0].at / 1e9}s is not before the end of the run (${spec.duration / 1e9}s${o.durationNs !== undefined ? ', from --duration' : ''}): run longer (--duration ${lastS}s or more) or move the entry into the run`,
+      scenario.file ?? '(scenario)',
+      `churn.timeline[${late[0].i}].at`,
+    );
+  }
   return spec;
 }
 

@@ -300,7 +300,9 @@ export function formatSummary(s: ChurnSummary): string {
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
   L.push(
-    `churn: ${int(s.churn.changes)} API changes (${fmtS(s.churn.changesPerS)}/s, one every ${fmtS(s.churn.meanIntervalS)} s) from ${kinds || 'no events'}${s.churn.skipped ? `; ${s.churn.skipped} events skipped (no eligible service)` : ''}`,
+    s.churn.changes === 0
+      ? `churn: none, no API change in ${fmtS(s.durationS)} s (the scenario's churn section sets no rates and no timeline: --rate N adds N changes per second); only the periodic resyncs run`
+      : `churn: ${int(s.churn.changes)} API changes (${fmtS(s.churn.changesPerS)}/s, one every ${fmtS(s.churn.meanIntervalS)} s) from ${kinds || 'no events'}${s.churn.skipped ? `; ${s.churn.skipped} events skipped (no eligible service)` : ''}`,
   );
   L.push(
     `loop: minSyncPeriod ${fmtS(s.loop.minSyncPeriodS)} s, burst ${s.loop.burstSyncs}, syncPeriod ${fmtS(s.loop.syncPeriodS)} s, full sync when the last is ${fmtS(s.loop.fullSyncPeriodS)} s old`,
@@ -309,16 +311,19 @@ export function formatSummary(s: ChurnSummary): string {
   const sizes = getMode(s.mode).stats.map((q) => `${int(r.start[q.name])} -> ${int(r.end[q.name])} ${q.name.replace(/_/g, ' ')}`);
   L.push(`reference node: ${sizes.join(', ')}`);
   L.push('');
-  L.push(
-    `network programming latency (API change -> end of the first sync that includes it), ${int(s.latency.count)} change x node samples${s.latency.exact ? '' : ' (0.1% histogram)'}:`,
-  );
-  L.push(`  all:               ${q(s.latency)}`);
-  L.push(`  slowest node:      ${q(s.latencyAllNodes)}`);
-  L.push(`  first third:       ${q(s.thirds.first)}`);
-  L.push(`  last third:        ${q(s.thirds.last)}`);
-  L.push(
-    `  node means:        min ${fmtS(s.nodeMeanLatency.min)} s  median ${fmtS(s.nodeMeanLatency.p50)} s  max ${fmtS(s.nodeMeanLatency.max)} s`,
-  );
+  if (s.latency.count === 0) L.push('network programming latency: no samples (no API change to program)');
+  else {
+    L.push(
+      `network programming latency (API change -> end of the first sync that includes it), ${int(s.latency.count)} change x node samples${s.latency.exact ? '' : ' (0.1% histogram)'}:`,
+    );
+    L.push(`  all:               ${q(s.latency)}`);
+    L.push(`  slowest node:      ${q(s.latencyAllNodes)}`);
+    L.push(`  first third:       ${q(s.thirds.first)}`);
+    L.push(`  last third:        ${q(s.thirds.last)}`);
+    L.push(
+      `  node means:        min ${fmtS(s.nodeMeanLatency.min)} s  median ${fmtS(s.nodeMeanLatency.p50)} s  max ${fmtS(s.nodeMeanLatency.max)} s`,
+    );
+  }
   const shown = s.windows.filter((w) => w.count > 0);
   if (shown.length > 1) {
     L.push('  by window of change time:');

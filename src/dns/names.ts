@@ -68,3 +68,49 @@ export function isIPv4(text: string): boolean {
 export function isIPv6(text: string): boolean {
   return text.includes(':');
 }
+
+// Kubernetes object names (apimachinery's validation: IsDNS1123Label, IsDNS1035Label,
+// IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue). Every name that reaches a DNS record,
+// an iptables comment or a chain hash is one of these, so nothing else can be injected there.
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Namespaces, port names, endpoint hostnames: lowercase letters, digits and '-', at most 63. */
+export function isDns1123Label(s: string): boolean {
+  return s.length <= 63 && DNS1123_LABEL.test(s);
+}
+
+/** Service names: a DNS-1123 label that starts with a letter. */
+export function isDns1035Label(s: string): boolean {
+  return s.length <= 63 && DNS1035_LABEL.test(s);
+}
+
+/** Node and EndpointSlice names, cluster domains: dot-separated labels, at most 253. */
+export function isDns1123Subdomain(s: string): boolean {
+  return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
+}
+
+/** A label key: an optional DNS-subdomain prefix and '/', then a name of at most 63. */
+export function isLabelKey(s: string): boolean {
+  const slash = s.lastIndexOf('/');
+  const name = slash < 0 ? s : s.slice(slash + 1);
+  if (slash >= 0 && !isDns1123Subdomain(s.slice(0, slash))) return false;
+  return name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+/** A label value: empty, or at most 63 letters, digits, '-', '_' and '.', alphanumeric at both ends. */
+export function isLabelValue(s: string): boolean {
+  return s === '' || (s.length <= 63 && QUALIFIED_NAME.test(s));
+}
+
+/** What a name must look like, for error messages. */
+export const NAME_RULES = {
+  dns1123Label: 'a DNS-1123 label: at most 63 lowercase letters, digits and -, starting and ending with a letter or digit',
+  dns1035Label: 'a DNS-1035 label: at most 63 lowercase letters, digits and -, starting with a letter and ending with a letter or digit',
+  dns1123Subdomain:
+    'a DNS-1123 subdomain: at most 253 lowercase letters, digits, - and ., each part starting and ending with a letter or digit',
+  labelKey: 'a label key: [prefix/]name, the name at most 63 letters, digits, -, _ and .',
+  labelValue: 'a label value: at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit',
+} as const;

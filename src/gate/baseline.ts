@@ -12,6 +12,7 @@ export const DEFAULT_BASELINE = 'bench/baseline.json';
 export interface BaselineOptions {
   allowFailed?: boolean;
   allowShard?: boolean;
+  allowPartial?: boolean;
 }
 
 export function updateBaseline(from: string, out: string, opts: BaselineOptions = {}): { file: string; results: RunResults } {
@@ -29,6 +30,13 @@ export function updateBaseline(from: string, out: string, opts: BaselineOptions 
       'points',
     );
   }
+  const incomplete = results.meta?.incomplete;
+  if (incomplete && !opts.allowPartial)
+    throw new InputError(
+      `the run is incomplete (${incomplete.reason}): a baseline without those points would not check them; finish the run (kpsim sweep --resume, or merge every shard), or --allow-partial`,
+      file,
+      'meta.incomplete',
+    );
   const shard = results.meta?.shard;
   if (shard && shard.count > 1 && !opts.allowShard) {
     throw new InputError(

@@ -2,12 +2,11 @@
 // list and the complexity bands. Every field is optional; a missing one takes the default below
 // (the defaults are the repository's gate.yaml, which a test keeps in step). Lists (overrides,
 // ignore, complexity, higherIsBetter) replace the default list when given.
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { allModes } from '../proxy/modes.ts';
 import type { Clock } from '../metrics/results.ts';
 import { schemaError } from '../scenario/load.ts';
+import { parseDataText, readTextFile } from '../util/data-text.ts';
 import { InputError } from '../util/errors.ts';
 import { globMatch } from './glob.ts';
 import type { Direction } from './types.ts';
@@ -202,23 +201,11 @@ const schema = z
   .strict();
 
 export function loadGateConfig(path: string): GateConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read gate config: ${(err as Error).message}`, path);
-  }
-  return parseGateConfig(text, path);
+  return parseGateConfig(readTextFile(path, 'gate config'), path);
 }
 
 export function parseGateConfig(text: string, path: string): GateConfig {
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const line = e.linePos?.[0]?.line;
-    throw new InputError(`malformed YAML${line ? ` at line ${line}` : ''}: ${e.message.split('\n')[0].replace(/:$/, '')}`, path);
-  }
-  const raw = doc.toJS() ?? {};
+  const raw = parseDataText(text, path) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError(
       'a gate config must be a mapping (simulated, wallSamples, wallRows, overrides, ignore, complexity, ...)',

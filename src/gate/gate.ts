@@ -34,6 +34,17 @@ export function compareRuns(
   if (baseline.rows.length === 0 && baseline.samples.length === 0) {
     throw inputError('baseline', 'no rows and no samples: nothing to compare against', files.baseline, 'rows');
   }
+  // Runs of two scenarios have different points: comparing them is a mistake in the input, not a regression.
+  const sb = baseline.meta?.scenario;
+  const sc = current.meta?.scenario;
+  if (sb?.name !== undefined && sc?.name !== undefined && sb.name !== sc.name)
+    throw inputError(
+      'current',
+      `comes from scenario "${sc.name}", the baseline from scenario "${sb.name}": the gate compares runs of one scenario (make a baseline of this one with kpsim baseline update --from RUN)`,
+      files.current,
+      'meta.scenario.name',
+      sc.name,
+    );
   const warnings = metaWarnings(baseline, current);
   const comparisons: Comparison[] = [];
 

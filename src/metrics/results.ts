@@ -75,6 +75,10 @@ export interface RunMeta {
   machine: { node: string; platform: string; arch: string; cpuModel: string; cores: number; memoryBytes: number };
   startedAt: string;
   wallSeconds: number;
+  /** Set when points the run planned are missing (interrupted, or merged from only some shards). */
+  incomplete?: { reason: string; missingPoints: number };
+  /** A --simulated-only run: no wall-clock rows or samples. */
+  simulatedOnly?: true;
 }
 
 export interface ChurnRunMeta {

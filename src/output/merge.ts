@@ -1,6 +1,6 @@
 // Joins the results of sweep shards into one run, as if it had run on one machine; also joins
 // churn sweeps of one scenario run at different rates or scales (same nodes, duration, loop).
-import type { RunResults } from '../metrics/results.ts';
+import type { RunMeta, RunResults } from '../metrics/results.ts';
 import { seriesKey } from '../metrics/results.ts';
 import { comparePoints, compareRows } from '../metrics/results.ts';
 import { churnFits } from '../metrics/churn-rows.ts';
@@ -44,6 +44,7 @@ export function mergeResults(parts: { path: string; results: RunResults }[]): Ru
   const points = parts.flatMap((p) => p.results.points).sort((a, b) => comparePoints(a, b) || (a.rate ?? 0) - (b.rate ?? 0));
   const samples = parts.flatMap((p) => p.results.samples).sort(comparePoints);
   const union = <T>(xs: T[][]): T[] => [...new Set(xs.flat())];
+  const incomplete = incompleteness(parts, points);
   return {
     schema: 'kpsim-results/1',
     meta: {
@@ -56,12 +57,36 @@ export function mergeResults(parts: { path: string; results: RunResults }[]): Ru
         ? { churn: { ...first.meta.churn, rates: union(parts.map((p) => p.results.meta.churn?.rates ?? [])).sort((a, b) => a - b) } }
         : {}),
       wallSeconds: Math.max(...parts.map((p) => p.results.meta.wallSeconds)),
+      incomplete,
     },
     points,
     rows,
     samples,
     fits: first.meta.churn ? churnFits(rows) : computeFits(rows),
   };
+}
+
+/**
+ * Whether the merged run lacks points its parts planned: a part that was itself incomplete, or
+ * shards of a sweep without all their siblings. The mark travels on, so no one mistakes a few
+ * shards for the whole run (baseline update refuses it).
+ */
+function incompleteness(parts: { path: string; results: RunResults }[], points: RunResults['points']): RunMeta['incomplete'] {
+  const reasons = parts.flatMap((p) => (p.results.meta.incomplete ? [`${p.path}: ${p.results.meta.incomplete.reason}`] : []));
+  let missingPoints = parts.reduce((n, p) => n + (p.results.meta.incomplete?.missingPoints ?? 0), 0);
+  const shards = parts.map((p) => p.results.meta.shard).filter((s) => s !== null);
+  if (shards.length > 0) {
+    const count = Math.max(...shards.map((s) => s.count));
+    const have = new Set(shards.map((s) => s.index));
+    const absent = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !have.has(i));
+    if (absent.length > 0) {
+      const m = parts[0].results.meta;
+      const planned = m.churn ? points.length : m.modes.length * m.scales.length * m.repetitions;
+      missingPoints += Math.max(0, planned - points.length);
+      reasons.push(`shard${absent.length > 1 ? 's' : ''} ${absent.map((i) => `${i}/${count}`).join(', ')} not merged`);
+    }
+  }
+  return reasons.length > 0 ? { reason: reasons.join('; '), missingPoints } : undefined;
 }
 
 /** A churn sweep's settings other than its rates, as one comparable string. */

@@ -1,8 +1,8 @@
 // Writes a run's results.csv / results.json / fits.csv and reads results.json back.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { normalizeVariants, type RunResults } from '../metrics/results.ts';
+import { parseJson, readTextFile } from '../util/data-text.ts';
 import { InputError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
@@ -41,13 +41,7 @@ export function writeResults(dir: string, results: RunResults): string[] {
 
 export function readResults(path: string): RunResults {
   const file = /\.json$/.test(path) ? path : join(path, 'results.json');
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new InputError(e.code ? `cannot read results: ${e.message}` : `malformed JSON: ${e.message}`, file);
-  }
+  const data = parseJson(readTextFile(file, 'results'), file);
   const r = data as Partial<RunResults>;
   if (typeof r !== 'object' || r === null || r.schema !== 'kpsim-results/1') {
     throw new InputError(

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { InputError } from '../util/errors.ts';
 import { schemaError } from '../scenario/load.ts';
+import { UNMODELLED_CONNTRACK_FIELDS, UNMODELLED_FIELDS, UNMODELLED_IPTABLES_FIELDS, UNMODELLED_IPVS_FIELDS } from './config-fields.ts';
 
 const duration = z.string().regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a Go duration such as 30s or 1m0s');
 
@@ -30,8 +31,9 @@ const configSchema = z
         localhostNodePorts: z.boolean().nullable().optional(),
         syncPeriod: duration.optional(),
         minSyncPeriod: duration.optional(),
+        ...UNMODELLED_IPTABLES_FIELDS,
       })
-      .passthrough()
+      .strict()
       .optional(),
     ipvs: z
       .object({
@@ -40,8 +42,9 @@ const configSchema = z
         minSyncPeriod: duration.optional(),
         strictARP: z.boolean().optional(),
         excludeCIDRs: z.array(z.string()).nullable().optional(),
+        ...UNMODELLED_IPVS_FIELDS,
       })
-      .passthrough()
+      .strict()
       .optional(),
     conntrack: z
       .object({
@@ -49,11 +52,13 @@ const configSchema = z
         min: z.number().int().min(0).nullable().optional(),
         tcpEstablishedTimeout: duration.nullable().optional(),
         udpTimeout: duration.nullable().optional(),
+        ...UNMODELLED_CONNTRACK_FIELDS,
       })
-      .passthrough()
+      .strict()
       .optional(),
+    ...UNMODELLED_FIELDS,
   })
-  .passthrough();
+  .strict();
 
 export interface KubeProxyConfiguration {
   /** A registered mode's name (src/proxy/load-config.ts checks it against the registry). */
@@ -112,10 +117,17 @@ export interface KnownModes {
   readonly sections: readonly ConfigSectionParser[];
 }
 
-/** Parses a KubeProxyConfiguration against the known modes (src/proxy/load-config.ts passes the registry's). */
-export function parseConfigWith(raw: unknown, path: string, known: KnownModes): KubeProxyConfiguration {
-  const parsed = configSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw schemaError(parsed.error, path);
+/**
+ * Parses a KubeProxyConfiguration against the known modes (src/proxy/load-config.ts passes the
+ * registry's). `section` says where the configuration sits in its file (a scenario's `proxy`).
+ */
+export function parseConfigWith(raw: unknown, path: string, known: KnownModes, section?: string): KubeProxyConfiguration {
+  // A mode's own section is validated by the mode (its parser refuses unknown fields).
+  const schema = (
+    known.sections.length > 0 ? configSchema.extend(Object.fromEntries(known.sections.map((sec) => [sec.key, z.unknown()]))) : configSchema
+  ) as typeof configSchema;
+  const parsed = schema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw schemaError(parsed.error, path, section);
   const c = parsed.data;
   const d = DEFAULT_KUBE_PROXY_CONFIG;
   if (c.mode && !known.modes.includes(c.mode))

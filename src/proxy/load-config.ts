@@ -1,8 +1,6 @@
 // KubeProxyConfiguration files and objects, checked against the registered modes: the mode
 // enum and the mode sections come from the registry, the core fields from config.ts.
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import { InputError } from '../util/errors.ts';
+import { parseDataText, readTextFile } from '../util/data-text.ts';
 import { type KnownModes, type KubeProxyConfiguration, parseConfigWith } from './config.ts';
 import { allModes, modeNames } from './modes.ts';
 
@@ -10,18 +8,11 @@ function known(): KnownModes {
   return { modes: modeNames(), sections: allModes().flatMap((m) => (m.configSection ? [m.configSection] : [])) };
 }
 
-export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxyConfiguration {
-  return parseConfigWith(raw, path, known());
+/** @param section where the configuration sits in its file (a scenario's `proxy`), for messages. */
+export function parseKubeProxyConfig(raw: unknown, path = '(config)', section?: string): KubeProxyConfiguration {
+  return parseConfigWith(raw, path, known(), section);
 }
 
 export function loadKubeProxyConfig(path: string): KubeProxyConfiguration {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read KubeProxyConfiguration: ${(err as Error).message}`, path);
-  }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new InputError(`malformed YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`, path);
-  return parseKubeProxyConfig(doc.toJS() ?? {}, path);
+  return parseKubeProxyConfig(parseDataText(readTextFile(path, 'KubeProxyConfiguration'), path) ?? {}, path);
 }

@@ -1,7 +1,7 @@
 // Builds the data plane `kpsim rules` / `kpsim trace` look at: a node of a cluster dump under a
 // KubeProxyConfiguration, or a real node's iptables-save output.
 import { readFileSync } from 'node:fs';
-import { readClusterFile } from '../cluster/k8s-io.ts';
+import { loadCluster } from '../cluster/load.ts';
 import { tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import { loadKubeProxyConfig, parseKubeProxyConfig } from './load-config.ts';
@@ -19,6 +19,12 @@ export interface PlaneSource {
   mode?: string;
   iptablesSave?: string;
   localIps?: string;
+  /** The service range when the cluster file does not say (--service-cidr). */
+  serviceCidr?: string;
+  /** The pod range when the cluster file does not say (--cluster-cidr). */
+  clusterCidr?: string;
+  /** Warnings are errors (--strict). */
+  strict?: boolean;
 }
 
 export interface LoadedPlane {
@@ -28,6 +34,8 @@ export interface LoadedPlane {
   localIPs: Set<number>;
   /** e.g. "node test-node of cluster.json (iptables mode)". */
   description: string;
+  /** What the input holds that is doubtful or not modelled, one line each, for stderr. */
+  warnings: string[];
 }
 
 export function loadPlane(src: PlaneSource): LoadedPlane {
@@ -35,7 +43,14 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
     if (src.cluster !== undefined) throw new InputError('give either --cluster or --iptables-save, not both', undefined, '--iptables-save');
     if (src.mode !== undefined && src.mode !== 'iptables')
       throw new InputError('an iptables-save dump can only be read in iptables mode', undefined, '--mode', src.mode);
-    return loadDump(src.iptablesSave, src.localIps, src.proxyConfig);
+    for (const [flag, v] of [
+      ['--service-cidr', src.serviceCidr],
+      ['--cluster-cidr', src.clusterCidr],
+    ] as const)
+      if (v !== undefined) throw new InputError('applies to --cluster, not to an iptables-save dump', undefined, flag, v);
+    const dump = loadDump(src.iptablesSave, src.localIps, src.proxyConfig);
+    if (src.strict && dump.warnings.length > 0) throw new InputError(`${dump.warnings[0]} (--strict)`, src.iptablesSave);
+    return dump;
   }
   if (src.cluster === undefined) throw new InputError('give --cluster FILE (a Kubernetes List), or --iptables-save FILE');
   if (src.localIps !== undefined)
@@ -44,7 +59,8 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
       undefined,
       '--local-ips',
     );
-  const { cluster } = readClusterFile(src.cluster);
+  const loaded = loadCluster(src.cluster, { serviceCidr: src.serviceCidr, clusterCidr: src.clusterCidr, strict: src.strict });
+  const { cluster } = loaded;
   // Without a KubeProxyConfiguration, kube-proxy's defaults on the named (or first) node, with
   // the cluster's own pod CIDR as clusterCIDR (what kubeadm passes kube-proxy).
   const config =
@@ -65,7 +81,13 @@ export function loadPlane(src: PlaneSource): LoadedPlane {
   // Checks clusterCIDR and nodePortAddresses here, where errors can name the file.
   resolveOptions(config, node, {}, src.proxyConfig);
   const plane = mode.build(cluster, config);
-  return { plane, mode: mode.name, localIPs: node.localIPs, description: `node ${node.name} of ${src.cluster} (${mode.name} mode)` };
+  return {
+    plane,
+    mode: mode.name,
+    localIPs: node.localIPs,
+    description: `node ${node.name} of ${src.cluster} (${mode.name} mode)`,
+    warnings: loaded.warnings.map((w) => `${w.field}: ${w.message}`),
+  };
 }
 
 function loadDump(file: string, localIps: string | undefined, proxyConfig: string | undefined): LoadedPlane {
@@ -86,5 +108,11 @@ function loadDump(file: string, localIps: string | undefined, proxyConfig: strin
   }
   const bit = proxyConfig !== undefined ? loadKubeProxyConfig(proxyConfig).masqueradeBit : 14;
   const plane = new IptablesDumpPlane(text, ips, 2 ** bit, file);
-  return { plane, mode: 'iptables', localIPs: new Set([...ips, LOOPBACK_IP]), description: `iptables-save dump ${file}` };
+  return {
+    plane,
+    mode: 'iptables',
+    localIPs: new Set([...ips, LOOPBACK_IP]),
+    description: `iptables-save dump ${file}`,
+    warnings: plane.notModelled,
+  };
 }

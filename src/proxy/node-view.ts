@@ -24,7 +24,7 @@ export interface NodeView {
 export function nodeView(cluster: Cluster, name: string, file?: string): NodeView {
   if (!name) {
     throw new InputError(
-      `hostnameOverride is empty: name the node whose data plane to build (${sampleNames(cluster)})`,
+      `hostnameOverride is empty: name the node whose data plane to build with --node NAME or hostnameOverride (${sampleNames(cluster)})`,
       file,
       'hostnameOverride',
     );

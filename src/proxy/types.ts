@@ -45,6 +45,8 @@ export interface TraceResult {
   rulesEvaluated: number;
   /** Human-readable steps: chains entered and rules matched (or the IPVS/userspace lookups). */
   path: string[];
+  /** Set when the walk reached a rule kpsim cannot evaluate (an unknown match or target): the answer may be wrong. */
+  uncertain?: true;
 }
 
 /**

@@ -47,8 +47,10 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const samples: SampleSet[] = [];
   const sim = (metric: string, unit: string, statistic: string, value: number) =>
     rows.push({ mode, scale, repetition, metric, clock: 'simulated', unit, statistic, value });
-  const wall = (metric: string, unit: string, statistic: string, value: number) =>
-    rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
+  // --simulated-only leaves every wall-clock row out, so two such runs write identical results.
+  const wall = (metric: string, unit: string, statistic: string, value: number) => {
+    if (!task.simulatedOnly) rows.push({ mode, scale, repetition, metric, clock: 'wall', unit, statistic, value });
+  };
   const rng = new Rng(scenario.seed).fork(`point/${mode}/${scale}/${repetition}`);
   // What each sync wrote, in the mode's own terms (descriptor.syncWork): sync.work.<field>, statistic = which sync.
   const syncWorkRows = (which: string, w: SyncWork) => {

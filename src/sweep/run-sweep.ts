@@ -25,6 +25,8 @@ import { computeFits } from './fits.ts';
 import { fileSha256, gitInfo, machineInfo, makeRunId } from './meta.ts';
 import { type PlannedPoint, type Shard, planPoints, scheduleOrder, shardPoints } from './plan.ts';
 import { Progress } from './progress.ts';
+import { type JournalHead, SweepJournal } from './journal.ts';
+import { prepareOutDir } from '../output/out-dir.ts';
 import type { PointTask } from './point.ts';
 
 export interface SweepOptions {
@@ -45,15 +47,23 @@ export interface SweepOptions {
   noReport?: boolean;
   /** Heap limit per worker, MiB: a point that needs more fails alone. */
   workerHeapMb?: number;
+  /** Write into a non-empty output folder, replacing kpsim's files there. */
+  force?: boolean;
+  /** The folder of an interrupted run: run only its missing points (its journal gives every other option). */
+  resumeDir?: string;
 }
 
 export interface SweepRun {
   results: RunResults;
   dir: string;
   files: string[];
+  /** SIGINT stopped the run: the finished points are saved, results.json says the run is incomplete. */
+  interrupted: boolean;
 }
 
-export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
+export async function runSweep(given: SweepOptions): Promise<SweepRun> {
+  const resumed = given.resumeDir !== undefined ? SweepJournal.open(given.resumeDir) : null;
+  const opts = resumed ? resumeOptions(resumed.head, given) : given;
   const file = opts.scenarioFile;
   const scenario = loadScenario(file);
   // Check everything a point will read before any worker starts, so bad input fails fast.
@@ -63,12 +73,44 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
   costModelWith(scenario.costModel, file);
   const modes = opts.modes ?? sweep.modes;
   const scales = opts.scales ?? scenarioScales(scenario);
+  if (scales.some((s) => s < 1)) throw new InputError('every scale of a sweep needs at least one service', file, 'services', scales);
   const repetitions = opts.repetitions ?? sweep.repetitions;
   const planned = shardPoints(planPoints(modes, scales, repetitions), opts.shard ?? null);
   if (planned.length === 0) throw new InputError('this shard has no points to run', file, '--shard', opts.shard);
-  const workers = Math.max(1, Math.min(opts.workers ?? Math.max(1, os.availableParallelism()), planned.length));
+  if (resumed && fileSha256(file) !== resumed.head.meta.scenario.sha256)
+    throw new InputError('the scenario changed since the run started: its points would not belong together; start a new run', file);
+  const finished = new Set(resumed?.done.map((d) => pointKey(d.point)));
+  const todo = planned.filter((p) => !finished.has(pointKey(p)));
+  const workers = Math.max(1, Math.min(opts.workers ?? Math.max(1, os.availableParallelism()), todo.length));
 
-  const startedAt = new Date();
+  const startedAt = resumed ? new Date(resumed.head.meta.startedAt) : new Date();
+  const shard = opts.shard ?? null;
+  const runId = resumed?.head.meta.runId ?? makeRunId(scenario.name, startedAt, shard);
+  const dir = given.resumeDir ?? opts.outDir ?? join(opts.reportsDir ?? 'reports', runId);
+  if (!resumed) prepareOutDir(dir, opts.force);
+  const meta: JournalHead['meta'] = {
+    runId,
+    kpsimVersion: '0.1.0',
+    scenario: { name: scenario.name, file, seed: scenario.seed, sha256: fileSha256(file) },
+    modes,
+    scales,
+    repetitions,
+    iptablesProfile: sweep.iptablesProfile,
+    shard,
+    git: gitInfo(),
+    machine: machineInfo(),
+    startedAt: startedAt.toISOString(),
+    ...(opts.simulatedOnly ? { simulatedOnly: true as const } : {}),
+  };
+  const journal =
+    resumed?.journal ??
+    SweepJournal.create(dir, {
+      scenarioFile: file,
+      meta,
+      simulatedOnly: opts.simulatedOnly === true,
+      noReport: opts.noReport === true,
+      workerHeapMb: opts.workerHeapMb,
+    });
   const t0 = performance.now();
   const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
@@ -80,18 +122,27 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
   // A point's cost: a fixed part (worker, cluster, benchmarks) plus a part per service.
   const weight = (p: PlannedPoint) => p.scale + 1000;
   const progress = new Progress(
-    planned.length,
+    todo.length,
     process.stderr,
     opts.quiet,
-    planned.reduce((s, p) => s + weight(p), 0),
+    todo.reduce((s, p) => s + weight(p), 0),
   );
-  const points: PointRecord[] = [];
-  const rows: ResultRow[] = [];
-  const samples: SampleSet[] = [];
+  const points: PointRecord[] = resumed?.done.map((d) => d.point) ?? [];
+  const rows: ResultRow[] = resumed?.done.flatMap((d) => d.rows) ?? [];
+  const samples: SampleSet[] = resumed?.done.flatMap((d) => d.samples) ?? [];
   const absFile = resolve(file);
+  // Ctrl-C: stop the workers, keep what finished (it is already on disk), say the run is incomplete.
+  let interrupted = false;
+  let destroyed: Promise<void> | null = null;
+  const stop = () => (destroyed ??= pool.destroy());
+  const onInterrupt = () => {
+    interrupted = true;
+    void stop();
+  };
+  process.once('SIGINT', onInterrupt);
   try {
     await Promise.all(
-      scheduleOrder(planned).map(async (p: PlannedPoint) => {
+      scheduleOrder(todo).map(async (p: PlannedPoint) => {
         const task: PointTask = {
           scenarioFile: absFile,
           mode: p.mode,
@@ -103,55 +154,75 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
         const label = `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
         try {
           const out = (await pool.run(task)) as PointOutput;
+          if (interrupted) return;
           const wallSeconds = out.wallSeconds ?? (performance.now() - started) / 1000;
+          const point: PointRecord = { ...p, status: 'ok', wallSeconds };
+          journal.append({ point, rows: out.rows, samples: out.samples });
           rows.push(...out.rows);
           samples.push(...out.samples);
-          points.push({ ...p, status: 'ok', wallSeconds });
+          points.push(point);
           progress.tick(label, true, wallSeconds, weight(p));
         } catch (err) {
+          // A point cut short by the interrupt is missing, not failed: --resume runs it.
+          if (interrupted) return;
           const wallSeconds = (performance.now() - started) / 1000;
           const e = err as Error & { code?: string };
           const error =
             e.code === 'ERR_WORKER_OUT_OF_MEMORY'
               ? `out of memory (worker heap limit ${opts.workerHeapMb ?? 4096} MiB): ${e.message}`
               : e.message;
-          points.push({ ...p, status: 'failed', error, wallSeconds });
+          const point: PointRecord = { ...p, status: 'failed', error, wallSeconds };
+          journal.append({ point, rows: [], samples: [] });
+          points.push(point);
           progress.tick(`${label}: ${error.split('\n')[0]}`, false, wallSeconds, weight(p));
         }
       }),
     );
   } finally {
-    await pool.destroy();
+    process.off('SIGINT', onInterrupt);
+    await stop();
   }
   rows.sort(compareRows);
   points.sort(comparePoints);
   samples.sort(comparePoints);
-  const shard = opts.shard ?? null;
-  const runId = makeRunId(scenario.name, startedAt, shard);
+  const missingPoints = planned.length - points.length;
   const results: RunResults = {
     schema: 'kpsim-results/1',
     meta: {
-      runId,
-      kpsimVersion: '0.1.0',
-      scenario: { name: scenario.name, file, seed: scenario.seed, sha256: fileSha256(file) },
-      modes,
-      scales,
-      repetitions,
-      iptablesProfile: sweep.iptablesProfile,
-      shard,
+      ...meta,
       workers,
-      git: gitInfo(),
-      machine: machineInfo(),
-      startedAt: startedAt.toISOString(),
       wallSeconds: (performance.now() - t0) / 1000,
+      ...(interrupted
+        ? { incomplete: { reason: `interrupted: ${missingPoints} of ${planned.length} points not run`, missingPoints } }
+        : {}),
     },
     points,
     rows,
     samples,
     fits: computeFits(rows),
   };
-  const dir = opts.outDir ?? join(opts.reportsDir ?? 'reports', runId);
   const files = writeResults(dir, results);
+  if (interrupted) return { results, dir, files, interrupted };
+  journal.remove();
   if (!opts.noReport) files.push(...(await writeReport(dir, results)).slice(0, 1));
-  return { results, dir, files };
+  return { results, dir, files, interrupted };
+}
+
+const pointKey = (p: { mode: string; scale: number; repetition: number }) => `${p.mode}/${p.scale}/${p.repetition}`;
+
+/** A resumed run repeats the interrupted one: its scenario, points and measurement, from the journal. */
+function resumeOptions(head: JournalHead, given: SweepOptions): SweepOptions {
+  const m = head.meta;
+  return {
+    scenarioFile: head.scenarioFile,
+    modes: m.modes as ProxyModeName[],
+    scales: m.scales,
+    repetitions: m.repetitions,
+    shard: m.shard,
+    simulatedOnly: head.simulatedOnly,
+    noReport: head.noReport,
+    workerHeapMb: head.workerHeapMb,
+    workers: given.workers,
+    quiet: given.quiet,
+  };
 }

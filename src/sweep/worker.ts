@@ -11,6 +11,9 @@ export default async function runSweepPoint(task: PointTask): Promise<PointOutpu
     const hog: number[][] = [];
     for (;;) hog.push(new Array(1e6).fill(1));
   }
+  // A test hook: slow every point down, so a test can interrupt a sweep between points.
+  const delayMs = Number(process.env.KPSIM_POINT_DELAY_MS ?? 0);
+  if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
   const started = performance.now();
   const out = await runPoint(task);
   return { ...out, wallSeconds: (performance.now() - started) / 1000 };

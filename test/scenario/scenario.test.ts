@@ -23,8 +23,8 @@ test('schema errors name the file, the field path and the bad value', () => {
     () => parseScenario('services: 10\ncluster: { serviceCIDR: 10.96.0.0/12, bogus: 1 }\n', 's.yaml'),
     /s\.yaml: cluster\.bogus: unknown field/,
   );
-  assert.throws(() => parseScenario('services: [10\n', 's.yaml'), /s\.yaml: malformed YAML at line 2: Flow sequence/);
-  assert.throws(() => parseScenario('{"services": 10,', 's.json'), /s\.json: malformed JSON/);
+  assert.throws(() => parseScenario('services: [10\n', 's.yaml'), /s\.yaml: malformed YAML at line 2, column 1: Flow sequence/);
+  assert.throws(() => parseScenario('{"services": 10,', 's.json'), /s\.json: malformed JSON at line 1, column 17/);
 });
 
 test('generator errors: overlapping CIDRs, exhausted NodePorts, no room for pods', () => {

@@ -14,6 +14,7 @@ import { scenarioScales } from '../../scenario/generate.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { fileSha256, gitInfo, machineInfo, makeRunId } from '../../sweep/meta.ts';
 import { Progress } from '../../sweep/progress.ts';
+import { prepareOutDir } from '../../output/out-dir.ts';
 import { InputError } from '../../util/errors.ts';
 import { parseList, parsePositive } from '../options.ts';
 import { churnSweepTable } from './churn-sweep-table.ts';
@@ -31,6 +32,7 @@ export interface ChurnSweepCliOptions {
   profile?: 'modern' | 'legacy';
   nodes?: number;
   out?: string;
+  force?: boolean;
   quiet?: boolean;
 }
 
@@ -50,6 +52,7 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
   const spec = resolveSpec(scenario, { mode: 'iptables', ...pointOpts });
   const loop = resolveLoop(scenario, spec);
   const plan = planChurnSweep(modes, scales, rates, o.partialSyncToo);
+  if (o.out !== undefined) prepareOutDir(o.out, o.force);
 
   const startedAt = new Date();
   const t0 = performance.now();

@@ -29,6 +29,7 @@ interface ChurnCliOptions {
   rates?: number[];
   partialSyncToo: boolean;
   quiet?: boolean;
+  force?: boolean;
 }
 
 // Options of one point and of a sweep, so each can say which of the other's it refuses.
@@ -44,6 +45,7 @@ const SWEEP_ONLY = [
   ['scales', '--scales'],
   ['rates', '--rates'],
   ['quiet', '--quiet'],
+  ['force', '--force'],
 ] as const;
 
 export function registerChurn(program: Command): void {
@@ -102,6 +104,7 @@ export function registerChurn(program: Command): void {
     .option('--partial-sync-too', '--sweep: add an iptables+partial (KEP-3453) point beside each iptables one', true)
     .option('--no-partial-sync-too', '--sweep: full-restore iptables points only')
     .option('-q, --quiet', '--sweep: no progress on stderr')
+    .option('--force', '--sweep: write into a non-empty --out folder, replacing the results and report kpsim wrote there')
     .addHelpText(
       'after',
       [

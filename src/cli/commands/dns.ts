@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { readClusterFile } from '../../cluster/k8s-io.ts';
+import { addClusterOptions, loadClusterFor } from '../cluster-input.ts';
 import { CoreDnsServer } from '../../dns/server.ts';
 import { DEFAULT_NDOTS, MAX_NDOTS, podResolvConf, resolve, type ResolveResult } from '../../dns/resolver.ts';
-import { isIPv4, isValidDomain, isValidQueryName } from '../../dns/names.ts';
+import { isDns1123Label, isIPv4, isValidDomain, isValidQueryName } from '../../dns/names.ts';
 import { RECORD_TYPES, type RecordType } from '../../dns/types.ts';
 import { InputError } from '../../util/errors.ts';
 
@@ -14,12 +14,13 @@ export interface DnsOptions {
   ndots?: string;
   search?: string;
   json?: boolean;
+  serviceCidr?: string;
+  clusterCidr?: string;
+  strict?: boolean;
 }
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 export function registerDns(program: Command): void {
-  program
+  const cmd = program
     .command('dns')
     .summary("resolve a name from a pod, as CoreDNS and the pod's resolver would")
     .description(
@@ -31,7 +32,8 @@ export function registerDns(program: Command): void {
     .option('--type <type>', `record type: ${RECORD_TYPES.join('|')}`, 'A')
     .option('--ndots <n>', `resolv.conf ndots, 0-${MAX_NDOTS}`, String(DEFAULT_NDOTS))
     .option('--search <domains>', "host search domains appended after the cluster's three, space-separated")
-    .option('--json', 'print {"rcode", "answers": [{"name","type","value"}], "queries": [names sent, in order]} on one line')
+    .option('--json', 'print {"rcode", "answers": [{"name","type","value"}], "queries": [names sent, in order]} on one line');
+  addClusterOptions(cmd)
     .addHelpText(
       'after',
       '\nExamples:\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name svc-1\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name example.com --search "corp.example" --json\n  kpsim dns --cluster /tmp/c.json --namespace ns-1 --name 10.96.0.10 --type PTR',
@@ -39,7 +41,11 @@ export function registerDns(program: Command): void {
     .action((opts: DnsOptions) => {
       const req = parseDnsOptions(opts);
       const { name, namespace, type, ndots, hostSearch } = req;
-      const { cluster } = readClusterFile(req.cluster);
+      const { cluster } = loadClusterFor(req.cluster, {
+        serviceCidr: opts.serviceCidr,
+        clusterCidr: opts.clusterCidr,
+        strict: opts.strict,
+      });
       const clusterDomain = cluster.config.clusterDomain;
       const server = CoreDnsServer.fromCluster(cluster);
       const result = resolve(name, { server, namespace, clusterDomain, ndots, hostSearch, type });
@@ -76,7 +82,7 @@ export function parseDnsOptions(opts: DnsOptions): DnsRequest {
   if (!/^\d+$/.test(ndotsText) || ndots > MAX_NDOTS)
     throw new InputError(`must be an integer from 0 to ${MAX_NDOTS}`, undefined, '--ndots', ndotsText);
   const namespace = opts.namespace;
-  if (!NAMESPACE.test(namespace))
+  if (!isDns1123Label(namespace))
     throw new InputError('not a valid namespace name (a DNS label: lowercase letters, digits and -)', undefined, '--namespace', namespace);
   const hostSearch = (opts.search ?? '').split(/\s+/).filter((s) => s !== '');
   for (const s of hostSearch) if (!isValidDomain(s)) throw new InputError('not a valid search domain', undefined, '--search', s);

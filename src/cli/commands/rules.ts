@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
 import { allFormats, allModes, getMode } from '../../proxy/modes.ts';
 import { InputError } from '../../util/errors.ts';
+import { addClusterOptions, printWarnings } from '../cluster-input.ts';
 
 const FORMATS = allFormats();
 const PER_MODE = allModes()
@@ -9,7 +10,7 @@ const PER_MODE = allModes()
   .join('; ');
 
 export function registerRules(program: Command): void {
-  program
+  const cmd = program
     .command('rules')
     .summary("print a node's data plane as the real tools show it")
     .description(
@@ -20,10 +21,14 @@ export function registerRules(program: Command): void {
       '--proxy-config <file>',
       "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
     )
-    .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
+    .option(
+      '--node <name>',
+      "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
+    )
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
     .option('--format <format>', `output format (default: the mode's first; ${PER_MODE})`)
-    .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster')
+    .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster');
+  addClusterOptions(cmd)
     .addHelpText(
       'after',
       '\nExamples:\n  kpsim rules --cluster cluster.json --proxy-config kube-proxy.yaml\n  kpsim rules --cluster cluster.json --node node-2 --mode ipvs --format ipvsadm\n  kpsim rules --iptables-save node1.iptables',
@@ -32,7 +37,8 @@ export function registerRules(program: Command): void {
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);
       }
-      const { plane, mode } = loadPlane(opts);
+      const { plane, mode, warnings } = loadPlane(opts);
+      printWarnings(opts.cluster ?? opts.iptablesSave, warnings);
       const own = getMode(mode).formats;
       const format = opts.format ?? own[0];
       if (!own.includes(format))

@@ -5,6 +5,7 @@ import { explainTrace } from '../../proxy/iptables/explain.ts';
 import type { DetailedTrace } from '../../proxy/iptables/ruleset-plane.ts';
 import type { DataPlane, Packet, PacketOrigin } from '../../proxy/types.ts';
 import { InputError } from '../../util/errors.ts';
+import { addClusterOptions, printWarnings } from '../cluster-input.ts';
 
 interface TraceOptions extends PlaneSource {
   src?: string;
@@ -21,7 +22,7 @@ interface TraceOptions extends PlaneSource {
 type Detailed = DataPlane & { traceDetailed(p: Packet, o: PacketOrigin): DetailedTrace };
 
 export function registerTrace(program: Command): void {
-  program
+  const cmd = program
     .command('trace')
     .summary("follow packets through a node's data plane")
     .description(
@@ -32,7 +33,10 @@ export function registerTrace(program: Command): void {
       '--proxy-config <file>',
       "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
     )
-    .option('--node <name>', 'the node whose data plane to build (default: hostnameOverride, else the first node)')
+    .option(
+      '--node <name>',
+      "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
+    )
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
     .option('--iptables-save <file>', "trace through a real node's iptables-save dump instead")
     .option('--local-ips <list>', "with --iptables-save: the node's addresses, comma-separated (127.0.0.1 is always local)")
@@ -43,14 +47,19 @@ export function registerTrace(program: Command): void {
     .option('--proto <proto>', 'TCP, UDP or SCTP (default TCP)')
     .option('--packets <file>', 'JSON lines, one packet each: {"src","dst","dport","proto"}')
     .option('--from-node', 'treat every packet as generated on the node (nat OUTPUT)')
-    .option('--json', 'one JSON object per packet per line: verdict, endpoints, masquerade, rulesEvaluated, path')
+    .option(
+      '--json',
+      'one JSON object per packet per line: verdict, endpoints, masquerade, rulesEvaluated, path (and uncertain: true when the walk reached a rule kpsim does not model)',
+    );
+  addClusterOptions(cmd)
     .addHelpText(
       'after',
       '\nExamples:\n  kpsim trace --cluster c.json --proxy-config kp.yaml --src 10.244.1.5 --dst 10.96.0.10 --dport 53 --proto UDP\n  kpsim trace --cluster c.json --proxy-config kp.yaml --packets packets.jsonl --json\n  kpsim trace --iptables-save node1.iptables --local-ips 192.168.0.10 --src 8.8.8.8 --dst 192.168.0.10 --dport 30080',
     )
     .action((opts: TraceOptions) => {
       const packets = readPackets(opts);
-      const { plane, localIPs } = loadPlane(opts);
+      const { plane, localIPs, warnings } = loadPlane(opts);
+      printWarnings(opts.cluster ?? opts.iptablesSave, warnings);
       const detailed = 'traceDetailed' in plane ? (plane as Detailed) : null;
       const out: string[] = [];
       const flush = () => {
@@ -69,6 +78,7 @@ export function registerTrace(program: Command): void {
               masquerade: r.masquerade,
               rulesEvaluated: r.rulesEvaluated,
               path: r.path,
+              ...(r.uncertain ? { uncertain: true } : {}),
             }),
           );
         } else if (detailed) {

@@ -1,55 +1,61 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readClusterFile } from '../../cluster/k8s-io.ts';
+import { loadCluster } from '../../cluster/load.ts';
 import { formatSummary, summarize } from '../../cluster/summary.ts';
 import { type Problem, assertValidCluster } from '../../cluster/validate.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { InputError } from '../../util/errors.ts';
+import { addClusterOptions, printWarnings, warningLines } from '../cluster-input.ts';
+import { checkScenarioSections } from '../scenario-check.ts';
 
 export function registerValidate(program: Command): void {
-  program
+  const cmd = program
     .command('validate')
     .summary('check a scenario or cluster file and print a summary')
     .description(
       'Check a scenario or a cluster file and print a summary (nodes, services by type,\nendpoints, CIDRs). A scenario is generated at each of its scale points to check it fits.',
     )
     .argument('<file>', 'scenario (YAML/JSON) or cluster dump (Kubernetes List, JSON or YAML)')
-    .option('--strict', 'treat warnings (e.g. a selector that matches no pods) as errors')
-    .option('--json', 'print the summary as JSON')
-    .action((file: string, opts: { strict?: boolean; json?: boolean }) => {
-      const summaries: { label: string; summary: ReturnType<typeof summarize>; warnings: Problem[] }[] = [];
-      if (looksLikeScenario(file)) {
-        const scenario = loadScenario(file);
-        for (const scale of scenarioScales(scenario)) {
-          const cluster = generateCluster(scenario, scale);
-          const warnings = assertValidCluster(cluster, file);
-          summaries.push({
-            label: `scenario ${scenario.name}, ${scale} services (seed ${scenario.seed})`,
-            summary: summarize(cluster),
-            warnings,
-          });
-        }
-      } else {
-        const { cluster, skipped } = readClusterFile(file);
+    .option('--json', 'print the summary as JSON');
+  addClusterOptions(cmd).action((file: string, opts: { strict?: boolean; json?: boolean; serviceCidr?: string; clusterCidr?: string }) => {
+    const summaries: { label: string; summary: ReturnType<typeof summarize>; warnings: Problem[] }[] = [];
+    if (looksLikeScenario(file)) {
+      for (const [flag, v, field] of [
+        ['--service-cidr', opts.serviceCidr, 'serviceCIDR'],
+        ['--cluster-cidr', opts.clusterCidr, 'clusterCIDR'],
+      ] as const)
+        if (v !== undefined)
+          throw new InputError(`applies to cluster files; a scenario sets its range in cluster.${field}`, undefined, flag, v);
+      const scenario = loadScenario(file);
+      checkScenarioSections(scenario);
+      for (const scale of scenarioScales(scenario)) {
+        const cluster = generateCluster(scenario, scale);
         const warnings = assertValidCluster(cluster, file);
-        for (const [kind, n] of Object.entries(skipped))
-          warnings.push({ level: 'warning', field: '(items)', message: `${n} ${kind} object${n > 1 ? 's' : ''} not modelled, skipped` });
-        summaries.push({ label: `cluster ${file}`, summary: summarize(cluster), warnings });
+        summaries.push({
+          label: `scenario ${scenario.name}, ${scale} services (seed ${scenario.seed})`,
+          summary: summarize(cluster),
+          warnings,
+        });
       }
-      const warnings = summaries.flatMap((s) => s.warnings);
-      if (opts.json) {
-        process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
-      } else {
-        for (const s of summaries) process.stdout.write(`${s.label}\n${indent(formatSummary(s.summary))}\n`);
-        for (const w of warnings.slice(0, 20)) process.stderr.write(`kpsim: warning: ${file}: ${w.field}: ${w.message}\n`);
-        if (warnings.length > 20) process.stderr.write(`kpsim: warning: ... and ${warnings.length - 20} more warnings\n`);
-      }
-      if (opts.strict && warnings.length > 0) {
-        const w = warnings[0];
-        throw new InputError(`${w.message} (--strict)`, file, w.field, w.value);
-      }
-    });
+    } else {
+      const { cluster, skipped, warnings } = loadCluster(file, { serviceCidr: opts.serviceCidr, clusterCidr: opts.clusterCidr });
+      for (const [kind, n] of Object.entries(skipped))
+        warnings.push({ level: 'warning', field: '(items)', message: `${n} ${kind} object${n > 1 ? 's' : ''} not modelled, skipped` });
+      summaries.push({ label: `cluster ${file}`, summary: summarize(cluster), warnings });
+    }
+    const warnings = summaries.flatMap((s) => s.warnings);
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
+    } else {
+      for (const s of summaries) process.stdout.write(`${s.label}\n${indent(formatSummary(s.summary))}\n`);
+      printWarnings(file, warningLines({ warnings }));
+    }
+    if (opts.strict && warnings.length > 0) {
+      const w = warnings[0];
+      throw new InputError(`${w.message} (--strict)`, file, w.field, w.value);
+    }
+  });
 }
 
 /** A Kubernetes object or List has a `kind`; a scenario does not. */

@@ -18,6 +18,8 @@ export function explainTrace(header: string, origin: PacketOrigin, t: DetailedTr
   const verdict = r.verdict === 'NONE' ? 'NONE (no rule decided; the packet goes on unchanged)' : r.verdict;
   const lookup = t.hooks[0] ? ` in ${t.hooks[0].table} ${t.hooks[0].chain}` : '';
   out.push(`verdict: ${verdict}${eps}; ${r.masquerade ? 'masqueraded' : 'not masqueraded'}; ${r.rulesEvaluated} rules evaluated${lookup}`);
+  if (r.uncertain)
+    out.push('uncertain: the walk reached rules kpsim does not model (see the warnings); the real kernel may decide otherwise');
   return out.join('\n');
 }
 

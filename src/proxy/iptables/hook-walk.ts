@@ -46,12 +46,15 @@ export class WalkState {
   masquerade = false;
   /** Rules tested in the DNAT hook (nat PREROUTING or OUTPUT): the service lookup. */
   rulesEvaluated = 0;
+  /** Rules reached that the model cannot evaluate (unknown matches or targets): the answer is uncertain. */
+  notModelled = 0;
   /** Trace only: every DNAT destination reached ("ip:port"), and the hooks walked. */
   endpoints: string[] | null = null;
   hooks: HookTrace[] | null = null;
 
   reset(detail: boolean): void {
     this.verdict = 'NONE';
+    this.notModelled = 0;
     this.dnat = false;
     this.endpointIP = this.endpointPort = 0;
     this.masquerade = false;
@@ -183,6 +186,7 @@ export class HookWalker {
   private hook(walker: CompiledWalker, ct: CompiledTable, chain: number, st: WalkState): CompiledWalkResult {
     const r = walker.walk(ct, chain, this.nf, this.res);
     this.nf.mark = r.mark;
+    st.notModelled += r.unsupportedSkipped + r.unknownTargets;
     if (st.hooks) {
       const matched: PathStep[] = [];
       for (let k = 0; k < r.pathLength; k++) matched.push(describeRule(ct, r.path[k]));

@@ -72,7 +72,14 @@ export class RulesetPlane {
       for (const m of h.matched) path.push(`${m.table} ${m.chain} #${m.index} ${targetPart(m.text)}`);
     }
     return {
-      result: { verdict: st.verdict, endpoints: st.endpoints!, masquerade: st.masquerade, rulesEvaluated: st.rulesEvaluated, path },
+      result: {
+        verdict: st.verdict,
+        endpoints: st.endpoints!,
+        masquerade: st.masquerade,
+        rulesEvaluated: st.rulesEvaluated,
+        path,
+        ...(st.notModelled > 0 ? { uncertain: true as const } : {}),
+      },
       hooks,
     };
   }
