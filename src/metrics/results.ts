@@ -29,6 +29,16 @@ export interface SampleSet {
   values: number[];
 }
 
+/** A capacity a point's data plane exceeded: the finding, with a sample of what did not fit. */
+export interface PointLimit {
+  name: string;
+  capacity: number;
+  wanted: number;
+  droppedCount: number;
+  dropped: string[];
+  consequence: string;
+}
+
 export interface PointRecord {
   mode: string;
   variant?: string;
@@ -38,6 +48,8 @@ export interface PointRecord {
   rate?: number;
   status: 'ok' | 'failed';
   error?: string;
+  /** Capacities the data plane exceeded (the point completed, as the real system does). */
+  limits?: PointLimit[];
   /** Wall-clock seconds the point took in its worker. */
   wallSeconds: number;
 }
@@ -107,6 +119,8 @@ export interface RunResults {
 export interface PointOutput {
   rows: ResultRow[];
   samples: SampleSet[];
+  /** Capacities the data plane exceeded at this point (see DataPlane.limits). */
+  limits?: PointLimit[];
   /** Wall-clock seconds the point took inside its worker (queue wait excluded). */
   wallSeconds?: number;
 }

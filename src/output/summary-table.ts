@@ -51,6 +51,16 @@ export function summaryTable(run: RunResults): string {
       ]);
     lines.push('complexity (metric ~ services^k):', render(ft));
   }
+  // Capacities exceeded: findings, not failures (the real proxy carries on without those services).
+  const limited = r.points.filter((p) => p.limits && p.limits.length > 0);
+  if (limited.length > 0) {
+    lines.push('', 'limits reached (the points completed; what did not fit is not programmed):');
+    for (const p of limited)
+      for (const l of p.limits!)
+        lines.push(
+          `  ${p.mode} @ ${p.scale} services: ${l.name} holds ${l.capacity}, ${l.wanted} wanted: ${l.droppedCount} not programmed (e.g. ${l.dropped.slice(0, 3).join(', ')}); ${l.consequence}`,
+        );
+  }
   const failed = r.points.filter((p) => p.status === 'failed').length;
   lines.push(
     '',

@@ -86,6 +86,24 @@ export type DataPlaneStats = Readonly<Record<string, number>>;
 /** What one sync wrote, named by the mode (descriptor.syncWork), so its pricing.syncNs can price it. */
 export type SyncWork = Readonly<Record<string, number>>;
 
+/**
+ * A capacity of the data plane the cluster exceeds, and what the real system then does (IPVS's
+ * ipsets hold 65,536 members; Cilium's service map `bpf-lb-map-max` entries). A mode reports
+ * it instead of failing: the sweep keeps the point and states the limit as a finding.
+ */
+export interface LimitReport {
+  /** e.g. 'ipset KUBE-CLUSTER-IP' or 'bpf-lb-map-max'. */
+  name: string;
+  capacity: number;
+  /** What the cluster needs. */
+  wanted: number;
+  /** How many services (or entries) did not fit, and the first few of them ("ns/name:port"). */
+  droppedCount: number;
+  dropped: string[];
+  /** What the real system does then, and its source. */
+  consequence: string;
+}
+
 export interface SyncOptions {
   /** A full sync (start-up, or kube-proxy's periodic full resync) rather than a partial one. */
   full?: boolean;
@@ -107,6 +125,8 @@ export interface DataPlane {
   stats(): DataPlaneStats;
   /** Text as the real tools print it; throws InputError for a format the mode does not have. */
   render(format: string): string;
+  /** Optional: the capacities the last sync exceeded (none when everything fit). */
+  limits?(): LimitReport[];
   /**
    * Optional: the simulated clock in seconds, for state that ages (ClientIP affinity,
    * `-m recent --seconds` in iptables mode). Modes without such state need not implement it.

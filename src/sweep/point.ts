@@ -163,6 +163,13 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const stats = dp.stats();
   for (const q of proxy.stats) sim(`memory.${q.name}`, q.unit, 'value', stats[q.name] ?? NaN);
   sim('memory.conntrack_entries', 'count', 'value', flows.size);
+  // Capacities the full sync exceeded: the point goes on, as the real proxy does, and says so.
+  const limits = dp.limits?.() ?? [];
+  for (const l of limits) {
+    sim(`limit.${l.name}`, 'count', 'capacity', l.capacity);
+    sim(`limit.${l.name}`, 'count', 'wanted', l.wanted);
+    sim(`limit.${l.name}`, 'count', 'dropped', l.droppedCount);
+  }
   wall('memory.heap_bytes', 'bytes', 'value', heapBytes);
 
   if (!task.simulatedOnly) {
@@ -198,7 +205,7 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   wall('sync.remove_endpoint', 'ms', 'value', Number(process.hrtime.bigint() - t0) / 1e6);
   sim('sync.remove_endpoint', 's', 'value', syncCostNs(cm, proxy, delWork, profile) / 1e9);
   syncWorkRows('remove_endpoint', delWork);
-  return { rows: rows.filter((x) => Number.isFinite(x.value)), samples };
+  return { rows: rows.filter((x) => Number.isFinite(x.value)), samples, ...(limits.length > 0 ? { limits } : {}) };
 }
 
 /** Wall-clock ns per lookup of our own implementation: tinybench tasks of `lookupBatch` first packets. */

@@ -156,7 +156,12 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
           const out = (await pool.run(task)) as PointOutput;
           if (interrupted) return;
           const wallSeconds = out.wallSeconds ?? (performance.now() - started) / 1000;
-          const point: PointRecord = { ...p, status: 'ok', wallSeconds };
+          const point: PointRecord = {
+            ...p,
+            status: 'ok',
+            wallSeconds,
+            ...(out.limits && out.limits.length > 0 ? { limits: out.limits } : {}),
+          };
           journal.append({ point, rows: out.rows, samples: out.samples });
           rows.push(...out.rows);
           samples.push(...out.samples);
