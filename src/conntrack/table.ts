@@ -19,7 +19,6 @@
 // See docs/conntrack.md for what is modelled and what is not.
 
 import type { Packet } from '../proxy/types.ts';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP } from '../proxy/types.ts';
 import { hashTuple, packPorts } from './hash.ts';
 import {
   KUBE_PROXY_TIMEOUTS,
@@ -29,6 +28,7 @@ import {
   KUBE_PROXY_MIN,
   type ConntrackTimeouts,
 } from './timeouts.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP } from '../util/proto.ts';
 
 export const DIR_ORIGINAL = 0;
 export const DIR_REPLY = 1;

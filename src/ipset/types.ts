@@ -1,4 +1,5 @@
 // ipset set types kube-proxy uses, and the protocol names ipset prints.
+import { PROTOCOL_NUMBERS, protocolName } from '../util/proto.ts';
 
 export const SET_TYPES = ['hash:ip', 'hash:ip,port', 'hash:ip,port,ip', 'hash:ip,port,net', 'bitmap:port'] as const;
 export type SetType = (typeof SET_TYPES)[number];
@@ -15,15 +16,16 @@ export interface SetEntry {
   prefix: number;
 }
 
-const PROTO_NAMES: Record<number, string> = { 6: 'tcp', 17: 'udp', 132: 'sctp', 136: 'udplite', 1: 'icmp' };
-const PROTO_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, udplite: 136, icmp: 1 };
+// The protocols an ipset port dimension names (ipset(8)): tcp, udp, sctp, udplite, icmp.
+const SET_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite', 'icmp']);
 
 export function protoToName(proto: number): string {
-  return PROTO_NAMES[proto] ?? String(proto);
+  return protocolName(proto);
 }
 
 export function protoFromName(name: string): number | undefined {
-  return PROTO_NUMBERS[name.toLowerCase()];
+  const lower = name.toLowerCase();
+  return SET_PROTOCOLS.has(lower) ? PROTOCOL_NUMBERS[lower] : undefined;
 }
 
 /** Kernel type revisions with "skbinfo support", the last before "bucketsize, initval". */

@@ -7,7 +7,6 @@ import { PersistenceTable } from './persistence.ts';
 import { getScheduler } from './schedulers/index.ts';
 import { ServiceTable, type ServiceTableOptions } from './service-table.ts';
 import {
-  IPPROTO_UDP,
   newSchedulerState,
   SVC_F_PERSISTENT,
   type ForwardMethod,
@@ -15,6 +14,7 @@ import {
   type ServiceSpec,
   type VirtualService,
 } from './types.ts';
+import { PROTO_UDP } from '../util/proto.ts';
 
 export interface DestSpec {
   addr: number;
@@ -182,14 +182,14 @@ export class Ipvs {
       d = svc.dests[i];
       if (persistent) this.persistence.create(svc.slot, client, d, this.nowNs, timeoutNs);
     }
-    if (svc.proto === IPPROTO_UDP) d.inactConns++;
+    if (svc.proto === PROTO_UDP) d.inactConns++;
     else d.activeConns++;
     return d;
   }
 
   /** A connection scheduled to `d` ended (ip_vs_unbind_dest). */
   connectionClosed(svc: VirtualService, d: RealServer): void {
-    if (svc.proto === IPPROTO_UDP) d.inactConns = Math.max(0, d.inactConns - 1);
+    if (svc.proto === PROTO_UDP) d.inactConns = Math.max(0, d.inactConns - 1);
     else d.activeConns = Math.max(0, d.activeConns - 1);
   }
 

@@ -7,7 +7,8 @@
 // dump order (hash buckets; dests in list order).
 import { formatIPv4 } from '../util/ipv4.ts';
 import type { Ipvs } from './ipvs.ts';
-import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, SVC_F_PERSISTENT, type RealServer, type VirtualService } from './types.ts';
+import { SVC_F_PERSISTENT, type RealServer, type VirtualService } from './types.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP } from '../util/proto.ts';
 
 export interface IpvsadmOptions {
   /** Connection hash table size shown in the banner (IP_VS_CONN_TAB_SIZE, 4096 by default). */
@@ -26,9 +27,9 @@ export function compareDests(a: RealServer, b: RealServer): number {
 }
 
 export function protoName(proto: number): string {
-  if (proto === IPPROTO_TCP) return 'TCP';
-  if (proto === IPPROTO_UDP) return 'UDP';
-  if (proto === IPPROTO_SCTP) return 'SCTP';
+  if (proto === PROTO_TCP) return 'TCP';
+  if (proto === PROTO_UDP) return 'UDP';
+  if (proto === PROTO_SCTP) return 'SCTP';
   return 'UNKNOWN';
 }
 

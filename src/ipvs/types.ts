@@ -1,10 +1,6 @@
 // IPVS objects as the kernel keeps them (struct ip_vs_service, struct ip_vs_dest), reduced
 // to what scheduling and `ipvsadm -Ln` need. Addresses are uint32, host order.
 
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_SCTP = 132;
-
 export const SCHEDULER_NAMES = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'dh', 'sed', 'nq'] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 

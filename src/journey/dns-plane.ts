@@ -13,7 +13,6 @@ import { lookupHost, resolve, type ResolveOptions } from '../dns/resolver.ts';
 import { CoreDnsServer } from '../dns/server.ts';
 import type { DnsQuestion, DnsResponse, DnsTransport, QueryContext } from '../dns/types.ts';
 import { EPHEMERAL_PORT_RANGE } from '../snat/port-select.ts';
-import { PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../proxy/types.ts';
 import { formatIPv4, parseIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import type { Rng } from '../engine/rng.ts';
@@ -21,6 +20,7 @@ import { newWalkInfo, reverse } from './packets.ts';
 import type { NodeInfo } from './topology.ts';
 import type { DnsLookupRecord, DnsQueryRecord, Journey, Tuple } from './types.ts';
 import type { DnsHost } from './walk-types.ts';
+import { PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../util/proto.ts';
 
 const NODELOCAL_IP = parseIPv4(NODELOCAL_DNS_IP);
 const DNS_PORT = 53;

@@ -3,8 +3,6 @@
 // endpoint) and reply (the answer back through conntrack's reverse mappings). runJourney() does
 // all of them at once for a single connection.
 import type { Protocol } from '../cluster/k8s-types.ts';
-import { PROTO_NUMBERS } from '../proxy/service-port.ts';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../proxy/types.ts';
 import { EPHEMERAL_PORT_RANGE } from '../snat/port-select.ts';
 import { parseIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
@@ -12,6 +10,7 @@ import type { ClusterNetwork, Start } from './network.ts';
 import { newWalkInfo, reverse, type WalkInfo } from './packets.ts';
 import type { NodeInfo } from './topology.ts';
 import type { Journey, Tuple } from './types.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type ProtoNumber, serviceProtocolNumber } from '../util/proto.ts';
 
 export interface PodClient {
   kind: 'pod';
@@ -62,7 +61,7 @@ const toIP = (v: string | number, field: string): number => {
 function protoNumber(p: ConnectionSpec['proto']): ProtoNumber {
   if (p === undefined) return PROTO_TCP;
   if (p === PROTO_TCP || p === PROTO_UDP || p === PROTO_SCTP) return p;
-  const n = PROTO_NUMBERS[p as Protocol];
+  const n = serviceProtocolNumber(p as Protocol);
   if (n === undefined) throw new InputError('expected TCP, UDP or SCTP', undefined, 'proto', p);
   return n;
 }

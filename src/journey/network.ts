@@ -10,15 +10,7 @@ import { lookupCostNs, snatSearchNs, userspaceCrossingNs } from '../metrics/pric
 import { type KubeProxyConfiguration } from '../proxy/config.ts';
 import { parseKubeProxyConfig } from '../proxy/load-config.ts';
 import { getMode } from '../proxy/modes.ts';
-import {
-  type DataPlane,
-  type LookupResult,
-  newLookupResult,
-  type Packet,
-  type PacketOrigin,
-  type ProtoNumber,
-  type ProxyModeName,
-} from '../proxy/types.ts';
+import { type DataPlane, type LookupResult, newLookupResult, type Packet, type PacketOrigin, type ProxyModeName } from '../proxy/types.ts';
 import { EPHEMERAL_PORT_RANGE, SnatPortAllocator } from '../snat/port-select.ts';
 import { FLOW_SNAT_EXHAUSTED, trackNewFlow } from '../snat/masquerade.ts';
 import { newFlowTable } from '../workload/flows.ts';
@@ -29,6 +21,7 @@ import { DnsPlane } from './dns-plane.ts';
 import type { HopKind, Journey, NetworkKind, Phase, Tuple } from './types.ts';
 import { sameTuple, tupleOf } from './packets.ts';
 import type { DnsHost, NodeState, Start, WalkEnd, WalkInfo } from './walk-types.ts';
+import { type ProtoNumber } from '../util/proto.ts';
 
 export { newWalkInfo } from './packets.ts';
 // Re-exported for existing importers; defined in walk-types.ts.

@@ -3,13 +3,12 @@
 // a pod reaches it (ClusterIP, or by name, which also reaches headless services) or as the
 // outside reaches it (NodePort on any node, load-balancer IP on a node the balancer picks).
 import { buildServiceMap } from '../proxy/service-map.ts';
-import { PROTO_NUMBERS } from '../proxy/service-port.ts';
-import type { ProtoNumber } from '../proxy/types.ts';
 import type { Protocol } from '../cluster/k8s-types.ts';
 import { cidrSize, formatIPv4, parseIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import type { Topology, NodeInfo } from './topology.ts';
 import type { Cluster } from '../cluster/model.ts';
+import { type ProtoNumber, serviceProtocolNumber } from '../util/proto.ts';
 
 export interface PodTarget {
   /** "ns/name:port". */
@@ -125,7 +124,7 @@ export function buildWorkload(cluster: Cluster, topo: Topology, clientNodes: rea
         name: svc.metadata.name,
         ip: 0,
         port,
-        proto: PROTO_NUMBERS[(p.protocol ?? 'TCP') as Protocol],
+        proto: serviceProtocolNumber((p.protocol ?? 'TCP') as Protocol),
       });
     }
   }

@@ -1,6 +1,7 @@
 // The packet journey's records: every hop a packet takes (with what it cost on the simulated
 // clock and how it rewrote the packet), and one connection's whole journey. See docs/journey.md.
-import type { ProtoNumber, Verdict } from '../proxy/types.ts';
+import type { Verdict } from '../proxy/types.ts';
+import { type ProtoNumber } from '../util/proto.ts';
 
 /** How pods on different nodes reach each other: plain routes (host-gw, BGP) or a VXLAN overlay. */
 export type NetworkKind = 'routed' | 'vxlan';

@@ -4,10 +4,11 @@ import type { Cluster } from '../cluster/model.ts';
 import type { ConntrackTable } from '../conntrack/table.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { CostModel } from '../metrics/cost-model.ts';
-import type { DataPlane, PacketOrigin, ProtoNumber, Verdict } from '../proxy/types.ts';
+import type { DataPlane, PacketOrigin, Verdict } from '../proxy/types.ts';
 import type { SnatPortAllocator } from '../snat/port-select.ts';
 import type { NodeInfo } from './topology.ts';
 import type { HopKind, Journey, Outcome, Phase, Tuple } from './types.ts';
+import { type ProtoNumber } from '../util/proto.ts';
 
 /** One node's packet-handling state. */
 export interface NodeState {

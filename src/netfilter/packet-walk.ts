@@ -6,8 +6,7 @@ import { describeRule, type CompiledTable } from './compiled.ts';
 import { CompiledWalker, CompiledWalkResult } from './compiled-walk.ts';
 import type { WalkOptions } from './trace.ts';
 import type { Packet, WalkContext } from './types.ts';
-
-const PROTO_NAMES: Record<number, Packet['proto']> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
+import { PROTO_SCTP, PROTO_UDP } from '../util/proto.ts';
 
 export class PacketWalk {
   /** The packet as the rules see it (reused; set with load()). */
@@ -29,7 +28,7 @@ export class PacketWalk {
     const p = this.pkt;
     p.src = src >>> 0;
     p.dst = dst >>> 0;
-    p.proto = PROTO_NAMES[proto] ?? 'tcp';
+    p.proto = proto === PROTO_UDP ? 'udp' : proto === PROTO_SCTP ? 'sctp' : 'tcp';
     p.sport = sport;
     p.dport = dport;
     p.mark = 0;

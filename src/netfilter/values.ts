@@ -1,6 +1,7 @@
 // Parsers for option values: numbers, ports, addresses, protocols, conntrack states.
 
 import { tryParseCidr, tryParseIPv4 } from '../util/ipv4.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, PROTOCOL_NUMBERS } from '../util/proto.ts';
 import { fail } from './errors.ts';
 
 /** Parses an unsigned 32-bit number the way xtables_strtoui (strtoul base 0) does: 0x hex, 0 octal, decimal. */
@@ -59,32 +60,12 @@ export function parseAddrSpec(text: string): { addr: number; mask: number } {
   return { addr: c.addr, mask: c.mask };
 }
 
-/** Protocol numbers from /etc/protocols for the names iptables accepts most often. */
-const PROTOCOLS: Record<string, number> = {
-  all: 0,
-  icmp: 1,
-  igmp: 2,
-  tcp: 6,
-  udp: 17,
-  gre: 47,
-  esp: 50,
-  ah: 51,
-  'ipv6-icmp': 58,
-  icmpv6: 58,
-  sctp: 132,
-  udplite: 136,
-};
-
 export function parseProto(text: string): number {
   const lower = text.toLowerCase();
-  if (lower in PROTOCOLS) return PROTOCOLS[lower];
+  if (Object.hasOwn(PROTOCOL_NUMBERS, lower)) return PROTOCOL_NUMBERS[lower];
   if (/^\d{1,3}$/.test(text) && Number(text) <= 255) return Number(text);
   fail(`unknown protocol "${text}"`, text);
 }
-
-export const PROTO_TCP = 6;
-export const PROTO_UDP = 17;
-export const PROTO_SCTP = 132;
 
 export function protoCode(p: 'tcp' | 'udp' | 'sctp'): number {
   return p === 'tcp' ? PROTO_TCP : p === 'udp' ? PROTO_UDP : PROTO_SCTP;

@@ -3,10 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { formatIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type Packet, type ProtoNumber } from './types.ts';
-
-const PROTOS: Record<string, ProtoNumber> = { TCP: PROTO_TCP, UDP: PROTO_UDP, SCTP: PROTO_SCTP };
-export const PROTO_NAMES: Record<number, string> = { [PROTO_TCP]: 'TCP', [PROTO_UDP]: 'UDP', [PROTO_SCTP]: 'SCTP' };
+import { type Packet } from './types.ts';
+import { PROTO_TCP, type ProtoNumber, serviceProtocolName, serviceProtocolNumber } from '../util/proto.ts';
 
 export interface PacketFields {
   src?: unknown;
@@ -38,9 +36,10 @@ export function packetFrom(f: PacketFields, file?: string, where = ''): Packet {
   };
   let proto: ProtoNumber = PROTO_TCP;
   if (f.proto !== undefined) {
-    const p = typeof f.proto === 'string' ? PROTOS[f.proto.toUpperCase()] : undefined;
-    if (p === undefined) throw new InputError('must be TCP, UDP or SCTP', file, field('proto'), f.proto);
-    proto = p;
+    const name = typeof f.proto === 'string' ? f.proto.toUpperCase() : '';
+    if (name !== 'TCP' && name !== 'UDP' && name !== 'SCTP')
+      throw new InputError('must be TCP, UDP or SCTP', file, field('proto'), f.proto);
+    proto = serviceProtocolNumber(name);
   }
   return { src: ip('src'), dst: ip('dst'), proto, sport: port('sport', false), dport: port('dport', true) };
 }
@@ -79,5 +78,5 @@ export function readPacketsFile(path: string): Packet[] {
 }
 
 export function describePacket(p: Packet): string {
-  return `${PROTO_NAMES[p.proto] ?? p.proto} ${formatIPv4(p.src)}:${p.sport} -> ${formatIPv4(p.dst)}:${p.dport}`;
+  return `${serviceProtocolName(p.proto)} ${formatIPv4(p.src)}:${p.sport} -> ${formatIPv4(p.dst)}:${p.dport}`;
 }

@@ -22,7 +22,6 @@ export {
   shouldSkipService,
   ipv4ClusterIP,
   DEFAULT_STICKY_SECONDS,
-  PROTO_NUMBERS,
   type ServicePortInfo,
   type EndpointInfo,
 } from './service-port.ts';

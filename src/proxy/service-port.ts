@@ -2,7 +2,7 @@
 // newBaseServiceInfo; pkg/proxy/servicechangetracker.go, serviceToServiceMap), IPv4 only.
 import type { Protocol, Service, ServicePort } from '../cluster/k8s-types.ts';
 import { type Cidr, tryParseCidr, tryParseIPv4 } from '../util/ipv4.ts';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type ProtoNumber } from './types.ts';
+import { serviceProtocolNumber, type ProtoNumber } from '../util/proto.ts';
 
 /** Default ClientIP affinity timeout the API server fills in (v1.DefaultClientIPServiceAffinitySeconds). */
 export const DEFAULT_STICKY_SECONDS = 10800;
@@ -58,8 +58,6 @@ export interface ServicePortInfo {
   /** Endpoints for this port, sorted by "ip:port" string as kube-proxy sorts them. */
   endpoints: EndpointInfo[];
 }
-
-export const PROTO_NUMBERS: Record<Protocol, ProtoNumber> = { TCP: PROTO_TCP, UDP: PROTO_UDP, SCTP: PROTO_SCTP };
 
 /** proxyutil.ShouldSkipService: headless and ExternalName services get no rules. */
 export function shouldSkipService(svc: Service): boolean {
@@ -119,7 +117,7 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
       serviceName: svc.metadata.name,
       portName: p.name ?? '',
       protocol,
-      protoNumber: PROTO_NUMBERS[protocol],
+      protoNumber: serviceProtocolNumber(protocol),
       clusterIP,
       port: p.port,
       nodePort,

@@ -6,11 +6,7 @@ import type { Rng } from '../engine/rng.ts';
 /** A registered proxy mode's name (src/proxy/registry.ts lists them). */
 export type ProxyModeName = string;
 
-/** Protocol numbers as in the IP header (and conntrack): the hot path compares integers. */
-export const PROTO_TCP = 6;
-export const PROTO_UDP = 17;
-export const PROTO_SCTP = 132;
-export type ProtoNumber = typeof PROTO_TCP | typeof PROTO_UDP | typeof PROTO_SCTP;
+import type { ProtoNumber } from '../util/proto.ts';
 
 /** A packet as the data plane sees it: integer addresses, no strings. */
 export interface Packet {

@@ -14,7 +14,7 @@
 
 import { ConntrackTable, INSERT_CLASH, INSERT_DROPPED, KEEP } from '../conntrack/table.ts';
 import { Rng } from '../engine/rng.ts';
-import { PROTO_TCP, PROTO_UDP, type Packet } from '../proxy/types.ts';
+import { type Packet } from '../proxy/types.ts';
 import {
   EPHEMERAL_PORT_RANGE,
   SnatPortAllocator,
@@ -23,6 +23,7 @@ import {
   type SnatOffsetMode,
   type SnatSearch,
 } from './port-select.ts';
+import { PROTO_TCP, PROTO_UDP } from '../util/proto.ts';
 
 export interface MasqueradeExperimentOptions {
   /** Mean new connections per second, over all clients. */

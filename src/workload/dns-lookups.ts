@@ -4,7 +4,7 @@ import type { Cluster } from '../cluster/model.ts';
 import { CoreDnsServer } from '../dns/server.ts';
 import { lookupHost } from '../dns/resolver.ts';
 import { parseIPv4 } from '../util/ipv4.ts';
-import { PROTO_UDP } from '../proxy/types.ts';
+import { PROTO_UDP } from '../util/proto.ts';
 
 export interface DnsPlan {
   /** kube-dns ClusterIP and port: where every query packet goes. */

@@ -3,7 +3,7 @@
 import type { Cluster } from '../cluster/model.ts';
 import { nodeInternalIP } from '../cluster/model.ts';
 import { parseIPv4 } from '../util/ipv4.ts';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../proxy/types.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../util/proto.ts';
 
 export interface Targets {
   count: number;

@@ -18,7 +18,8 @@ import {
   kubeProxyConntrackMax,
 } from '../../src/conntrack/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type Packet } from '../../src/proxy/types.ts';
+import { type Packet } from '../../src/proxy/types.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 
 const S = 1e9;
 const CLIENT = parseIPv4('10.244.1.5');

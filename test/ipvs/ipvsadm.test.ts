@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIpvsadmList, Ipvs, IPPROTO_TCP, IPPROTO_UDP, SVC_F_PERSISTENT, type SchedulerName } from '../../src/ipvs/index.ts';
+import { formatIpvsadmList, Ipvs, SVC_F_PERSISTENT, type SchedulerName } from '../../src/ipvs/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
+import { PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 
 function svc(
   ipvs: Ipvs,
@@ -29,16 +30,16 @@ function svc(
 
 test('ipvsadm -Ln golden: sorted by protocol, address, port; dests by address, port', () => {
   const ipvs = new Ipvs();
-  svc(ipvs, IPPROTO_UDP, '10.96.0.10', 53, ['10.244.2.3:53', '10.244.1.7:53']);
-  svc(ipvs, IPPROTO_TCP, '10.96.0.10', 9153, ['10.244.1.7:9153', '10.244.2.3:9153']);
-  svc(ipvs, IPPROTO_TCP, '10.96.0.1', 443, ['192.168.0.10:6443']);
-  svc(ipvs, IPPROTO_TCP, '10.96.0.10', 53, ['10.244.2.3:53', '10.244.1.7:53']);
-  const web = svc(ipvs, IPPROTO_TCP, '10.96.12.34', 80, ['10.244.1.20:8080'], { persistent: 10800, scheduler: 'wrr' });
-  svc(ipvs, IPPROTO_TCP, '10.96.200.1', 80, []);
+  svc(ipvs, PROTO_UDP, '10.96.0.10', 53, ['10.244.2.3:53', '10.244.1.7:53']);
+  svc(ipvs, PROTO_TCP, '10.96.0.10', 9153, ['10.244.1.7:9153', '10.244.2.3:9153']);
+  svc(ipvs, PROTO_TCP, '10.96.0.1', 443, ['192.168.0.10:6443']);
+  svc(ipvs, PROTO_TCP, '10.96.0.10', 53, ['10.244.2.3:53', '10.244.1.7:53']);
+  const web = svc(ipvs, PROTO_TCP, '10.96.12.34', 80, ['10.244.1.20:8080'], { persistent: 10800, scheduler: 'wrr' });
+  svc(ipvs, PROTO_TCP, '10.96.200.1', 80, []);
   // Two connections to the web service, one to DNS over UDP.
   ipvs.schedule(web, parseIPv4('10.244.2.9'), 40000, web.addr);
   ipvs.schedule(web, parseIPv4('10.244.2.9'), 40001, web.addr);
-  const dns = ipvs.findService(IPPROTO_UDP, parseIPv4('10.96.0.10'), 53)!;
+  const dns = ipvs.findService(PROTO_UDP, parseIPv4('10.96.0.10'), 53)!;
   ipvs.schedule(dns, parseIPv4('10.244.2.9'), 5353, dns.addr);
   const pad = (s: string) => s; // lines keep ipvsadm's trailing padding (%-10u)
   assert.equal(
@@ -68,8 +69,8 @@ test('ipvsadm -Ln golden: sorted by protocol, address, port; dests by address, p
 
 test('ipvsadm compares addresses as a signed difference (ntohl(a) - ntohl(b) in an int)', () => {
   const ipvs = new Ipvs();
-  svc(ipvs, IPPROTO_TCP, '10.96.0.1', 443, []);
-  svc(ipvs, IPPROTO_TCP, '192.168.0.10', 30080, []);
+  svc(ipvs, PROTO_TCP, '10.96.0.1', 443, []);
+  svc(ipvs, PROTO_TCP, '192.168.0.10', 30080, []);
   // 0x0a600001 - 0xc0a8000a wraps to a positive int, so 10.96.0.1 sorts after 192.168.0.10.
   const lines = formatIpvsadmList(ipvs)
     .split('\n')

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ipvs, IPPROTO_TCP, IPPROTO_UDP, SVC_F_PERSISTENT, type SchedulerName, type VirtualService } from '../../src/ipvs/index.ts';
+import { Ipvs, SVC_F_PERSISTENT, type SchedulerName, type VirtualService } from '../../src/ipvs/index.ts';
 import { formatIPv4, parseIPv4 } from '../../src/util/ipv4.ts';
+import { PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 
 const VIP = parseIPv4('10.96.0.1');
 
 /** A service whose dest list (head first) is `names` with the given weights. */
-function service(scheduler: SchedulerName, dests: [string, number][], proto = IPPROTO_TCP): { ipvs: Ipvs; svc: VirtualService } {
+function service(scheduler: SchedulerName, dests: [string, number][], proto = PROTO_TCP): { ipvs: Ipvs; svc: VirtualService } {
   const ipvs = new Ipvs();
   const svc = ipvs.addService({ proto, addr: VIP, port: 80, scheduler, flags: 0, timeout: 0, netmask: 0xffffffff });
   // The kernel adds at the head, so add in reverse to get `dests` as the list order.
@@ -43,7 +44,7 @@ test('rr cycles through the list from the head', () => {
 
 test('rr: added dests go to the list head; weight 0 is skipped', () => {
   const ipvs = new Ipvs();
-  const svc = ipvs.addService({ proto: IPPROTO_TCP, addr: VIP, port: 80, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff });
+  const svc = ipvs.addService({ proto: PROTO_TCP, addr: VIP, port: 80, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff });
   for (const ip of [A, B, C]) ipvs.addDest(svc, { addr: parseIPv4(ip), port: 8080, weight: 1 });
   // list_add_rcu puts the last added (C) first.
   assert.equal(picks(ipvs, svc, 4), 'CBAC');
@@ -161,7 +162,7 @@ test('UDP connections count as inactive', () => {
       [A, 1],
       [B, 1],
     ],
-    IPPROTO_UDP,
+    PROTO_UDP,
   );
   picks(ipvs, svc, 3);
   assert.deepEqual(
@@ -238,7 +239,7 @@ test('dh: one dest per destination address', () => {
 test('persistence: a client sticks to its dest until the template expires', () => {
   const ipvs = new Ipvs();
   const svc = ipvs.addService({
-    proto: IPPROTO_TCP,
+    proto: PROTO_TCP,
     addr: VIP,
     port: 80,
     scheduler: 'rr',

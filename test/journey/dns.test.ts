@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { lookupHost, resolve } from '../../src/dns/resolver.ts';
 import { CoreDnsServer } from '../../src/dns/server.ts';
 import { ClusterNetwork, runJourney, type NetworkOptions } from '../../src/journey/index.ts';
-import { PROTO_TCP, PROTO_UDP } from '../../src/proxy/types.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
 import { CLIENT_POD, COREDNS, KUBE_DNS_VIP, NODE_A, WEB, journeyCluster } from './fixture.ts';
+import { PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 
 const ip = parseIPv4;
 const net = (opts: Partial<NetworkOptions> = {}) => new ClusterNetwork(journeyCluster(), { mode: 'iptables', seed: 3, ...opts });

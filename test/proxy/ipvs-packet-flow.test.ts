@@ -8,7 +8,7 @@ import type { Cluster } from '../../src/cluster/model.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import { createIpvsMode, IpvsDataPlane } from '../../src/proxy/ipvs/index.ts';
-import { newLookupResult, PROTO_TCP, type PacketOrigin, type TraceResult } from '../../src/proxy/types.ts';
+import { newLookupResult, type PacketOrigin, type TraceResult } from '../../src/proxy/types.ts';
 import { formatIPv4, parseIPv4 } from '../../src/util/ipv4.ts';
 import {
   fakeProxyConfig,
@@ -21,6 +21,7 @@ import {
   testNodeIP,
   testNodeName,
 } from './kube-proxy-test-env.ts';
+import { PROTO_TCP } from '../../src/util/proto.ts';
 
 const PROTOS = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 

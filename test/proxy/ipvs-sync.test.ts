@@ -5,10 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
 import { IpvsDataPlane } from '../../src/proxy/ipvs/index.ts';
-import { newLookupResult, PROTO_TCP } from '../../src/proxy/types.ts';
+import { newLookupResult } from '../../src/proxy/types.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
 import { fakeProxyConfig } from './kube-proxy-test-env.ts';
 import { smallIpvsCluster } from './ipvs-small-cluster.ts';
+import { PROTO_TCP } from '../../src/util/proto.ts';
 
 const config = fakeProxyConfig({ mode: 'ipvs' });
 

@@ -7,8 +7,9 @@ import { clusterFromObjects } from '../../src/cluster/k8s-io.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
 import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type PacketOrigin, type ProtoNumber, type TraceResult } from '../../src/proxy/types.ts';
+import { type PacketOrigin, type TraceResult } from '../../src/proxy/types.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../../src/util/proto.ts';
 
 export const testNodeName = 'test-node';
 export const testNodeIP = '192.168.0.2';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import { getMode } from '../../src/proxy/modes.ts';
-import { newLookupResult, PROTO_TCP, PROTO_UDP, type PacketOrigin } from '../../src/proxy/types.ts';
+import { newLookupResult, type PacketOrigin } from '../../src/proxy/types.ts';
 import { UserspaceDataPlane } from '../../src/proxy/userspace/index.ts';
 import { BalancerState } from '../../src/proxy/userspace/load-balancer.ts';
 import { PortAllocator } from '../../src/proxy/userspace/port-allocator.ts';
@@ -21,6 +21,7 @@ import {
   testNodeName,
 } from './kube-proxy-test-env.ts';
 import { smallIpvsCluster } from './ipvs-small-cluster.ts';
+import { PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 
 const config = fakeProxyConfig({ mode: 'userspace' });
 const plane = (cluster = smallIpvsCluster()) => new UserspaceDataPlane(cluster, config);

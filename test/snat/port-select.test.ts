@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConntrackTable, DIR_REPLY, INSERT_CLASH, KEEP } from '../../src/conntrack/index.ts';
 import { Rng } from '../../src/engine/rng.ts';
-import { PROTO_TCP, PROTO_UDP, type Packet } from '../../src/proxy/types.ts';
+import { type Packet } from '../../src/proxy/types.ts';
 import {
   FLOW_SNAT_EXHAUSTED,
   MASQ_DROPPED,
@@ -18,6 +18,7 @@ import {
   trackNewFlow,
 } from '../../src/snat/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
+import { PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 
 const NODE = parseIPv4('192.168.0.11');
 const DST = parseIPv4('198.51.100.7');

@@ -23,7 +23,7 @@ import {
 import { T_ACCEPT, T_DNAT, T_DROP, T_MASQUERADE, T_REJECT, T_SNAT } from '../../netfilter/compiled.ts';
 import { CT_STATES } from '../../netfilter/values.ts';
 import type { Packet, PacketOrigin, Verdict } from '../types.ts';
-import { PROTO_SCTP, PROTO_UDP } from '../types.ts';
+import { PROTO_SCTP, PROTO_UDP } from '../../util/proto.ts';
 
 /** One hook walked, for trace output. */
 export interface HookTrace {
@@ -63,8 +63,6 @@ export class WalkState {
     this.hooks = detail ? [] : null;
   }
 }
-
-const PROTO_NAMES: Record<number, NfPacket['proto']> = { 6: 'tcp', [PROTO_UDP]: 'udp', [PROTO_SCTP]: 'sctp' };
 
 export class HookWalker {
   private readonly nat: CompiledTable | undefined;
@@ -107,7 +105,7 @@ export class HookWalker {
     const nf = this.nf;
     nf.src = pkt.src >>> 0;
     nf.dst = pkt.dst >>> 0;
-    nf.proto = PROTO_NAMES[pkt.proto] ?? 'tcp';
+    nf.proto = pkt.proto === PROTO_UDP ? 'udp' : pkt.proto === PROTO_SCTP ? 'sctp' : 'tcp';
     nf.sport = pkt.sport;
     nf.dport = pkt.dport;
     nf.mark = 0;

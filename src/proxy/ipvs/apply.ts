@@ -3,9 +3,10 @@
 // gracefully delete old ones), cleanLegacyService (delete virtual servers no longer wanted),
 // and the graceful-termination manager (weight 0 first, delete once connections are gone;
 // UDP at once). Each call is one netlink operation.
-import { IPPROTO_UDP, type Ipvs, type RealServer, type VirtualService } from '../../ipvs/index.ts';
+import { type Ipvs, type RealServer, type VirtualService } from '../../ipvs/index.ts';
 import { formatIPv4 } from '../../util/ipv4.ts';
 import { destKey, vsKey, type DesiredState } from './desired.ts';
+import { PROTO_UDP } from '../../util/proto.ts';
 
 export interface ApplyCounts {
   virtualServerOps: number;
@@ -58,7 +59,7 @@ export class GracefulTermination {
 
 /** deleteRsFunc: UDP dests go at once (expire_nodest_conn handles stragglers), others when idle. */
 function canDeleteNow(svc: VirtualService, d: RealServer): boolean {
-  return svc.proto === IPPROTO_UDP || d.activeConns + d.inactConns === 0;
+  return svc.proto === PROTO_UDP || d.activeConns + d.inactConns === 0;
 }
 
 export function applyDesired(ipvs: Ipvs, want: DesiredState, graceful: GracefulTermination): ApplyCounts {

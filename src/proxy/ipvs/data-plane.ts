@@ -32,6 +32,7 @@ import { applyDesired, GracefulTermination } from './apply.ts';
 import { computeDesired } from './desired.ts';
 import { resolveIpvsOptions, type IpvsModeOptions, type IpvsOptions } from './options.ts';
 import { crossedBridge } from '../node-view.ts';
+import { serviceProtocolName } from '../../util/proto.ts';
 import { buildFixedRules, type FixedRules } from './rules.ts';
 
 /** Counts of the last sync, beyond SyncWork. */
@@ -160,7 +161,7 @@ export class IpvsDataPlane implements DataPlane {
         if (pre === 'ACCEPTED' || local === 'ACCEPT') res.verdict = 'ACCEPT';
         else if (local === 'DROP') res.verdict = 'DROP';
         path.push(
-          `ipvs: no virtual service ${protoText(packet.proto)} ${formatIPv4(packet.dst)}:${packet.dport} (${probes} probes): delivered to the host`,
+          `ipvs: no virtual service ${serviceProtocolName(packet.proto)} ${formatIPv4(packet.dst)}:${packet.dport} (${probes} probes): delivered to the host`,
         );
       } else {
         // Schedulable real servers (weight > 0), in `ipvsadm -Ln` order.
@@ -284,11 +285,7 @@ function countRules(r: FixedRules): number {
   return n;
 }
 
-function protoText(p: number): string {
-  return p === 6 ? 'TCP' : p === 17 ? 'UDP' : p === 132 ? 'SCTP' : String(p);
-}
-
 function describeService(s: VirtualService): string {
   const persist = s.flags & 1 ? ` persistent ${s.timeout}` : '';
-  return `${protoText(s.proto)} ${formatIPv4(s.addr)}:${s.port} ${s.scheduler}${persist}`;
+  return `${serviceProtocolName(s.proto)} ${formatIPv4(s.addr)}:${s.port} ${s.scheduler}${persist}`;
 }

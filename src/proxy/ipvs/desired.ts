@@ -2,11 +2,12 @@
 // per service port a virtual server for the ClusterIP, each external IP, each load-balancer
 // ingress IP and (for NodePorts) each node IP, the real servers syncEndpoint would pick, the
 // ipset members, and the addresses to bind to kube-ipvs0.
-import { IPPROTO_SCTP, IPPROTO_TCP, SVC_F_PERSISTENT, type ServiceSpec } from '../../ipvs/index.ts';
+import { SVC_F_PERSISTENT, type ServiceSpec } from '../../ipvs/index.ts';
 import * as K from '../../ipset/kube-sets.ts';
 import { cidrContains, formatCidr, formatIPv4 } from '../../util/ipv4.ts';
 import { categorizeEndpoints, type EndpointInfo, type ServicePortInfo } from '../service-map.ts';
 import type { IpvsOptions } from './options.ts';
+import { PROTO_SCTP, PROTO_TCP } from '../../util/proto.ts';
 
 export interface DesiredDest {
   addr: number;
@@ -88,7 +89,7 @@ export function computeDesired(services: ServicePortInfo[], o: IpvsOptions): Des
 
     if (svc.nodePort !== 0 && o.nodePortIPs.length > 0) {
       const entries =
-        svc.protoNumber === IPPROTO_SCTP ? o.nodePortIPs.map((ip) => `${formatIPv4(ip)},sctp:${svc.nodePort}`) : [String(svc.nodePort)];
+        svc.protoNumber === PROTO_SCTP ? o.nodePortIPs.map((ip) => `${formatIPv4(ip)},sctp:${svc.nodePort}`) : [String(svc.nodePort)];
       const [all, local] = nodePortSets(svc.protoNumber);
       for (const e of entries) add(all, e);
       if (svc.externalPolicyLocal) for (const e of entries) add(local, e);
@@ -101,8 +102,8 @@ export function computeDesired(services: ServicePortInfo[], o: IpvsOptions): Des
 }
 
 function nodePortSets(proto: number): [string, string] {
-  if (proto === IPPROTO_TCP) return [K.KUBE_NODE_PORT_TCP, K.KUBE_NODE_PORT_LOCAL_TCP];
-  if (proto === IPPROTO_SCTP) return [K.KUBE_NODE_PORT_SCTP, K.KUBE_NODE_PORT_LOCAL_SCTP];
+  if (proto === PROTO_TCP) return [K.KUBE_NODE_PORT_TCP, K.KUBE_NODE_PORT_LOCAL_TCP];
+  if (proto === PROTO_SCTP) return [K.KUBE_NODE_PORT_SCTP, K.KUBE_NODE_PORT_LOCAL_SCTP];
   return [K.KUBE_NODE_PORT_UDP, K.KUBE_NODE_PORT_LOCAL_UDP];
 }
 
