@@ -1,6 +1,7 @@
 // Option parsers shared by subcommands; they throw commander's InvalidArgumentError so the
 // message names the option and the value.
 import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../engine/simulator.ts';
 import { allModes, findMode, modeNames } from '../proxy/modes.ts';
 
 export function parseCount(value: string): number {
@@ -42,4 +43,16 @@ export function parseModes(value: string): string[] {
 /** The registered modes' names for help texts. */
 export function knownModes(sep = ', '): string {
   return modeNames().join(sep);
+}
+
+/** A positive Go duration ("300s", "5m", "1m30s"): a unit is required, as in Go and kube-proxy. */
+export function parseDurationOption(value: string): number {
+  let ns: number;
+  try {
+    ns = parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  if (ns <= 0) throw new InvalidArgumentError(`duration must be greater than 0, got "${value}"`);
+  return ns;
 }

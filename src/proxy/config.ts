@@ -1,11 +1,13 @@
 // KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1): the fields kpsim honours, with
 // kube-proxy's defaults (pkg/proxy/apis/config/v1alpha1/defaults.go).
 import { z } from 'zod';
+import { parseDuration } from '../engine/simulator.ts';
 import { InputError } from '../util/errors.ts';
 import { schemaError } from '../scenario/load.ts';
 import { UNMODELLED_CONNTRACK_FIELDS, UNMODELLED_FIELDS, UNMODELLED_IPTABLES_FIELDS, UNMODELLED_IPVS_FIELDS } from './config-fields.ts';
 
-const duration = z.string().regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a Go duration such as 30s or 1m0s');
+// Go durations ("30s", "1m0s") as kube-proxy reads them: the one parser, engine/simulator.ts.
+const duration = z.string().refine(isDuration, 'must be a Go duration such as 30s or 1m0s');
 
 export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'dh', 'sed', 'nq'] as const;
 
@@ -166,12 +168,16 @@ function parsePortRangeSpec(text: string | undefined, path: string): KubeProxyCo
   return { base: a, size: b - a + 1 };
 }
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+function isDuration(text: string): boolean {
+  try {
+    parseDuration(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
-/** Parses a Go duration ("1m30s") into integer nanoseconds. */
-export function goDuration(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * UNIT_NS[m[2]];
-  return Math.round(total);
+/** A validated Go duration in integer nanoseconds; undefined when absent. */
+function goDuration(text: string | null | undefined): number | undefined {
+  return text === undefined || text === null ? undefined : parseDuration(text);
 }

@@ -9,7 +9,7 @@ import { getMode } from '../../proxy/modes.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InputError } from '../../util/errors.ts';
-import { knownModes, parseCount, parseModes, parsePositive } from '../options.ts';
+import { knownModes, parseCount, parseModes, parsePositive, parseDurationOption } from '../options.ts';
 import { DEFAULT_SWEEP_RATES, parseRateList, parseScaleList, runChurnSweepCommand } from './churn-sweep.ts';
 
 interface ChurnCliOptions {
@@ -165,14 +165,4 @@ function parseRate(value: string): number {
   if (!/^\d*\.?\d+(e[-+]?\d+)?$/i.test(value) || !Number.isFinite(n))
     throw new InvalidArgumentError(`expected a non-negative number of events per second, got "${value}"`);
   return n;
-}
-
-function parseDurationOption(value: string): number {
-  try {
-    const ns = parseDuration(/^\d*\.?\d+$/.test(value) ? `${value}s` : value);
-    if (ns <= 0) throw new Error('must be greater than 0');
-    return ns;
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
 }

@@ -19,7 +19,7 @@ import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InputError } from '../../util/errors.ts';
-import { knownModes, parseCount, parsePositive } from '../options.ts';
+import { knownModes, parseCount, parsePositive, parseDurationOption } from '../options.ts';
 
 interface SimulateCliOptions {
   scenario?: string;
@@ -141,17 +141,6 @@ function timestamp(): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-}
-
-function parseDurationOption(value: string): number {
-  let ns: number;
-  try {
-    ns = parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-  if (ns <= 0) throw new InvalidArgumentError(`duration must be greater than 0, got "${value}"`);
-  return ns;
 }
 
 function parseRate(value: string): number {
