@@ -2,6 +2,7 @@
 // clock) and the plain-text summary `kpsim churn` prints.
 import type { ResultRow } from '../metrics/results.ts';
 import { getMode } from '../proxy/modes.ts';
+import { quantile } from '../metrics/stats.ts';
 import type { QuantileSketch } from './sketch.ts';
 import type { SimulationOutput } from './simulate.ts';
 import type { ChurnKind } from './spec.ts';
@@ -75,12 +76,7 @@ function quantilesOfArray(values: ArrayLike<number>): Quantiles {
   const finite = Array.from(values)
     .filter((v) => Number.isFinite(v))
     .sort((a, b) => a - b);
-  const q = (p: number) => {
-    if (finite.length === 0) return NaN;
-    const idx = finite.length * p;
-    if (idx % 1 !== 0) return finite[Math.ceil(idx) - 1];
-    return idx === 0 ? finite[0] : idx >= finite.length ? finite[finite.length - 1] : (finite[idx - 1] + finite[idx]) / 2;
-  };
+  const q = (p: number) => quantile(finite, p);
   const mean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
   return {
     count: finite.length,

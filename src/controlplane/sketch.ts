@@ -1,7 +1,7 @@
 // Quantiles of many latency samples (changes x nodes can reach 10^8): exact while the sample
 // fits in `exactLimit` values, then a log-bucketed histogram with 0.1% wide buckets (relative
 // error of any quantile under 0.05%), so memory stays bounded and results deterministic.
-import { quantileSorted } from 'simple-statistics';
+import { quantile } from '../metrics/stats.ts';
 
 const MIN_NS = 1e3; // values below 1 us share the first bucket
 const LOG_STEP = Math.log(1.001);
@@ -63,7 +63,7 @@ export class QuantileSketch {
   /** Quantile p in [0, 1] (as simple-statistics' quantileSorted while exact); NaN when empty. */
   quantile(p: number): number {
     if (this.count === 0) return NaN;
-    if (this.exact) return quantileSorted(this.sorted(), p);
+    if (this.exact) return quantile(this.sorted(), p);
     const rank = p * (this.count - 1);
     let seen = 0;
     const h = this.hist!;
@@ -93,7 +93,7 @@ export class QuantileSketch {
   quantiles(ps: readonly number[]): number[] {
     if (this.exact && this.count > 0) {
       const arr = this.sorted();
-      return ps.map((p) => quantileSorted(arr, p));
+      return ps.map((p) => quantile(arr, p));
     }
     return ps.map((p) => this.quantile(p));
   }

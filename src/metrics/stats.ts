@@ -1,6 +1,15 @@
 // Summaries of samples and the log-log complexity fit, on top of simple-statistics.
 import { linearRegression, mean, quantileSorted, rSquared } from 'simple-statistics';
 
+/**
+ * The one quantile definition of kpsim (CSV rows, report bands, churn summaries): simple-statistics'
+ * quantileSorted on sorted values: the value at rank ceil(n*p), or the mean of the two middle
+ * values when n*p is whole.
+ */
+export function quantile(sorted: ArrayLike<number>, p: number): number {
+  return sorted.length === 0 ? NaN : quantileSorted(sorted as number[], p);
+}
+
 export interface Summary {
   n: number;
   mean: number;
@@ -20,7 +29,7 @@ export function summarize(values: ArrayLike<number>): Summary {
   if (n === 0) return { n: 0, mean: NaN, min: NaN, p01: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN, iqr: NaN };
   const sorted = Float64Array.from(values).sort();
   const arr = Array.from(sorted);
-  const q = (p: number) => quantileSorted(arr, p);
+  const q = (p: number) => quantile(arr, p);
   return {
     n,
     mean: mean(arr),

@@ -2,6 +2,7 @@
 // over repetitions, finite values only. Nothing here assumes a metric exists.
 import { type Clock, type ResultRow, type RunResults, type SampleSet, splitSeries } from '../metrics/results.ts';
 import { findMode, modeRank } from '../proxy/modes.ts';
+import { quantile } from '../metrics/stats.ts';
 
 // Series are modes, or a mode's variant ("iptables+partial": KEP-3453 partial restores): each
 // keeps the colour and shape its descriptor gives it (colour-blind-safe Tableau hues), in
@@ -104,14 +105,6 @@ export function valueAt(points: SeriesPoint[], mode: string, scale: number): { v
   return null;
 }
 
-/** Quantile p of sorted values, linear between closest ranks (as R type 7, d3.quantileSorted). */
-export function quantileSorted(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
-}
-
 /** p25 and p75 of a metric's raw wall-clock samples per (mode, scale), repetitions pooled. */
 export function sampleQuartiles(samples: SampleSet[] | undefined, metric: string): Map<string, { q1: number; q3: number; n: number }> {
   const pooled = new Map<string, number[]>();
@@ -126,7 +119,7 @@ export function sampleQuartiles(samples: SampleSet[] | undefined, metric: string
   for (const [key, values] of pooled) {
     if (values.length < 4) continue;
     values.sort((a, b) => a - b);
-    out.set(key, { q1: quantileSorted(values, 0.25), q3: quantileSorted(values, 0.75), n: values.length });
+    out.set(key, { q1: quantile(values, 0.25), q3: quantile(values, 0.75), n: values.length });
   }
   return out;
 }
