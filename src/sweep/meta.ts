@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { RunMeta } from '../metrics/results.ts';
+import { type RunMeta, type RunResults, comparePoints, compareRows } from '../metrics/results.ts';
 
 export function gitInfo(cwd = process.cwd()): RunMeta['git'] {
   try {
@@ -42,4 +42,42 @@ export function makeRunId(scenario: string, date: Date, shard: { index: number; 
   const stamp = `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}-${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
   const safe = scenario.replace(/[^A-Za-z0-9._-]/g, '_');
   return `${stamp}-${safe}${shard ? `-shard${shard.index}of${shard.count}` : ''}`;
+}
+
+/** The version of kpsim that wrote a run (package.json's). */
+export const KPSIM_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** What every run's metadata starts with: the scenario, where and when it ran, with which kpsim. */
+export function baseMeta(o: {
+  runId: string;
+  scenario: { name: string; seed: number | string };
+  file: string;
+  startedAt: Date;
+}): Pick<RunMeta, 'runId' | 'kpsimVersion' | 'scenario' | 'git' | 'machine' | 'startedAt'> {
+  return {
+    runId: o.runId,
+    kpsimVersion: KPSIM_VERSION,
+    scenario: { name: o.scenario.name, file: o.file, seed: o.scenario.seed, sha256: fileSha256(o.file) },
+    git: gitInfo(),
+    machine: machineInfo(),
+    startedAt: o.startedAt.toISOString(),
+  };
+}
+
+/** A run's results in their canonical order (never the order workers finished in). */
+export function assembleResults(
+  meta: RunMeta,
+  parts: Pick<RunResults, 'points' | 'rows' | 'samples' | 'fits'>,
+  samePoint: (a: RunResults['points'][number], b: RunResults['points'][number]) => number = () => 0,
+): RunResults {
+  return {
+    schema: 'kpsim-results/1',
+    meta,
+    points: parts.points.sort((a, b) => comparePoints(a, b) || samePoint(a, b)),
+    rows: parts.rows.sort(compareRows),
+    samples: parts.samples.sort(comparePoints),
+    fits: parts.fits,
+  };
 }

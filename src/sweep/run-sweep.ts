@@ -5,15 +5,7 @@ import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { checkConfig } from '../cluster/config.ts';
 import { costModelWith } from '../metrics/cost-model.ts';
-import {
-  type PointOutput,
-  type PointRecord,
-  type ResultRow,
-  type RunResults,
-  type SampleSet,
-  comparePoints,
-  compareRows,
-} from '../metrics/results.ts';
+import { type PointOutput, type PointRecord, type ResultRow, type RunResults, type SampleSet } from '../metrics/results.ts';
 import { scenarioConfig, scenarioScales } from '../scenario/generate.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { ProxyModeName } from '../proxy/types.ts';
@@ -22,7 +14,7 @@ import { parseSweep, parseWorkload } from '../workload/schema.ts';
 import { writeResults } from '../output/results-files.ts';
 import { writeReport } from '../report/index.ts';
 import { computeFits } from './fits.ts';
-import { fileSha256, gitInfo, machineInfo, makeRunId } from './meta.ts';
+import { assembleResults, baseMeta, fileSha256, makeRunId } from './meta.ts';
 import { type PlannedPoint, type Shard, planPoints, scheduleOrder, shardPoints } from './plan.ts';
 import { Progress } from './progress.ts';
 import { type JournalHead, SweepJournal } from './journal.ts';
@@ -89,17 +81,12 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
   const dir = given.resumeDir ?? opts.outDir ?? join(opts.reportsDir ?? 'reports', runId);
   if (!resumed) prepareOutDir(dir, opts.force);
   const meta: JournalHead['meta'] = {
-    runId,
-    kpsimVersion: '0.1.0',
-    scenario: { name: scenario.name, file, seed: scenario.seed, sha256: fileSha256(file) },
+    ...baseMeta({ runId, scenario, file, startedAt }),
     modes,
     scales,
     repetitions,
     iptablesProfile: sweep.iptablesProfile,
     shard,
-    git: gitInfo(),
-    machine: machineInfo(),
-    startedAt: startedAt.toISOString(),
     ...(opts.simulatedOnly ? { simulatedOnly: true as const } : {}),
   };
   const journal =
@@ -187,13 +174,9 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
     process.off('SIGINT', onInterrupt);
     await stop();
   }
-  rows.sort(compareRows);
-  points.sort(comparePoints);
-  samples.sort(comparePoints);
   const missingPoints = planned.length - points.length;
-  const results: RunResults = {
-    schema: 'kpsim-results/1',
-    meta: {
+  const results = assembleResults(
+    {
       ...meta,
       workers,
       wallSeconds: (performance.now() - t0) / 1000,
@@ -201,11 +184,8 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
         ? { incomplete: { reason: `interrupted: ${missingPoints} of ${planned.length} points not run`, missingPoints } }
         : {}),
     },
-    points,
-    rows,
-    samples,
-    fits: computeFits(rows),
-  };
+    { points, rows, samples, fits: computeFits(rows) },
+  );
   const files = writeResults(dir, results);
   if (interrupted) return { results, dir, files, interrupted };
   journal.remove();

@@ -5,14 +5,14 @@ import { InvalidArgumentError } from 'commander';
 import { resolveLoop, resolveSpec } from '../../controlplane/index.ts';
 import { planChurnSweep, runChurnSweep } from '../../controlplane/sweep.ts';
 import { churnFits } from '../../metrics/churn-rows.ts';
-import { type RunResults, comparePoints, compareRows, seriesKey } from '../../metrics/results.ts';
+import { seriesKey } from '../../metrics/results.ts';
 import { writeResults } from '../../output/results-files.ts';
 import { modeNames } from '../../proxy/modes.ts';
 import { churnFindings } from '../../report/churn-findings.ts';
 import { writeReport } from '../../report/index.ts';
 import { scenarioScales } from '../../scenario/generate.ts';
 import { loadScenario } from '../../scenario/load.ts';
-import { fileSha256, gitInfo, machineInfo, makeRunId } from '../../sweep/meta.ts';
+import { assembleResults, baseMeta, makeRunId } from '../../sweep/meta.ts';
 import { Progress } from '../../sweep/progress.ts';
 import { prepareOutDir } from '../../output/out-dir.ts';
 import { InputError } from '../../util/errors.ts';
@@ -66,12 +66,9 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
     );
   });
 
-  const results: RunResults = {
-    schema: 'kpsim-results/1',
-    meta: {
-      runId: makeRunId('churn', startedAt, null),
-      kpsimVersion: '0.1.0',
-      scenario: { name: scenario.name, file, seed: scenario.seed, sha256: fileSha256(file) },
+  const results = assembleResults(
+    {
+      ...baseMeta({ runId: makeRunId('churn', startedAt, null), scenario, file, startedAt }),
       modes: [...modes],
       scales,
       repetitions: 1,
@@ -88,17 +85,12 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
       },
       shard: null,
       workers: 1,
-      git: gitInfo(),
-      machine: machineInfo(),
-      startedAt: startedAt.toISOString(),
       wallSeconds: (performance.now() - t0) / 1000,
     },
+    { points: sweep.points, rows: sweep.rows, samples: [], fits: churnFits(sweep.rows) },
     // Points of one mode and scale differ by rate only: order by it too, so output is stable.
-    points: sweep.points.sort((a, b) => comparePoints(a, b) || (a.rate ?? 0) - (b.rate ?? 0)),
-    rows: sweep.rows.sort(compareRows),
-    samples: [],
-    fits: churnFits(sweep.rows),
-  };
+    (a, b) => (a.rate ?? 0) - (b.rate ?? 0),
+  );
   const dir = o.out ?? join('reports', results.meta.runId);
   const files = writeResults(dir, results);
   const [index] = await writeReport(dir, results);
