@@ -384,6 +384,7 @@ export function analyseNftables(raw: StepResult[], m: Material, repetitions: num
 export function analyseConntrack(raw: StepResult[], repetitions: number): Measurement[] {
   const R = new Results(raw);
   const out: Measurement[] = [];
+  const problem = conntrackProblem(R, repetitions);
   const lookup: number[] = [];
   const insert: number[] = [];
   const plain: number[] = [];
@@ -409,24 +410,43 @@ export function analyseConntrack(raw: StepResult[], repetitions: number): Measur
         ),
       );
   out.push(
-    constant(
-      'conntrack.lookup',
-      'conntrackLookupNs',
-      'conntrack lookup of an established flow',
-      'ns',
-      'thread-cpu',
-      lookup,
-      'half the per-datagram CPU of one flow with conntrack minus without (a datagram is looked up at output and at input), once per repetition',
-    ),
-    constant(
-      'conntrack.insert',
-      'conntrackInsertNs',
-      'conntrack entry creation for a new flow',
-      'ns',
-      'thread-cpu',
-      insert,
-      'per-datagram CPU of new flows with conntrack minus without, less one lookup (the input hook finds the new entry), once per repetition',
-    ),
+    ...(problem
+      ? [
+          {
+            kind: 'not-measured' as const,
+            id: 'conntrack.lookup',
+            constant: 'conntrackLookupNs',
+            what: 'conntrack lookup of an established flow',
+            reason: problem,
+          },
+          {
+            kind: 'not-measured' as const,
+            id: 'conntrack.insert',
+            constant: 'conntrackInsertNs',
+            what: 'conntrack entry creation for a new flow',
+            reason: problem,
+          },
+        ]
+      : [
+          constant(
+            'conntrack.lookup',
+            'conntrackLookupNs',
+            'conntrack lookup of an established flow',
+            'ns',
+            'thread-cpu',
+            lookup,
+            'half the per-datagram CPU of one flow with conntrack minus without (a datagram is looked up at output and at input), once per repetition',
+          ),
+          constant(
+            'conntrack.insert',
+            'conntrackInsertNs',
+            'conntrack entry creation for a new flow',
+            'ns',
+            'thread-cpu',
+            insert,
+            'per-datagram CPU of new flows with conntrack minus without, less one lookup (the input hook finds the new entry), once per repetition',
+          ),
+        ]),
     constant(
       'packet.plain',
       'packetBaseNs',
@@ -438,4 +458,22 @@ export function analyseConntrack(raw: StepResult[], repetitions: number): Measur
     ),
   );
   return out;
+}
+
+/**
+ * The conntrack table must show what the plan meant: no entries while conntrack is off, one per
+ * datagram of a new-flow step while it is on. Anything else and the differences measure something else.
+ */
+function conntrackProblem(R: Results, repetitions: number): string | null {
+  const count = (label: string, r: number) => Number.parseInt(R.get('ct-count', label, 0, r)?.text ?? '', 10);
+  for (const r of reps(repetitions)) {
+    const sent = R.get('udp-new', 'ct', 0, r);
+    const expected = (sent?.count ?? 0) * ((sent?.threadNs?.length ?? 0) + 1);
+    const off = count('hook-after', r) - count('hook-before', r);
+    const on = count('ct-after', r) - count('ct-before', r);
+    if (!Number.isFinite(off) || !Number.isFinite(on)) return 'the conntrack entry count could not be read';
+    if (off !== 0) return `conntrack created ${off} entries while it should have been off`;
+    if (on < 0.9 * expected) return `conntrack created ${on} entries for ${expected} new flows`;
+  }
+  return null;
 }

@@ -79,10 +79,9 @@ export async function preflight(backends: readonly Backend[]): Promise<Preflight
     lose(groups);
     return false;
   };
-  const have: Record<string, boolean> = {};
   for (const b of backends)
-    have[b] = need(`iptables-${b}`, 'iptables', [`iptables-${b}`]) && need(`iptables-${b}-restore`, 'iptables', [`iptables-${b}`]);
-  have.nft = need('nft', 'nftables', ['nftables', 'conntrack']);
+    if (need(`iptables-${b}`, 'iptables', [`iptables-${b}`])) need(`iptables-${b}-restore`, 'iptables', [`iptables-${b}`]);
+  need('nft', 'nftables', ['nftables', 'conntrack']);
   if (problems.length) throw refusal(problems, lost);
 
   // Kernel features, asked inside a scratch namespace.
@@ -131,10 +130,12 @@ export async function preflight(backends: readonly Backend[]): Promise<Preflight
   return { python: python!, versions, ipvs: Boolean(by.get('feature:ipvs')?.text) };
 }
 
+/** The refusal, with a hint when only an iptables backend is missing (--backends can leave it out). */
 function refusal(problems: string[], lost: Set<string>): InputError {
+  const backendHint = problems.every((p) => p.startsWith('iptables-'));
   return new InputError(
-    `calibrate cannot run here:\n  - ${problems.join('\n  - ')}\nnot measured: ${[...lost].join(', ') || '(nothing)'}` +
-      '\n(--backends nft or --backends legacy measures one iptables backend only)',
+    `calibrate cannot run here:\n  - ${problems.join('\n  - ')}\nnot measured: ${[...lost].join(', ')}` +
+      (backendHint ? '\n(--backends nft or --backends legacy measures one iptables backend only)' : ''),
   );
 }
 
