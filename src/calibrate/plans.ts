@@ -21,7 +21,7 @@ export interface Effort {
   appends: number;
 }
 
-export const DEFAULT_EFFORT: Effort = { repetitions: 3, ops: 1000, udpOps: 5000, samples: 5, appends: 6 };
+export const DEFAULT_EFFORT: Effort = { repetitions: 3, ops: 1000, udpOps: 5000, samples: 5, appends: 4 };
 
 const NF = '/proc/sys/net/netfilter';
 /** RFC 2544's benchmarking range, 198.18.0.0/15: 131,072 local destinations, one new flow each. */
