@@ -31,11 +31,26 @@ def thread_rusage():
     return ru.ru_utime * 1e9, ru.ru_stime * 1e9
 
 
-def with_share(res, before):
-    u0, s0 = before
+def timed_samples(step, what, batch):
+    """Runs batch(count) samples + 1 times (the first warms caches and is dropped) and returns the
+    per-operation thread CPU and wall ns of each sample, and the step's user/system split."""
+    count, samples = step["count"], step["samples"]
+    if count * (samples + 1) > MAX_OPS_PER_STEP:
+        fail(f"{what} step asks for {count * (samples + 1)} operations (limit {MAX_OPS_PER_STEP})")
+    thread, wall = [], []
+    u0, s0 = thread_rusage()
+    deadline = time.monotonic() + MAX_STEP_SECONDS
+    for k in range(samples + 1):
+        c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
+        batch(count)
+        c1, t1 = time.thread_time_ns(), time.perf_counter_ns()
+        if k > 0:
+            thread.append((c1 - c0) / count)
+            wall.append((t1 - t0) / count)
+        if time.monotonic() > deadline:
+            break
     u1, s1 = thread_rusage()
-    res["userNs"], res["sysNs"] = round(u1 - u0), round(s1 - s0)
-    return res
+    return {"threadNs": thread, "wallNs": wall, "count": count, "userNs": round(u1 - u0), "sysNs": round(s1 - s0)}
 
 
 def fail(message):
@@ -127,15 +142,10 @@ def next_tuple(dsts):
 
 def connect_samples(step):
     """Non-blocking TCP connect()s: each sends one SYN through the OUTPUT hooks (nat first)."""
-    count, samples, src = step["count"], step["samples"], step["src"]
-    if count * (samples + 1) > MAX_OPS_PER_STEP:
-        fail(f"connect step asks for {count * (samples + 1)} connections (limit {MAX_OPS_PER_STEP})")
+    src = step["src"]
     dsts = [(d[0], d[1]) for d in step["dsts"]]
-    thread, wall = [], []
-    before = thread_rusage()
-    deadline = time.monotonic() + MAX_STEP_SECONDS
-    for k in range(samples + 1):  # the first sample warms caches and is dropped
-        c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
+
+    def batch(count):
         for _ in range(count):
             sport, dst = next_tuple(dsts)
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -144,56 +154,40 @@ def connect_samples(step):
             s.setblocking(False)
             s.connect_ex(dst)
             s.close()  # in SYN-SENT: nothing is sent, nothing retransmits
-        c1, t1 = time.thread_time_ns(), time.perf_counter_ns()
-        if k > 0:
-            thread.append((c1 - c0) / count)
-            wall.append((t1 - t0) / count)
-        if time.monotonic() > deadline:
-            break
-    return with_share({"threadNs": thread, "wallNs": wall, "count": count}, before)
+
+    return timed_samples(step, "connect", batch)
 
 
 def udp_samples(step):
     """UDP datagrams over loopback to a local receiver, drained as they come: the plain packet
     path, or (with conntrack on) one lookup per hook; mode "new" gives every datagram a new flow."""
-    count, samples, port = step["count"], step["samples"], step["port"]
-    if count * (samples + 1) > MAX_OPS_PER_STEP:
-        fail(f"udp step asks for {count * (samples + 1)} datagrams (limit {MAX_OPS_PER_STEP})")
+    port = step["port"]
     base = step["dstBase"]  # integer address; "new" walks base .. base + span - 1
     span = step["span"] if step["mode"] == "new" else 1
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("0.0.0.0", port))
-    rx.setblocking(False)
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    tx.bind((step["src"], 0))
     dsts = [socket.inet_ntoa((base + i).to_bytes(4, "big")) for i in range(span)]
     payload = b"x" * 16
-    offset = step.get("offset", 0)
-    thread, wall, received = [], [], 0
-    n = 0
-    before = thread_rusage()
-    deadline = time.monotonic() + MAX_STEP_SECONDS
-    for k in range(samples + 1):
-        c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
-        for i in range(count):
-            tx.sendto(payload, (dsts[(offset + n) % span], port))
-            n += 1
-            if i & 31 == 31:
-                try:
-                    while True:
-                        rx.recv(64)
-                        received += 1
-                except BlockingIOError:
-                    pass
-        c1, t1 = time.thread_time_ns(), time.perf_counter_ns()
-        if k > 0:
-            thread.append((c1 - c0) / count)
-            wall.append((t1 - t0) / count)
-        if time.monotonic() > deadline:
-            break
-    rx.close()
-    tx.close()
-    return with_share({"threadNs": thread, "wallNs": wall, "count": count, "received": received}, before)
+    state = {"n": step.get("offset", 0), "received": 0}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        rx.bind(("0.0.0.0", port))
+        rx.setblocking(False)
+        tx.bind((step["src"], 0))
+
+        def batch(count):
+            n = state["n"]
+            for i in range(count):
+                tx.sendto(payload, (dsts[(n + i) % span], port))
+                if i & 31 == 31:
+                    try:
+                        while True:
+                            rx.recv(64)
+                            state["received"] += 1
+                    except BlockingIOError:
+                        pass
+            state["n"] = n + count
+
+        res = timed_samples(step, "udp", batch)
+    res["received"] = state["received"]
+    return res
 
 
 def nfacct_add(step):
