@@ -47,7 +47,7 @@ test('calibrate: without root it refuses (exit 2), says why and which constants 
 
 test('calibrate on this kernel (small): the file has every constant, with spread, and the cost model takes it', {
   skip: kernelSkipReason(),
-  timeout: 120_000,
+  timeout: 300_000,
 }, async () => {
   const cal = await runCalibration({
     scenario: loadScenario('scenarios/scale-sweep.yaml'),

@@ -50,7 +50,7 @@ function comparable(t: TraceResult) {
 
 test(`kpsim rules for ${SERVICES} services loads with iptables-nft-restore and iptables-legacy-restore; the kernel's iptables-save traces the same`, {
   skip,
-  timeout: 120_000,
+  timeout: 300_000,
 }, async () => {
   const dir = tempDir('kpsim-kernel-');
   const clusterFile = join(dir, 'cluster.json');
@@ -71,7 +71,7 @@ test(`kpsim rules for ${SERVICES} services loads with iptables-nft-restore and i
       { op: 'run', argv: [`iptables-${b}-restore`], stdin: rulesFile, label: 'restore' },
       { op: 'run', argv: [`iptables-${b}-save`], stdoutTo: join(dir, `saved-${b}.txt`), label: 'save' },
     ];
-    return runInNamespace(python(), steps, 100_000);
+    return runInNamespace(python(), steps, 240_000);
   };
   await Promise.all(['nft', 'legacy'].map(load));
 
@@ -105,7 +105,7 @@ test(`kpsim rules for ${SERVICES} services loads with iptables-nft-restore and i
 
 test("calibration's kube-proxy-shaped nftables table loads with nft -f, and a ClusterIP connect is DNATed by it", {
   skip,
-  timeout: 60_000,
+  timeout: 120_000,
 }, async () => {
   const dir = tempDir('kpsim-kernel-nft-');
   const gen = kpsim(['generate', 'scenarios/small.yaml', '--out', join(dir, 'c.json')]);
@@ -131,7 +131,7 @@ test("calibration's kube-proxy-shaped nftables table loads with nft -f, and a Cl
       { op: 'connect', label: 'syn', src: PROBE_SRC, dsts: [[formatIPv4(target.clusterIP), target.port]], count: 1, samples: 1 },
       { op: 'read', path: '/proc/net/nf_conntrack', label: 'conntrack' },
     ],
-    30_000,
+    90_000,
   );
   const by = new Map(res.map((r) => [r.label, r]));
   assert.equal(by.get('load')?.rc, 0);

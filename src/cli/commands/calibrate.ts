@@ -29,13 +29,8 @@ export function registerCalibrate(program: Command): void {
       ].join('\n'),
     )
     .option('-o, --out <file>', 'where to write the calibration', 'calibration.json')
-    .option(
-      '--scales <list>',
-      'numbers of services to measure at, increasing (a 0-service skeleton is always added)',
-      parseScales,
-      [1000, 5000, 10000],
-    )
-    .option('--backends <list>', `iptables backends: ${BACKENDS.join(',')}`, parseBackends, [...BACKENDS])
+    .option('--scales <list>', 'numbers of services, increasing (default 1000,5000,10000; a 0-service skeleton is added)', parseScales)
+    .option('--backends <list>', `iptables backends (default ${BACKENDS.join(',')})`, parseBackends)
     .option('--scenario <file>', 'the cluster shape (default: scenarios/scale-sweep.yaml, the default sweep)')
     .option('--nft-max-services <n>', 'largest scale of the nftables group (nft -f grows about quadratically)', parsePositive, 5000)
     .option('--repetitions <n>', 'repetitions of every measurement', parsePositive, 3)
@@ -47,8 +42,8 @@ export function registerCalibrate(program: Command): void {
     .action(
       async (opts: {
         out: string;
-        scales: number[];
-        backends: Backend[];
+        scales?: number[];
+        backends?: Backend[];
         scenario?: string;
         nftMaxServices: number;
         repetitions: number;
@@ -58,8 +53,8 @@ export function registerCalibrate(program: Command): void {
         const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`calibrate: ${line}\n`);
         const cal = await runCalibration({
           scenario,
-          scales: opts.scales,
-          backends: opts.backends,
+          scales: opts.scales ?? [1000, 5000, 10000],
+          backends: opts.backends ?? [...BACKENDS],
           nftMaxServices: opts.nftMaxServices,
           effort: { repetitions: opts.repetitions },
           log,
