@@ -3,7 +3,9 @@
 // conntrack run that did not behave as planned must not produce constants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyseConntrack, analyseIptables, analyseNftables, fitLine, fitTwo } from '../../src/calibrate/analyse.ts';
+import { fitLine, fitTwo } from '../../src/calibrate/analyse.ts';
+import { analyseIptables } from '../../src/calibrate/analyse-iptables.ts';
+import { analyseConntrack, analyseNftables } from '../../src/calibrate/analyse-kernel.ts';
 import { chooseCostModel } from '../../src/calibrate/index.ts';
 import type { StepResult } from '../../src/calibrate/netns.ts';
 import type { Material, ScaleMaterial } from '../../src/calibrate/rulesets.ts';
