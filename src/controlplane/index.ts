@@ -7,7 +7,7 @@
 import type { Cluster } from '../cluster/model.ts';
 import { Rng } from '../engine/rng.ts';
 import { churnMetricName } from '../metrics/churn-rows.ts';
-import { costModelWith } from '../metrics/cost-model.ts';
+import { resolveCostModel } from '../metrics/cost-model-source.ts';
 import type { IptablesProfile } from '../netfilter/costs.ts';
 import type { ResultRow } from '../metrics/results.ts';
 import { type KubeProxyConfiguration } from '../proxy/config.ts';
@@ -175,7 +175,7 @@ export function runChurn(scenario: Scenario, o: ChurnOptions): ChurnRun {
     stream,
     model,
     mode: getMode(o.mode),
-    costModel: costModelWith(scenario.costModel, file),
+    costModel: resolveCostModel(scenario).costModel,
     profile: spec.profile,
     loop,
     phases,

@@ -1,8 +1,10 @@
 // The regression gate: the current run against a baseline. Points first (a point the baseline
 // has and the current run lacks, or that failed, is a failure), then the wall-clock sample tests,
 // the single numbers, and the complexity bands. Reads its inputs and never writes them.
+import { describeCostModel, samePricing } from '../metrics/cost-model-source.ts';
 import type { RunResults } from '../metrics/results.ts';
 import { seriesKey } from '../metrics/results.ts';
+import { InputError } from '../util/errors.ts';
 import { checkBands } from './complexity.ts';
 import type { GateConfig } from './config.ts';
 import { inputError, readGateInput } from './inputs.ts';
@@ -11,10 +13,15 @@ import { compareRows } from './rows.ts';
 import { compareSamples } from './samples.ts';
 import { type Comparison, type GateReport, type Outcome, isFailure } from './types.ts';
 
-export function runGate(baselinePath: string, currentPath: string, config: GateConfig): GateReport {
+export interface GateOptions {
+  /** Compare runs priced by different cost models (with a loud warning) instead of refusing. */
+  allowCostModelChange?: boolean;
+}
+
+export function runGate(baselinePath: string, currentPath: string, config: GateConfig, opts: GateOptions = {}): GateReport {
   const base = readGateInput(baselinePath, 'baseline');
   const cur = readGateInput(currentPath, 'current');
-  return compareRuns(base.results, cur.results, config, { baseline: base.file, current: cur.file });
+  return compareRuns(base.results, cur.results, config, { baseline: base.file, current: cur.file }, opts);
 }
 
 interface PointInfo {
@@ -30,6 +37,7 @@ export function compareRuns(
   current: RunResults,
   config: GateConfig,
   files = { baseline: '(baseline)', current: '(current)' },
+  opts: GateOptions = {},
 ): GateReport {
   if (baseline.rows.length === 0 && baseline.samples.length === 0) {
     throw inputError('baseline', 'no rows and no samples: nothing to compare against', files.baseline, 'rows');
@@ -46,13 +54,21 @@ export function compareRuns(
       sc.name,
     );
   const warnings = metaWarnings(baseline, current);
+  const pb = baseline.meta?.costModel;
+  const pc = current.meta?.costModel;
+  if (!samePricing(pb, pc)) {
+    const what = `the runs were priced by different cost models (baseline: ${describeCostModel(pb)}; current: ${describeCostModel(pc)}), so simulated numbers differ by the prices, not by the code`;
+    if (!opts.allowCostModelChange)
+      throw new InputError(`${what}. Run both with the same --cost-model, or pass --allow-cost-model-change to compare anyway`);
+    warnings.unshift(`PRICED DIFFERENTLY: ${what}; every simulated comparison below shows the change of prices`);
+  }
   const comparisons: Comparison[] = [];
 
-  const pb = points(baseline);
-  const pc = points(current);
+  const ptb = points(baseline);
+  const ptc = points(current);
   const common = new Set<string>();
-  for (const [key, b] of pb) {
-    const c = pc.get(key);
+  for (const [key, b] of ptb) {
+    const c = ptc.get(key);
     const skeleton = {
       kind: 'point' as const,
       mode: b.mode,
@@ -77,8 +93,8 @@ export function compareRuns(
       });
     else common.add(key);
   }
-  for (const [key, c] of pc) {
-    const b = pb.get(key);
+  for (const [key, c] of ptc) {
+    const b = ptb.get(key);
     if (c.status === 'ok' && b?.status !== 'ok') {
       comparisons.push({
         kind: 'point',

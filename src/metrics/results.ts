@@ -1,6 +1,7 @@
 // The shape of a run's results: tidy rows (one per point, metric and statistic), the raw
 // wall-clock samples the regression gate tests, and the complexity fits.
 import { modeRank } from '../proxy/modes.ts';
+import type { CostModelInfo } from './cost-model-source.ts';
 
 /** Which clock a number comes from: the deterministic cost model, or this machine's wall clock. */
 export type Clock = 'simulated' | 'wall';
@@ -79,6 +80,8 @@ export interface RunMeta {
   repetitions: number;
   /** Which iptables-restore cost profile priced the simulated sync times. */
   iptablesProfile?: 'modern' | 'legacy';
+  /** Which cost model priced the simulated clock (absent in older results: the defaults). */
+  costModel?: CostModelInfo;
   /** The loop and churn settings of a churn sweep (`kpsim churn --sweep`). */
   churn?: ChurnRunMeta;
   shard: { index: number; count: number } | null;

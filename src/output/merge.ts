@@ -6,6 +6,7 @@ import { comparePoints, compareRows } from '../metrics/results.ts';
 import { churnFits } from '../metrics/churn-rows.ts';
 import { computeFits } from '../sweep/fits.ts';
 import { InputError } from '../util/errors.ts';
+import { describeCostModel, samePricing } from '../metrics/cost-model-source.ts';
 
 export function mergeResults(parts: { path: string; results: RunResults }[]): RunResults {
   if (parts.length === 0) throw new InputError('nothing to merge: name at least one results folder');
@@ -18,6 +19,13 @@ export function mergeResults(parts: { path: string; results: RunResults }[]): Ru
         `comes from a different scenario or seed than ${parts[0].path} (${s.name} seed ${s.seed} vs ${first.meta.scenario.name} seed ${first.meta.scenario.seed})`,
         path,
         'meta.scenario',
+      );
+    }
+    if (!samePricing(results.meta.costModel, first.meta.costModel)) {
+      throw new InputError(
+        `was priced by ${describeCostModel(results.meta.costModel)}, ${parts[0].path} by ${describeCostModel(first.meta.costModel)}: shards of one run share a cost model`,
+        path,
+        'meta.costModel',
       );
     }
     if (Boolean(results.meta.churn) !== Boolean(first.meta.churn)) {

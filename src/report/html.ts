@@ -177,6 +177,10 @@ function metaTable(r: RunResults): string {
     ['Modes', Array.isArray(m.modes) ? m.modes.join(', ') : '—'],
     ['Services (scales)', Array.isArray(m.scales) ? m.scales.map((s) => Number(s).toLocaleString('en-US')).join(', ') : '—'],
     ['Repetitions', str(m.repetitions)],
+    [
+      'Cost model',
+      m.costModel?.source === 'file' ? `${m.costModel.file} (sha256 ${str(m.costModel.sha256)})` : 'defaults (src/metrics/cost-model.ts)',
+    ],
     ...(m.shard ? [['Shard', `${m.shard.index} of ${m.shard.count}`] as [string, string]] : []),
     ['Commit', git.commit ? `${git.commit}${git.dirty ? ' (uncommitted changes)' : ''}` : 'not recorded (not a git checkout?)'],
     [

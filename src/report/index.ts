@@ -9,6 +9,7 @@ import { browserLibraries } from './assets.ts';
 import { lookupChart, syncChart, throughputChart } from './charts.ts';
 import { churnOnly, churnSection, hasChurnRows } from './churn.ts';
 import { churnReproductionBlocks } from './churn-reproduction.ts';
+import { hasCalibration, kernelSection } from './kernel-panel.ts';
 import { complexityRows, headline } from './complexity.ts';
 import { type PageModel, renderHtml } from './html.ts';
 import { type PublishedFigures, loadPublishedFigures } from './published.ts';
@@ -63,7 +64,8 @@ export function buildReport(run: RunResults, published: PublishedFigures = loadP
       blocks: [{ chart: throughputChart(results) }],
     },
   ];
-  const sections = [...(dataPlane ? dataPlaneSections : []), ...(churn ? [churnSection(results)] : [])];
+  const kernel = dataPlane && hasCalibration(results) ? [kernelSection(results)] : [];
+  const sections = [...(dataPlane ? dataPlaneSections : []), ...kernel, ...(churn ? [churnSection(results)] : [])];
   const reproduction: Section = {
     id: 'reproduction',
     title: 'Reproducing published results',

@@ -78,6 +78,8 @@ export const scenarioSchema = z
     workload: z.record(z.string(), z.unknown()).optional(),
     sweep: z.record(z.string(), z.unknown()).optional(),
     costModel: z.record(z.string(), z.unknown()).optional(),
+    /** A cost-model file (e.g. from `kpsim calibrate`), relative to the scenario; `costModel` goes on top. */
+    costModelFile: z.string().min(1).optional(),
     churn: z.record(z.string(), z.unknown()).optional(),
     dns: z.record(z.string(), z.unknown()).optional(),
   })

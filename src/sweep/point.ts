@@ -7,7 +7,7 @@ import { nodeInternalIP } from '../cluster/model.ts';
 import { generateCluster, scenarioConfig } from '../scenario/generate.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { costModelWith } from '../metrics/cost-model.ts';
+import { resolveCostModel, withCostModelFile } from '../metrics/cost-model-source.ts';
 import { lookupCostNs, syncCostNs } from '../metrics/pricing.ts';
 import type { IptablesProfile } from '../netfilter/costs.ts';
 import type { PointOutput, ResultRow, SampleSet } from '../metrics/results.ts';
@@ -30,11 +30,13 @@ export interface PointTask {
   repetition: number;
   /** Skip the wall-clock benchmarks (tests of the simulated numbers). */
   simulatedOnly?: boolean;
+  /** --cost-model (absolute path): replaces the scenario's costModelFile. */
+  costModelFile?: string;
 }
 
 export async function runPoint(task: PointTask): Promise<PointOutput> {
   const scenario = loadScenario(task.scenarioFile);
-  return runPointWith(scenario, task);
+  return runPointWith(withCostModelFile(scenario, task.costModelFile), task);
 }
 
 export async function runPointWith(scenario: Scenario, task: PointTask): Promise<PointOutput> {
@@ -42,7 +44,7 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const file = scenario.file ?? '(scenario)';
   const workload = parseWorkload(scenario.workload, file);
   const sweep = parseSweep(scenario.sweep, file);
-  const cm = costModelWith(scenario.costModel, file);
+  const cm = resolveCostModel(scenario).costModel;
   const rows: ResultRow[] = [];
   const samples: SampleSet[] = [];
   const sim = (metric: string, unit: string, statistic: string, value: number) =>

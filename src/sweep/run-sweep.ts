@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { checkConfig } from '../cluster/config.ts';
-import { costModelWith } from '../metrics/cost-model.ts';
+import { resolveCostModel, withCostModelFile } from '../metrics/cost-model-source.ts';
 import { type PointOutput, type PointRecord, type ResultRow, type RunResults, type SampleSet } from '../metrics/results.ts';
 import { scenarioConfig, scenarioScales } from '../scenario/generate.ts';
 import { loadScenario } from '../scenario/load.ts';
@@ -43,6 +43,8 @@ export interface SweepOptions {
   force?: boolean;
   /** The folder of an interrupted run: run only its missing points (its journal gives every other option). */
   resumeDir?: string;
+  /** --cost-model: a cost-model file (kpsim calibrate's output) in place of the scenario's. */
+  costModelFile?: string;
 }
 
 export interface SweepRun {
@@ -57,12 +59,12 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
   const resumed = given.resumeDir !== undefined ? SweepJournal.open(given.resumeDir) : null;
   const opts = resumed ? resumeOptions(resumed.head, given) : given;
   const file = opts.scenarioFile;
-  const scenario = loadScenario(file);
+  const scenario = withCostModelFile(loadScenario(file), opts.costModelFile);
   // Check everything a point will read before any worker starts, so bad input fails fast.
   checkConfig(scenarioConfig(scenario), file, 'cluster');
   parseWorkload(scenario.workload, file);
   const sweep = parseSweep(scenario.sweep, file);
-  costModelWith(scenario.costModel, file);
+  const pricing = resolveCostModel(scenario).info;
   const modes = opts.modes ?? sweep.modes;
   const scales = opts.scales ?? scenarioScales(scenario);
   if (scales.some((s) => s < 1)) throw new InputError('every scale of a sweep needs at least one service', file, 'services', scales);
@@ -71,6 +73,11 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
   if (planned.length === 0) throw new InputError('this shard has no points to run', file, '--shard', opts.shard);
   if (resumed && fileSha256(file) !== resumed.head.meta.scenario.sha256)
     throw new InputError('the scenario changed since the run started: its points would not belong together; start a new run', file);
+  if (resumed && pricing.sha256 !== resumed.head.meta.costModel?.sha256)
+    throw new InputError(
+      'the cost-model file changed since the run started: its points would be priced differently; start a new run',
+      pricing.file,
+    );
   const finished = new Set(resumed?.done.map((d) => pointKey(d.point)));
   const todo = planned.filter((p) => !finished.has(pointKey(p)));
   const workers = Math.max(1, Math.min(opts.workers ?? Math.max(1, os.availableParallelism()), todo.length));
@@ -86,6 +93,7 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
     scales,
     repetitions,
     iptablesProfile: sweep.iptablesProfile,
+    costModel: pricing,
     shard,
     ...(opts.simulatedOnly ? { simulatedOnly: true as const } : {}),
   };
@@ -136,6 +144,7 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
           scale: p.scale,
           repetition: p.repetition,
           simulatedOnly: opts.simulatedOnly,
+          costModelFile: opts.costModelFile !== undefined ? resolve(opts.costModelFile) : undefined,
         };
         const started = performance.now();
         const label = `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
@@ -207,6 +216,8 @@ function resumeOptions(head: JournalHead, given: SweepOptions): SweepOptions {
     simulatedOnly: head.simulatedOnly,
     noReport: head.noReport,
     workerHeapMb: head.workerHeapMb,
+    // The same prices: the file that priced the first part (a scenario's own costModelFile resolves to it too).
+    costModelFile: m.costModel?.source === 'file' ? m.costModel.file : undefined,
     workers: given.workers,
     quiet: given.quiet,
   };

@@ -11,6 +11,7 @@ import { modeNames } from '../../proxy/modes.ts';
 import { churnFindings } from '../../report/churn-findings.ts';
 import { writeReport } from '../../report/index.ts';
 import { scenarioScales } from '../../scenario/generate.ts';
+import { resolveCostModel, withCostModelFile } from '../../metrics/cost-model-source.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { assembleResults, baseMeta, makeRunId } from '../../sweep/meta.ts';
 import { Progress } from '../../sweep/progress.ts';
@@ -34,11 +35,14 @@ export interface ChurnSweepCliOptions {
   out?: string;
   force?: boolean;
   quiet?: boolean;
+  /** --cost-model: a cost-model file in place of the scenario's. */
+  costModel?: string;
 }
 
 export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions): Promise<void> {
   // Everything a point reads is checked here, before any point runs or any file is written.
-  const scenario = loadScenario(file);
+  const scenario = withCostModelFile(loadScenario(file), o.costModel);
+  const pricing = resolveCostModel(scenario).info;
   const modes = o.modes ?? modeNames();
   const scales = o.scales ?? scenarioScales(scenario);
   const rates = o.rates ?? DEFAULT_SWEEP_RATES;
@@ -73,6 +77,7 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
       scales,
       repetitions: 1,
       iptablesProfile: spec.profile,
+      costModel: pricing,
       churn: {
         rates,
         nodes: spec.nodes,

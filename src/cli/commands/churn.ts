@@ -6,6 +6,7 @@ import { formatSummary, runChurn } from '../../controlplane/index.ts';
 import { parseDuration } from '../../engine/simulator.ts';
 import { ROW_COLUMNS } from '../../output/results-files.ts';
 import { getMode } from '../../proxy/modes.ts';
+import { resolveCostModel, withCostModelFile } from '../../metrics/cost-model-source.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InputError } from '../../util/errors.ts';
@@ -30,6 +31,7 @@ interface ChurnCliOptions {
   partialSyncToo: boolean;
   quiet?: boolean;
   force?: boolean;
+  costModel?: string;
 }
 
 // Options of one point and of a sweep, so each can say which of the other's it refuses.
@@ -105,6 +107,7 @@ export function registerChurn(program: Command): void {
     .option('--no-partial-sync-too', '--sweep: full-restore iptables points only')
     .option('-q, --quiet', '--sweep: no progress on stderr')
     .option('--force', '--sweep: write into a non-empty --out folder, replacing the results and report kpsim wrote there')
+    .option('--cost-model <file>', "price syncs with this cost-model file (kpsim calibrate's output) instead of the scenario's")
     .addHelpText(
       'after',
       [
@@ -136,7 +139,8 @@ export function registerChurn(program: Command): void {
       if (opts.mode === undefined)
         throw new InputError('required: the proxy mode of the point (or --sweep for a sweep over modes)', undefined, '--mode');
       getMode(opts.mode, undefined, '--mode');
-      const scenario = loadScenario(file);
+      const scenario = withCostModelFile(loadScenario(file), opts.costModel);
+      const pricing = resolveCostModel(scenario).info;
       const run = runChurn(scenario, {
         mode: opts.mode,
         services: opts.services,
@@ -152,10 +156,10 @@ export function registerChurn(program: Command): void {
         const csv = join(opts.out, 'churn.csv');
         const json = join(opts.out, 'churn.json');
         writeFileAtomic(csv, stringify(run.rows, { header: true, columns: [...ROW_COLUMNS] }));
-        writeFileAtomic(json, JSON.stringify(run.summary, null, 1) + '\n');
+        writeFileAtomic(json, JSON.stringify({ ...run.summary, costModel: pricing }, null, 1) + '\n');
         files.push(csv, json);
       }
-      if (opts.json) process.stdout.write(JSON.stringify(run.summary) + '\n');
+      if (opts.json) process.stdout.write(JSON.stringify({ ...run.summary, costModel: pricing }) + '\n');
       else process.stdout.write(formatSummary(run.summary) + (files.length ? `results: ${files.join(', ')}\n` : ''));
     });
 }

@@ -18,11 +18,15 @@ export function registerGate(program: Command): void {
     .requiredOption('-c, --current <file>', 'results of the run under test (reports/<run-id>/results.json or its folder)')
     .option('--config <file>', 'gate config (YAML); default: the built-in defaults, the same as gate.yaml')
     .option('--markdown <file>', 'also write the Markdown summary to this file')
+    .option(
+      '--allow-cost-model-change',
+      'compare runs priced by different cost models (--cost-model) with a warning, instead of refusing (exit 2)',
+    )
     .addHelpText(
       'after',
       '\nThe Markdown summary is appended to $GITHUB_STEP_SUMMARY when that variable is set.\n\nExample:\n  kpsim gate --baseline bench/baseline.json --current reports/merged/results.json --config gate.yaml',
     )
-    .action((opts: { baseline: string; current: string; config?: string; markdown?: string }) => {
+    .action((opts: { baseline: string; current: string; config?: string; markdown?: string; allowCostModelChange?: boolean }) => {
       const config = opts.config ? loadGateConfig(opts.config) : DEFAULT_GATE_CONFIG;
       if (opts.markdown) {
         const md = resolve(opts.markdown);
@@ -31,7 +35,7 @@ export function registerGate(program: Command): void {
             throw new InputError('would overwrite an input of the gate; choose another file', opts.markdown, '--markdown');
         }
       }
-      const report = runGate(opts.baseline, opts.current, config);
+      const report = runGate(opts.baseline, opts.current, config, { allowCostModelChange: opts.allowCostModelChange });
       process.stdout.write(formatText(report));
       const markdown = formatMarkdown(report);
       if (opts.markdown) writeFileAtomic(opts.markdown, markdown);

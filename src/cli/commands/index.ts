@@ -12,6 +12,7 @@ import { registerBaseline } from './baseline.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerRules } from './rules.ts';
 import { registerTrace } from './trace.ts';
+import { registerCalibrate } from './calibrate.ts';
 
 export function registerCommands(program: Command): void {
   registerDns(program);
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerSimulate(program);
   registerRules(program);
   registerTrace(program);
+  registerCalibrate(program);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../engine/simulator.ts';
-import { costModelWith } from '../../metrics/cost-model.ts';
+import { resolveCostModel, withCostModelFile } from '../../metrics/cost-model-source.ts';
 import {
   DEFAULT_CLIENT_NODES,
   formatSummary,
@@ -37,6 +37,7 @@ interface SimulateCliOptions {
   clientNodes?: number;
   out?: string;
   json?: boolean;
+  costModel?: string;
 }
 
 export const SIMULATE_DEFAULTS = { duration: '10s', rate: 100, external: 0.2, byName: 0.5, network: 'vxlan' as NetworkKind };
@@ -74,6 +75,7 @@ export function registerSimulate(program: Command): void {
       `nodes clients run on and external traffic enters, a seeded sample (default ${DEFAULT_CLIENT_NODES}; every node of a smaller cluster)`,
       parsePositive,
     )
+    .option('--cost-model <file>', "price the journey with this cost-model file (kpsim calibrate's output) instead of the scenario's")
     .option('-o, --out <dir>', 'where to write hops.csv and summary.json (default reports/simulate-<timestamp>)')
     .option('--json', 'print the summary as JSON instead of text')
     .addHelpText(
@@ -86,7 +88,8 @@ export function registerSimulate(program: Command): void {
       getMode(opts.mode, undefined, '--mode');
       if (!NETWORK_KINDS.includes(opts.network as NetworkKind))
         throw new InputError(`unknown network (known: ${NETWORK_KINDS.join(', ')})`, undefined, '--network', opts.network);
-      const scenario = loadScenario(opts.scenario);
+      const scenario = withCostModelFile(loadScenario(opts.scenario), opts.costModel);
+      const pricing = resolveCostModel(scenario);
       const file = scenario.file ?? opts.scenario;
       const services = opts.scale ?? scenarioScales(scenario)[0];
       const seed = opts.seed === undefined ? scenario.seed : /^-?\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
@@ -101,7 +104,7 @@ export function registerSimulate(program: Command): void {
         autopath: opts.autopath === true,
         randomFully: opts.randomFully === true,
         seed,
-        costModel: costModelWith(scenario.costModel, file),
+        costModel: pricing.costModel,
         proxy: scenario.proxy,
         file,
         durationNs,
@@ -123,8 +126,9 @@ export function registerSimulate(program: Command): void {
       const csv = join(dir, 'hops.csv');
       const json = join(dir, 'summary.json');
       writeFileAtomic(csv, hopsCsvChunks(run.journeys));
-      writeFileAtomic(json, JSON.stringify(summary, null, 1) + '\n');
-      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      const record = { ...summary, costModel: pricing.info };
+      writeFileAtomic(json, JSON.stringify(record, null, 1) + '\n');
+      if (opts.json) process.stdout.write(JSON.stringify(record) + '\n');
       else {
         process.stdout.write(formatSummary(summary));
         if (run.externalUnavailable)

@@ -23,13 +23,17 @@ export function registerSweep(program: Command): void {
     .option('-o, --out <dir>', 'exact output folder (default: <reports>/<run-id>)')
     .option('--simulated-only', 'skip the wall-clock benchmarks (faster; simulated columns are unchanged)')
     .option('--worker-heap-mb <n>', 'heap limit of each worker in MiB; a point that needs more fails alone', parsePositive)
+    .option(
+      '--cost-model <file>',
+      "price the simulated clock with this cost-model file (kpsim calibrate's output) instead of the scenario's",
+    )
     .option('--no-report', 'write results.csv/json only, no HTML report')
     .option('--force', 'write into a non-empty --out folder, replacing the results and report kpsim wrote there')
     .option('--resume <dir>', 'finish an interrupted run (Ctrl-C): run only the points its folder lacks, with its options')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
       'after',
-      '\nEvery finished point is on disk as it completes (results.csv, results.partial.jsonl): after Ctrl-C\nthe run folder keeps them, results.json says the run is incomplete, and --resume finishes it.\n\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep --resume reports/<run-id>\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1',
+      '\nEvery finished point is on disk as it completes (results.csv, results.partial.jsonl): after Ctrl-C\nthe run folder keeps them, results.json says the run is incomplete, and --resume finishes it.\n\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep --resume reports/<run-id>\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1\n  kpsim sweep scenarios/scale-sweep.yaml --cost-model cal.json   # prices measured by kpsim calibrate',
     )
     .action(
       async (
@@ -46,6 +50,7 @@ export function registerSweep(program: Command): void {
           out?: string;
           simulatedOnly?: boolean;
           workerHeapMb?: number;
+          costModel?: string;
           quiet?: boolean;
           report: boolean;
         },
@@ -74,6 +79,7 @@ export function registerSweep(program: Command): void {
           repetitions: opts.repetitions,
           simulatedOnly: opts.simulatedOnly,
           workerHeapMb: opts.workerHeapMb,
+          costModelFile: opts.costModel,
           quiet: opts.quiet,
           noReport: !opts.report,
         });
@@ -102,6 +108,7 @@ const RESUME_FIXED = [
   ['out', '--out'],
   ['simulatedOnly', '--simulated-only'],
   ['workerHeapMb', '--worker-heap-mb'],
+  ['costModel', '--cost-model'],
 ] as const;
 
 /** A shell's exit status after SIGINT (128 + 2). */
