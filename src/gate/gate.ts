@@ -5,17 +5,11 @@ import type { RunResults } from '../metrics/results.ts';
 import { seriesKey } from '../metrics/results.ts';
 import { checkBands } from './complexity.ts';
 import type { GateConfig } from './config.ts';
-import { inputError, readGateInput } from './inputs.ts';
+import { inputError } from './inputs.ts';
 import { pointKey } from './keys.ts';
 import { compareRows } from './rows.ts';
 import { compareSamples } from './samples.ts';
 import { type Comparison, type GateReport, type Outcome, isFailure } from './types.ts';
-
-export function runGate(baselinePath: string, currentPath: string, config: GateConfig): GateReport {
-  const base = readGateInput(baselinePath, 'baseline');
-  const cur = readGateInput(currentPath, 'current');
-  return compareRuns(base.results, cur.results, config, { baseline: base.file, current: cur.file });
-}
 
 interface PointInfo {
   mode: string;

@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_GATE_CONFIG, loadGateConfig } from '../../gate/config.ts';
 import { formatMarkdown, formatText } from '../../gate/format.ts';
-import { runGate } from '../../gate/gate.ts';
+import { compareRuns } from '../../gate/gate.ts';
+import { readGateInput } from '../../gate/inputs.ts';
+import { writeReport } from '../../report/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InputError } from '../../util/errors.ts';
 
@@ -18,11 +20,16 @@ export function registerGate(program: Command): void {
     .requiredOption('-c, --current <file>', 'results of the run under test (reports/<run-id>/results.json or its folder)')
     .option('--config <file>', 'gate config (YAML); default: the built-in defaults, the same as gate.yaml')
     .option('--markdown <file>', 'also write the Markdown summary to this file')
+    .option(
+      '--html <dir>',
+      'also write a comparison report (index.html and charts/) to this folder: what changed first, the baseline in every chart',
+    )
+    .option('-v, --verbose', 'print every line the gate checked, not only the verdict and what changed')
     .addHelpText(
       'after',
-      '\nThe Markdown summary is appended to $GITHUB_STEP_SUMMARY when that variable is set.\n\nExample:\n  kpsim gate --baseline bench/baseline.json --current reports/merged/results.json --config gate.yaml',
+      '\nThe Markdown summary is appended to $GITHUB_STEP_SUMMARY when that variable is set.\n\nExamples:\n  kpsim gate --baseline bench/baseline.json --current reports/merged/results.json --config gate.yaml\n  kpsim gate -b bench/baseline.json -c reports/merged --html reports/merged/compare --verbose',
     )
-    .action((opts: { baseline: string; current: string; config?: string; markdown?: string }) => {
+    .action(async (opts: { baseline: string; current: string; config?: string; markdown?: string; html?: string; verbose?: boolean }) => {
       const config = opts.config ? loadGateConfig(opts.config) : DEFAULT_GATE_CONFIG;
       if (opts.markdown) {
         const md = resolve(opts.markdown);
@@ -31,8 +38,16 @@ export function registerGate(program: Command): void {
             throw new InputError('would overwrite an input of the gate; choose another file', opts.markdown, '--markdown');
         }
       }
-      const report = runGate(opts.baseline, opts.current, config);
-      process.stdout.write(formatText(report));
+      const base = readGateInput(opts.baseline, 'baseline');
+      const cur = readGateInput(opts.current, 'current');
+      const report = compareRuns(base.results, cur.results, config, { baseline: base.file, current: cur.file });
+      process.stdout.write(formatText(report, { verbose: opts.verbose }));
+      if (opts.html) {
+        const files = await writeReport(opts.html, cur.results, {
+          comparison: { baseline: base.results, baselineFile: base.file, gate: report },
+        });
+        process.stdout.write(`comparison report: ${files[0]}\n`);
+      }
       const markdown = formatMarkdown(report);
       if (opts.markdown) writeFileAtomic(opts.markdown, markdown);
       const summary = process.env.GITHUB_STEP_SUMMARY;

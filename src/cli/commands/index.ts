@@ -8,6 +8,7 @@ import { registerMerge } from './merge.ts';
 import { registerChurn } from './churn.ts';
 import { registerReport } from './report.ts';
 import { registerGate } from './gate.ts';
+import { registerHistory } from './history.ts';
 import { registerBaseline } from './baseline.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerRules } from './rules.ts';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerChurn(program);
   registerReport(program);
   registerGate(program);
+  registerHistory(program);
   registerBaseline(program);
   registerSimulate(program);
   registerRules(program);
