@@ -272,12 +272,19 @@ function ratioTable(r: ModeRatios): string {
 <tbody>${rows.join('\n')}</tbody></table></div>`;
 }
 
+/** The gate's warnings; more than three fold away behind a count. */
+function warningList(warnings: string[]): string {
+  if (warnings.length === 0) return '';
+  const list = `<ul class="notes">${warnings.map((w) => `<li>Warning: ${escapeHtml(w)}</li>`).join('')}</ul>`;
+  return warnings.length > 3 ? `<details><summary>${warnings.length} warnings from the gate</summary>\n${list}\n</details>` : list;
+}
+
 function changesSection(c: NonNullable<PageModel['comparison']>): string {
   const ch = c.changes;
   return `<section id="changes">
 <h2>What changed<span class="clock">the gate's verdict</span></h2>
 <p>This run against the baseline <code>${escapeHtml(c.baselineRun)}</code> (<code>${escapeHtml(c.baselineFile)}</code>), judged by the regression gate's own rules and levels (<code>kpsim gate</code>, docs/gate.md): simulated numbers exactly, wall-clock samples normalised by the calibration loop and tested for significance, fitted exponents against their bands.</p>
-${ch.warnings.length > 0 ? `<ul class="notes">${ch.warnings.map((w) => `<li>Warning: ${escapeHtml(w)}</li>`).join('')}</ul>` : ''}
+${warningList(ch.warnings)}
 ${ch.changed.rows.length > 0 ? table(ch.changed, 'changes') : `<p>${escapeHtml(ch.changed.caption)}</p>`}
 ${ch.bands ? table(ch.bands, 'changes') : ''}
 <details><summary>${ch.unchanged.rows.length} unchanged line${ch.unchanged.rows.length === 1 ? '' : 's'}</summary>
@@ -397,7 +404,8 @@ ${section(p.reproduction, pubNote)}`;
     title: `kpsim ${cmp ? 'comparison' : 'report'}: ${name} (${r.meta?.runId ?? ''})`,
     h1: cmp ? `kpsim comparison: ${name}` : `kpsim report: ${name}`,
     sub: `Run ${str(r.meta?.runId)}${cmp ? ` against the baseline ${cmp.baselineRun}` : ''} · ${Array.isArray(r.meta?.modes) ? r.meta.modes.join(', ') : ''} at ${Array.isArray(r.meta?.scales) ? r.meta.scales.map((s) => Number(s).toLocaleString('en-US')).join(', ') : '?'} services`,
-    intro: `${verdict}\n${headline}\n${p.ratios ? ratioTable(p.ratios) : ''}`,
+    // In a comparison, what changed comes first: the per-scale ratios fold away.
+    intro: `${verdict}\n${headline}\n${p.ratios ? (cmp ? `<details><summary>How the modes compare, per scale</summary>\n${ratioTable(p.ratios)}\n</details>` : ratioTable(p.ratios)) : ''}`,
     nav,
     body,
     specs: pageSpecs([...p.sections, p.reproduction]),

@@ -6,26 +6,11 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_GATE_CONFIG } from '../../src/gate/config.ts';
 import { changedLines } from '../../src/gate/format.ts';
 import { compareRuns } from '../../src/gate/gate.ts';
-import type { RunResults } from '../../src/metrics/results.ts';
 import { changesModel } from '../../src/report/compare.ts';
 import { buildComparison, writeReport } from '../../src/report/index.ts';
 import { renderSvg } from '../../src/report/render.ts';
 import { tempDir } from '../helpers/cli.ts';
-import { syntheticResults } from './fixture.ts';
-
-/** The fixture with iptables' simulated lookups 1.5x slower at 10,000 and 3x at 30,000 services. */
-export function slowerRun(): { baseline: RunResults; current: RunResults } {
-  const baseline = syntheticResults();
-  baseline.meta.runId = 'base-run';
-  const current = syntheticResults();
-  current.meta.runId = 'current-run';
-  for (const r of current.rows) {
-    if (r.mode !== 'iptables' || r.metric !== 'lookup.latency' || r.clock !== 'simulated') continue;
-    if (r.scale === 10000) r.value *= 1.5;
-    if (r.scale === 30000) r.value *= 3;
-  }
-  return { baseline, current };
-}
+import { slowerRun } from './compare-fixture.ts';
 
 test('the changes table lists only what the gate flagged, biggest change first; the rest is folded away', () => {
   const { baseline, current } = slowerRun();
