@@ -20,7 +20,6 @@ import type { ProxyModeName } from '../proxy/types.ts';
 import { InputError } from '../util/errors.ts';
 import { parseSweep, parseWorkload } from '../workload/schema.ts';
 import { writeResults } from '../output/results-files.ts';
-import { writeReport } from '../report/index.ts';
 import { computeFits } from './fits.ts';
 import { fileSha256, gitInfo, machineInfo, makeRunId } from './meta.ts';
 import { type PlannedPoint, type Shard, planPoints, scheduleOrder, shardPoints } from './plan.ts';
@@ -38,7 +37,10 @@ export interface SweepOptions {
   modes?: ProxyModeName[];
   scales?: number[];
   repetitions?: number;
+  /** No progress at all, not even failures (the summary still lists them). */
   quiet?: boolean;
+  /** Progress lines on stderr even when it is not a terminal (CI logs). */
+  progress?: boolean;
   /** Skip tinybench wall-clock measurements (fast tests of the simulated numbers). */
   simulatedOnly?: boolean;
   /** Skip the HTML report (results.csv/json only). */
@@ -70,6 +72,21 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
 
   const startedAt = new Date();
   const t0 = performance.now();
+  // A point's cost: a fixed part (worker, cluster, benchmarks) plus a part per service.
+  const weight = (p: PlannedPoint) => p.scale + 1000;
+  const label = (p: PlannedPoint) => `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
+  const order = scheduleOrder(planned);
+  const progress = new Progress(planned.length, {
+    mode: opts.quiet ? 'off' : opts.progress ? 'on' : 'auto',
+    totalWeight: planned.reduce((s, p) => s + weight(p), 0),
+  });
+  // The plan before any work, so a long sweep is never silent at the start.
+  progress.plan(
+    `${planned.length} point${planned.length === 1 ? '' : 's'} on ${workers} worker${workers === 1 ? '' : 's'}, largest first: ${order
+      .slice(0, 3)
+      .map(label)
+      .join(', ')}${order.length > 3 ? ', ...' : ''}`,
+  );
   const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: workers,
@@ -77,21 +94,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
     idleTimeout: 60_000,
     resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb ?? 4096 },
   });
-  // A point's cost: a fixed part (worker, cluster, benchmarks) plus a part per service.
-  const weight = (p: PlannedPoint) => p.scale + 1000;
-  const progress = new Progress(
-    planned.length,
-    process.stderr,
-    opts.quiet,
-    planned.reduce((s, p) => s + weight(p), 0),
-  );
   const points: PointRecord[] = [];
   const rows: ResultRow[] = [];
   const samples: SampleSet[] = [];
   const absFile = resolve(file);
   try {
+    // At most one point per worker is handed to the pool, so "running" means running.
+    const slots = new Slots(workers);
     await Promise.all(
-      scheduleOrder(planned).map(async (p: PlannedPoint) => {
+      order.map(async (p: PlannedPoint) => {
+        await slots.acquire();
         const task: PointTask = {
           scenarioFile: absFile,
           mode: p.mode,
@@ -100,14 +112,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
           simulatedOnly: opts.simulatedOnly,
         };
         const started = performance.now();
-        const label = `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
+        progress.start(label(p));
         try {
           const out = (await pool.run(task)) as PointOutput;
           const wallSeconds = out.wallSeconds ?? (performance.now() - started) / 1000;
           rows.push(...out.rows);
           samples.push(...out.samples);
           points.push({ ...p, status: 'ok', wallSeconds });
-          progress.tick(label, true, wallSeconds, weight(p));
+          progress.tick(label(p), true, wallSeconds, weight(p));
         } catch (err) {
           const wallSeconds = (performance.now() - started) / 1000;
           const e = err as Error & { code?: string };
@@ -116,11 +128,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
               ? `out of memory (worker heap limit ${opts.workerHeapMb ?? 4096} MiB): ${e.message}`
               : e.message;
           points.push({ ...p, status: 'failed', error, wallSeconds });
-          progress.tick(`${label}: ${error.split('\n')[0]}`, false, wallSeconds, weight(p));
+          progress.tick(label(p), false, wallSeconds, weight(p), error.split('\n')[0]);
+        } finally {
+          slots.release();
         }
       }),
     );
   } finally {
+    progress.stop();
     await pool.destroy();
   }
   rows.sort(compareRows);
@@ -152,6 +167,30 @@ export async function runSweep(opts: SweepOptions): Promise<SweepRun> {
   };
   const dir = opts.outDir ?? join(opts.reportsDir ?? 'reports', runId);
   const files = writeResults(dir, results);
-  if (!opts.noReport) files.push(...(await writeReport(dir, results)).slice(0, 1));
+  if (!opts.noReport) {
+    // Loaded here, not at the top: the report's modules would delay the plan at start-up.
+    const { writeReport } = await import('../report/index.ts');
+    files.push(...(await writeReport(dir, results)).slice(0, 1));
+  }
   return { results, dir, files };
+}
+
+/** A counting semaphore, first come first served (the schedule's largest-first order is kept). */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }

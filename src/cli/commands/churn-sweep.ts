@@ -32,6 +32,7 @@ export interface ChurnSweepCliOptions {
   nodes?: number;
   out?: string;
   quiet?: boolean;
+  progress?: boolean;
 }
 
 export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions): Promise<void> {
@@ -53,7 +54,8 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
 
   const startedAt = new Date();
   const t0 = performance.now();
-  const progress = new Progress(plan.length, process.stderr, o.quiet);
+  const progress = new Progress(plan.length, { mode: o.quiet ? 'off' : o.progress ? 'on' : 'auto' });
+  progress.plan(`${plan.length} point${plan.length === 1 ? '' : 's'} in this process, one after the other`);
   const sweep = runChurnSweep(scenario, plan, pointOpts, (p, record) => {
     const label = `${seriesKey(p)} @ ${p.scale} services, ${p.rate}/s:`;
     progress.tick(

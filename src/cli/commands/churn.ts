@@ -29,6 +29,7 @@ interface ChurnCliOptions {
   rates?: number[];
   partialSyncToo: boolean;
   quiet?: boolean;
+  progress?: boolean;
 }
 
 // Options of one point and of a sweep, so each can say which of the other's it refuses.
@@ -44,6 +45,7 @@ const SWEEP_ONLY = [
   ['scales', '--scales'],
   ['rates', '--rates'],
   ['quiet', '--quiet'],
+  ['progress', '--progress'],
 ] as const;
 
 export function registerChurn(program: Command): void {
@@ -101,7 +103,8 @@ export function registerChurn(program: Command): void {
     )
     .option('--partial-sync-too', '--sweep: add an iptables+partial (KEP-3453) point beside each iptables one', true)
     .option('--no-partial-sync-too', '--sweep: full-restore iptables points only')
-    .option('-q, --quiet', '--sweep: no progress on stderr')
+    .option('-q, --quiet', '--sweep: no progress on stderr, not even failed points')
+    .option('--progress', '--sweep: progress lines on stderr even when it is not a terminal (default: only on a terminal)')
     .addHelpText(
       'after',
       [

@@ -23,7 +23,8 @@ export function registerSweep(program: Command): void {
     .option('--simulated-only', 'skip the wall-clock benchmarks (faster; simulated columns are unchanged)')
     .option('--worker-heap-mb <n>', 'heap limit of each worker in MiB; a point that needs more fails alone', parsePositive)
     .option('--no-report', 'write results.csv/json only, no HTML report')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress on stderr, not even failed points (the summary lists them)')
+    .option('--progress', 'progress lines on stderr even when it is not a terminal (default: only on a terminal)')
     .addHelpText(
       'after',
       '\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1',
@@ -42,6 +43,7 @@ export function registerSweep(program: Command): void {
           simulatedOnly?: boolean;
           workerHeapMb?: number;
           quiet?: boolean;
+          progress?: boolean;
           report: boolean;
         },
       ) => {
@@ -57,6 +59,7 @@ export function registerSweep(program: Command): void {
           simulatedOnly: opts.simulatedOnly,
           workerHeapMb: opts.workerHeapMb,
           quiet: opts.quiet,
+          progress: opts.progress,
           noReport: !opts.report,
         });
         process.stdout.write(`${summaryTable(run.results)}\nresults: ${run.files.join(', ')}\n`);
