@@ -2,6 +2,7 @@
 // message names the option and the value.
 import { InvalidArgumentError } from 'commander';
 import { allModes, findMode, modeNames } from '../proxy/modes.ts';
+import { InputError } from '../util/errors.ts';
 
 export function parseCount(value: string): number {
   const n = Number(value.replace(/_/g, ''));
@@ -42,4 +43,12 @@ export function parseModes(value: string): string[] {
 /** The registered modes' names for help texts. */
 export function knownModes(sep = ', '): string {
   return modeNames().join(sep);
+}
+
+/** At most one file option may be "-" (standard input can be read once): names them otherwise. */
+export function checkOneStdin(given: Record<string, unknown>): void {
+  const dashes = Object.entries(given)
+    .filter(([, v]) => v === '-')
+    .map(([flag]) => flag);
+  if (dashes.length > 1) throw new InputError(`only one of ${dashes.join(' and ')} can be - (standard input)`, undefined, dashes[1]);
 }

@@ -1,12 +1,11 @@
 // Reads and writes clusters as Kubernetes `List` objects, the way `kubectl get -o json` prints them
 // (keys sorted, four-space indent), so real dumps load and our dumps load into kubectl tooling.
-import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { type ClusterConfig, DEFAULT_CONFIG, parsePortRange } from './config.ts';
 import type { ConfigMap, EndpointSlice, Namespace, Node, Service } from './k8s-types.ts';
 import { type Cluster, type Pod, emptyCluster, podsFromSlices } from './model.ts';
 import { InputError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
+import { ioName, readText, writeText } from '../util/stdio.ts';
 
 /** kpsim keeps the cluster-wide settings a dump cannot show in this ConfigMap. */
 export const CONFIG_MAP_NAME = 'kpsim-cluster-config';
@@ -21,11 +20,12 @@ export interface LoadResult {
 export function readClusterFile(path: string): LoadResult {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readText(path);
   } catch (err) {
-    throw new InputError(`cannot read file: ${(err as Error).message}`, path);
+    if (err instanceof InputError) throw err;
+    throw new InputError(`cannot read file: ${(err as Error).message}`, ioName(path));
   }
-  return parseClusterText(text, path);
+  return parseClusterText(text, ioName(path));
 }
 
 export function parseClusterText(text: string, path: string): LoadResult {
@@ -197,11 +197,12 @@ export function clusterToJson(cluster: Cluster): string {
   return [...clusterJsonChunks(cluster)].join('');
 }
 
+/** A .yaml/.yml path gets multi-document YAML, anything else (and "-", standard output) JSON. */
 export function writeClusterFile(cluster: Cluster, path: string): void {
   if (/\.ya?ml$/i.test(path)) {
-    writeFileAtomic(path, clusterToYaml(cluster));
+    writeText(path, clusterToYaml(cluster));
   } else {
-    writeFileAtomic(path, clusterJsonChunks(cluster));
+    writeText(path, clusterJsonChunks(cluster));
   }
 }
 

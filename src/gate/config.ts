@@ -2,13 +2,13 @@
 // list and the complexity bands. Every field is optional; a missing one takes the default below
 // (the defaults are the repository's gate.yaml, which a test keeps in step). Lists (overrides,
 // ignore, complexity, higherIsBetter) replace the default list when given.
-import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { allModes } from '../proxy/modes.ts';
 import type { Clock } from '../metrics/results.ts';
 import { schemaError } from '../scenario/load.ts';
 import { InputError } from '../util/errors.ts';
+import { readText } from '../util/stdio.ts';
 import { globMatch } from './glob.ts';
 import type { Direction } from './types.ts';
 
@@ -204,8 +204,9 @@ const schema = z
 export function loadGateConfig(path: string): GateConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readText(path);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read gate config: ${(err as Error).message}`, path);
   }
   return parseGateConfig(text, path);

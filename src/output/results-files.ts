@@ -1,10 +1,10 @@
 // Writes a run's results.csv / results.json / fits.csv and reads results.json back.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { normalizeVariants, type RunResults } from '../metrics/results.ts';
 import { InputError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { STDIO, readText } from '../util/stdio.ts';
 
 export const ROW_COLUMNS = ['mode', 'variant', 'scale', 'repetition', 'metric', 'clock', 'unit', 'statistic', 'value'] as const;
 export const FIT_COLUMNS = [
@@ -40,11 +40,12 @@ export function writeResults(dir: string, results: RunResults): string[] {
 }
 
 export function readResults(path: string): RunResults {
-  const file = /\.json$/.test(path) ? path : join(path, 'results.json');
+  const file = path === STDIO || /\.json$/.test(path) ? path : join(path, 'results.json');
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(readText(file));
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new InputError(e.code ? `cannot read results: ${e.message}` : `malformed JSON: ${e.message}`, file);
   }

@@ -1,8 +1,8 @@
 // KubeProxyConfiguration files and objects, checked against the registered modes: the mode
 // enum and the mode sections come from the registry, the core fields from config.ts.
-import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { InputError } from '../util/errors.ts';
+import { ioName, readText } from '../util/stdio.ts';
 import { type KnownModes, type KubeProxyConfiguration, parseConfigWith } from './config.ts';
 import { allModes, modeNames } from './modes.ts';
 
@@ -17,11 +17,12 @@ export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxy
 export function loadKubeProxyConfig(path: string): KubeProxyConfiguration {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readText(path);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read KubeProxyConfiguration: ${(err as Error).message}`, path);
   }
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new InputError(`malformed YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`, path);
-  return parseKubeProxyConfig(doc.toJS() ?? {}, path);
+  if (doc.errors.length > 0) throw new InputError(`malformed YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`, ioName(path));
+  return parseKubeProxyConfig(doc.toJS() ?? {}, ioName(path));
 }

@@ -1,6 +1,5 @@
 // Builds the data plane `kpsim rules` / `kpsim trace` look at: a node of a cluster dump under a
 // KubeProxyConfiguration, or a real node's iptables-save output.
-import { readFileSync } from 'node:fs';
 import { readClusterFile } from '../cluster/k8s-io.ts';
 import { tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
@@ -10,6 +9,7 @@ import { resolveOptions } from './iptables/options.ts';
 import { LOOPBACK_IP, nodeView, sampleNames } from './node-view.ts';
 import { getMode } from './modes.ts';
 import type { DataPlane } from './types.ts';
+import { ioName, readText } from '../util/stdio.ts';
 
 export interface PlaneSource {
   cluster?: string;
@@ -80,11 +80,12 @@ function loadDump(file: string, localIps: string | undefined, proxyConfig: strin
   }
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readText(file);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read iptables-save dump: ${(err as Error).message}`, file);
   }
   const bit = proxyConfig !== undefined ? loadKubeProxyConfig(proxyConfig).masqueradeBit : 14;
-  const plane = new IptablesDumpPlane(text, ips, 2 ** bit, file);
-  return { plane, mode: 'iptables', localIPs: new Set([...ips, LOOPBACK_IP]), description: `iptables-save dump ${file}` };
+  const plane = new IptablesDumpPlane(text, ips, 2 ** bit, ioName(file));
+  return { plane, mode: 'iptables', localIPs: new Set([...ips, LOOPBACK_IP]), description: `iptables-save dump ${ioName(file)}` };
 }

@@ -1,19 +1,20 @@
 // Loads a scenario file (YAML or JSON) and reports schema errors by file, field path and value.
-import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../util/errors.ts';
+import { ioName, readText } from '../util/stdio.ts';
 import { type Scenario, scenarioSchema } from './schema.ts';
 
 export function loadScenario(path: string): Scenario {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readText(path);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read scenario: ${(err as Error).message}`, path);
   }
-  return parseScenario(text, path);
+  return parseScenario(text, ioName(path));
 }
 
 export function parseScenario(text: string, path: string): Scenario {

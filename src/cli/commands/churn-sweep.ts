@@ -37,6 +37,7 @@ export interface ChurnSweepCliOptions {
 
 export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions): Promise<void> {
   // Everything a point reads is checked here, before any point runs or any file is written.
+  if (file === '-') throw new InputError("a sweep records its scenario file's checksum: give its file, not - (standard input)", '-');
   const scenario = loadScenario(file);
   const modes = o.modes ?? modeNames();
   const scales = o.scales ?? scenarioScales(scenario);

@@ -6,7 +6,7 @@ import { formatMarkdown, formatText } from '../../gate/format.ts';
 import { compareRuns } from '../../gate/gate.ts';
 import { readGateInput } from '../../gate/inputs.ts';
 import { writeReport } from '../../report/index.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { writeText } from '../../util/stdio.ts';
 import { InputError } from '../../util/errors.ts';
 
 export function registerGate(program: Command): void {
@@ -19,7 +19,7 @@ export function registerGate(program: Command): void {
     .requiredOption('-b, --baseline <file>', 'baseline results (e.g. bench/baseline.json)')
     .requiredOption('-c, --current <file>', 'results of the run under test (reports/<run-id>/results.json or its folder)')
     .option('--config <file>', 'gate config (YAML); default: the built-in defaults, the same as gate.yaml')
-    .option('--markdown <file>', 'also write the Markdown summary to this file')
+    .option('--markdown <file>', 'also write the Markdown summary to this file (- : print it instead of the table)')
     .option(
       '--html <dir>',
       'also write a comparison report (index.html and charts/) to this folder: what changed first, the baseline in every chart',
@@ -31,7 +31,7 @@ export function registerGate(program: Command): void {
     )
     .action(async (opts: { baseline: string; current: string; config?: string; markdown?: string; html?: string; verbose?: boolean }) => {
       const config = opts.config ? loadGateConfig(opts.config) : DEFAULT_GATE_CONFIG;
-      if (opts.markdown) {
+      if (opts.markdown && opts.markdown !== '-') {
         const md = resolve(opts.markdown);
         for (const input of [opts.baseline, opts.current, opts.config]) {
           if (input && (resolve(input) === md || resolve(input, 'results.json') === md))
@@ -41,15 +41,16 @@ export function registerGate(program: Command): void {
       const base = readGateInput(opts.baseline, 'baseline');
       const cur = readGateInput(opts.current, 'current');
       const report = compareRuns(base.results, cur.results, config, { baseline: base.file, current: cur.file });
-      process.stdout.write(formatText(report, { verbose: opts.verbose }));
+      // With --markdown - the Markdown is the output; otherwise the text table is.
+      if (opts.markdown !== '-') process.stdout.write(formatText(report, { verbose: opts.verbose }));
       if (opts.html) {
         const files = await writeReport(opts.html, cur.results, {
           comparison: { baseline: base.results, baselineFile: base.file, gate: report },
         });
-        process.stdout.write(`comparison report: ${files[0]}\n`);
+        (opts.markdown === '-' ? process.stderr : process.stdout).write(`comparison report: ${files[0]}\n`);
       }
       const markdown = formatMarkdown(report);
-      if (opts.markdown) writeFileAtomic(opts.markdown, markdown);
+      if (opts.markdown) writeText(opts.markdown, markdown);
       const summary = process.env.GITHUB_STEP_SUMMARY;
       if (summary) {
         try {

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { summaryTable } from '../../output/summary-table.ts';
 import { parseShard } from '../../sweep/plan.ts';
 import { runSweep } from '../../sweep/run-sweep.ts';
+import { InputError } from '../../util/errors.ts';
 import { knownModes, parseCount, parseModes, parsePositive } from '../options.ts';
 
 export function registerSweep(program: Command): void {
@@ -47,6 +48,7 @@ export function registerSweep(program: Command): void {
           report: boolean;
         },
       ) => {
+        if (file === '-') throw new InputError('every sweep worker reads the scenario again: give its file, not - (standard input)', '-');
         const run = await runSweep({
           scenarioFile: file,
           reportsDir: opts.reports,

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readClusterFile } from '../../cluster/k8s-io.ts';
+import { parseClusterText } from '../../cluster/k8s-io.ts';
 import { formatSummary, summarize } from '../../cluster/summary.ts';
 import { type Problem, assertValidCluster } from '../../cluster/validate.ts';
-import { loadScenario } from '../../scenario/load.ts';
+import { parseScenario } from '../../scenario/load.ts';
 import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { InputError } from '../../util/errors.ts';
+import { ioName, readText } from '../../util/stdio.ts';
 
 export function registerValidate(program: Command): void {
   program
@@ -19,11 +19,13 @@ export function registerValidate(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action((file: string, opts: { strict?: boolean; json?: boolean }) => {
       const summaries: { label: string; summary: ReturnType<typeof summarize>; warnings: Problem[] }[] = [];
-      if (looksLikeScenario(file)) {
-        const scenario = loadScenario(file);
+      const text = readInput(file);
+      const name = ioName(file);
+      if (looksLikeScenario(text)) {
+        const scenario = parseScenario(text, name);
         for (const scale of scenarioScales(scenario)) {
           const cluster = generateCluster(scenario, scale);
-          const warnings = assertValidCluster(cluster, file);
+          const warnings = assertValidCluster(cluster, name);
           summaries.push({
             label: `scenario ${scenario.name}, ${scale} services (seed ${scenario.seed})`,
             summary: summarize(cluster),
@@ -31,35 +33,39 @@ export function registerValidate(program: Command): void {
           });
         }
       } else {
-        const { cluster, skipped } = readClusterFile(file);
-        const warnings = assertValidCluster(cluster, file);
+        const { cluster, skipped } = parseClusterText(text, name);
+        const warnings = assertValidCluster(cluster, name);
         for (const [kind, n] of Object.entries(skipped))
           warnings.push({ level: 'warning', field: '(items)', message: `${n} ${kind} object${n > 1 ? 's' : ''} not modelled, skipped` });
-        summaries.push({ label: `cluster ${file}`, summary: summarize(cluster), warnings });
+        summaries.push({ label: `cluster ${name}`, summary: summarize(cluster), warnings });
       }
       const warnings = summaries.flatMap((s) => s.warnings);
       if (opts.json) {
         process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
       } else {
         for (const s of summaries) process.stdout.write(`${s.label}\n${indent(formatSummary(s.summary))}\n`);
-        for (const w of warnings.slice(0, 20)) process.stderr.write(`kpsim: warning: ${file}: ${w.field}: ${w.message}\n`);
+        for (const w of warnings.slice(0, 20)) process.stderr.write(`kpsim: warning: ${name}: ${w.field}: ${w.message}\n`);
         if (warnings.length > 20) process.stderr.write(`kpsim: warning: ... and ${warnings.length - 20} more warnings\n`);
       }
       if (opts.strict && warnings.length > 0) {
         const w = warnings[0];
-        throw new InputError(`${w.message} (--strict)`, file, w.field, w.value);
+        throw new InputError(`${w.message} (--strict)`, name, w.field, w.value);
       }
     });
 }
 
-/** A Kubernetes object or List has a `kind`; a scenario does not. */
-function looksLikeScenario(file: string): boolean {
-  let head: string;
+function readInput(file: string): string {
   try {
-    head = readFileSync(file, 'utf8').slice(0, 4096);
+    return readText(file);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read file: ${(err as Error).message}`, file);
   }
+}
+
+/** A Kubernetes object or List has a `kind`; a scenario does not. */
+function looksLikeScenario(text: string): boolean {
+  const head = text.slice(0, 4096);
   return !/(^|\n)\s*"?kind"?\s*:/.test(head) && !/"kind"\s*:/.test(head);
 }
 
