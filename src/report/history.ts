@@ -11,6 +11,7 @@ import { readGateInput } from '../gate/inputs.ts';
 import type { GateReport } from '../gate/types.ts';
 import type { Clock, RunResults } from '../metrics/results.ts';
 import { unitLabel } from '../metrics/units.ts';
+import { FITTED } from '../sweep/fits.ts';
 import { InputError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { browserLibraries } from './assets.ts';
@@ -28,17 +29,13 @@ export interface HistoryRun {
   label: string;
 }
 
-/** The metrics charted by default; any other the gate flagged in some run is charted too. */
+/**
+ * The metrics charted by default: the ones a sweep fits (the headline numbers) and the first
+ * packet; any other the gate flagged in some run is charted too.
+ */
 export const HISTORY_METRICS: { metric: string; clock: Clock; statistic: string }[] = [
-  { metric: 'lookup.latency', clock: 'simulated', statistic: 'mean' },
-  { metric: 'lookup.latency', clock: 'wall', statistic: 'p50' },
-  { metric: 'lookup.rules_evaluated', clock: 'simulated', statistic: 'mean' },
+  ...FITTED,
   { metric: 'first_packet.latency', clock: 'simulated', statistic: 'p50' },
-  { metric: 'sync.full', clock: 'simulated', statistic: 'value' },
-  { metric: 'sync.full', clock: 'wall', statistic: 'value' },
-  { metric: 'sync.add_service', clock: 'simulated', statistic: 'value' },
-  { metric: 'sync.add_service', clock: 'wall', statistic: 'value' },
-  { metric: 'throughput.node_core', clock: 'simulated', statistic: 'value' },
 ];
 
 /**
