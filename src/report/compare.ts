@@ -22,13 +22,22 @@ function markType(mark: unknown): string {
 // Opacity and dash of `run` share one legend (same field and title): a dashed, lighter line is the baseline.
 const RUN_LEGEND = { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 };
 
+/** Whether any mark of the spec already encodes `channel` (its scale is then shared by every layer). */
+function usesChannel(node: Json, channel: string): boolean {
+  const enc = node.encoding as Json | undefined;
+  if (enc && channel in enc) return true;
+  const children = ['layer', 'hconcat', 'vconcat', 'concat'].flatMap((k) => (Array.isArray(node[k]) ? (node[k] as Json[]) : []));
+  if (node.spec && typeof node.spec === 'object') children.push(node.spec as Json);
+  return children.some((c) => usesChannel(c, channel));
+}
+
 /** Adds the `run` channels to every mark of a spec (recursively through layer/concat/facet). */
-function addRunChannels(node: Json): void {
+function addRunChannels(node: Json, dash: boolean): void {
   for (const key of ['layer', 'hconcat', 'vconcat', 'concat']) {
     const list = node[key];
-    if (Array.isArray(list)) for (const child of list) addRunChannels(child as Json);
+    if (Array.isArray(list)) for (const child of list) addRunChannels(child as Json, dash);
   }
-  if (node.spec && typeof node.spec === 'object') addRunChannels(node.spec as Json);
+  if (node.spec && typeof node.spec === 'object') addRunChannels(node.spec as Json, dash);
   if (!('mark' in node)) return;
   const type = markType(node.mark);
   const enc = { ...((node.encoding as Json | undefined) ?? {}) };
@@ -47,8 +56,8 @@ function addRunChannels(node: Json): void {
     scale: { domain: RUN_DOMAIN, range: [1, 0.4] },
     legend: RUN_LEGEND,
   };
-  // A line whose dash already means something (p50/p99, kind of sync) keeps it: lighter is enough.
-  if (LINE_MARKS.has(type) && !enc.strokeDash) {
+  // Where dashes already mean something (p50/p99, kind of sync, a published line), lighter is enough.
+  if (dash && LINE_MARKS.has(type)) {
     enc.strokeDash = {
       field: 'run',
       type: 'ordinal',
@@ -85,11 +94,12 @@ export function overlayBaseline(cur: ChartDef, base: ChartDef | undefined, basel
     .filter((v) => !seen.has(JSON.stringify(v)))
     .map((v) => ({ ...v, run: 'baseline' }));
   data.values = [...mine, ...theirs];
-  addRunChannels(spec);
+  const dash = !usesChannel(spec, 'strokeDash');
+  addRunChannels(spec, dash);
   return {
     ...cur,
     spec: spec as unknown as TopLevelSpec,
-    caption: `${cur.caption} Solid, full colour: this run; dashed and lighter: the baseline (${baselineRun}).`,
+    caption: `${cur.caption} ${dash ? 'Solid, full colour: this run; dashed and lighter' : 'Full colour: this run; lighter'}: the baseline (${baselineRun}).`,
   };
 }
 

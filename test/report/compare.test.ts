@@ -10,6 +10,7 @@ import { changesModel } from '../../src/report/compare.ts';
 import { buildComparison, writeReport } from '../../src/report/index.ts';
 import { renderSvg } from '../../src/report/render.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { churnResults } from './churn-fixture.ts';
 import { slowerRun } from './compare-fixture.ts';
 
 test('the changes table lists only what the gate flagged, biggest change first; the rest is folded away', () => {
@@ -49,7 +50,7 @@ test('every chart of a comparison draws both runs, with no vega-lite warnings', 
         spec.data.values.filter((v) => v.series === 'published').every((v) => v.run === 'current'),
         'published marks once',
       );
-      assert.match(b.chart.caption, /dashed and lighter: the baseline \(base-run\)/);
+      assert.match(b.chart.caption, /lighter: the baseline \(base-run\)/);
       const { warnings } = await renderSvg(b.chart.spec!);
       assert.deepEqual(warnings, [], `${b.chart.name}: no warnings`);
     }
@@ -66,9 +67,28 @@ test('writeReport with a comparison: "What changed" is the first section, with t
   assert.equal(sections[0], 'changes');
   assert.match(html, /<p class="headline FAIL"><b>gate FAIL: 6 regressions,/);
   const changes = /<section id="changes">([\s\S]*?)<\/section>/.exec(html)![1];
-  const [shown, folded] = changes.split('<details>');
+  const foldAt = changes.search(/<details><summary>\d+ unchanged lines<\/summary>/);
+  assert.ok(foldAt > 0, 'the unchanged lines are folded away at the end');
+  const [shown, folded] = [changes.slice(0, foldAt), changes.slice(foldAt)];
   assert.equal((shown.match(/<td class="FAIL">FAIL<\/td>/g) ?? []).length, 2);
   assert.doesNotMatch(shown, />pass</);
-  assert.match(folded, /^<summary>\d+ unchanged lines<\/summary>/);
+  assert.ok((folded.match(/>pass</g) ?? []).length > 20);
   assert.match(html, /<title>kpsim comparison: synthetic/);
+});
+
+test('a churn sweep against its baseline: both runs in every chart; where dashes already mean something, only lighter', async () => {
+  const base = churnResults({ profile: 'legacy', minSyncPeriodS: 10 });
+  const cur = churnResults({ profile: 'legacy', minSyncPeriodS: 10 });
+  for (const r of cur.rows) if (r.mode === 'iptables') r.value *= 1.3;
+  const model = buildComparison(cur, base);
+  const charts = [...model.sections, model.reproduction].flatMap((s) => s.blocks.map((b) => b.chart)).filter((c) => c.spec);
+  assert.ok(charts.length >= 5);
+  for (const c of charts) {
+    const values = (c.spec as unknown as { data: { values: { run: string }[] } }).data.values;
+    assert.deepEqual([...new Set(values.map((v) => v.run))].sort(), ['baseline', 'current'], c.name);
+    const { warnings } = await renderSvg(c.spec!);
+    assert.deepEqual(warnings, [], `${c.name}: no warnings`);
+  }
+  const kep = charts.find((c) => c.name === 'repro-churn-kep3453')!;
+  assert.match(kep.caption, /Full colour: this run; lighter: the baseline/);
 });
