@@ -58,7 +58,7 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
-// The page uses the window's width: charts sit side by side in a grid of ~620 px columns (one
+// The page uses the window's width: charts sit side by side in a grid of >= 640 px columns (one
 // column on a narrow screen; a multi-panel chart spans the row), the contents stay at the top
 // while scrolling, and long tables and notes fold away in <details>.
 const CSS = `
