@@ -217,11 +217,13 @@ export function syncChart(results: RunResults): ChartDef {
       notes: ['This run has no sync.full, sync.add_service or sync.remove_endpoint rows, so there is no chart.'],
     };
   const panels: Record<string, unknown>[] = [];
-  const op = modes.includes('ipvs') ? runCost(results, 'ipvsNetlinkOpNs') : null;
-  const subtitles: Record<string, string> = {
-    ...(op ? { simulated: `IPVS: ${fmt(op.value / 1000)} µs per netlink operation, an assumed price (see the notes below)` } : {}),
-    ...(modes.includes('ipvs') ? { wall: 'IPVS: one change still visits every service, as kube-proxy does (see the notes below)' } : {}),
-  };
+  const op = netlinkCost(results, modes);
+  const subtitles: Record<string, string> = op
+    ? {
+        simulated: `${op.mode}: ${fmt(op.value / 1000)} µs per netlink operation, an assumed price (see the notes below)`,
+        wall: `${op.mode}: one change still visits every service, as kube-proxy does (see the notes below)`,
+      }
+    : {};
   for (const clock of ['simulated', 'wall'] as const) {
     const labels = present(clock);
     if (labels.length === 0) {
@@ -289,7 +291,7 @@ export function syncChart(results: RunResults): ChartDef {
       resolve: { scale: { y: 'shared' } },
     });
   }
-  notes.push(...ipvsSyncNotes(results, modes));
+  notes.push(...netlinkSyncNotes(results, modes));
   const spec = {
     $schema: VL_SCHEMA,
     config: CONFIG,
@@ -301,26 +303,26 @@ export function syncChart(results: RunResults): ChartDef {
   return { name, title, caption, spec: spec as unknown as TopLevelSpec, notes };
 }
 
-/**
- * What the sync chart shows about IPVS and would otherwise leave unexplained: its simulated full
- * sync is an assumed price per netlink operation, and its wall-clock one-change sync grows with
- * the services because the sync loop visits every service (docs/ipvs.md).
- */
-function ipvsSyncNotes(results: RunResults, modes: string[]): string[] {
-  if (!modes.includes('ipvs')) return [];
-  const out: string[] = [];
+/** The netlink price of IPVS-style syncs, when the run has the mode that owns it. */
+function netlinkCost(results: RunResults, modes: string[]) {
   const op = runCost(results, 'ipvsNetlinkOpNs');
-  const set = runCost(results, 'ipsetOpNs');
-  if (op) {
-    const us = (ns: number) => `${fmt(ns / 1000)} µs`;
-    out.push(
-      `IPVS on the simulated clock: a sync costs its netlink operations (each virtual or real server added, changed or removed) at ${us(op.value)} each${set ? ` and its ipset members added or removed at ${us(set.value)} each` : ''} (${op.overridden ? "set by this run's scenario" : 'the default'}). The default is an assumption, not a measurement: src/metrics/cost-model.ts derives it from Huawei's KubeCon 2017 report of about 2 ms to add a VIP with its backends, about 6 netlink operations (huawei2017-ipvs-rule-add). It alone decides how IPVS full sync compares with the other modes; a scenario's costModel (ipvsNetlinkOpNs), or a calibration on real hardware, replaces it.`,
-    );
-  }
-  out.push(
-    "IPVS on the wall clock: one change still costs time in proportion to the services, because the sync visits every service, as kube-proxy's IPVS proxier does on every sync (syncProxyRules rebuilds every ipset member list, reads back each virtual server with GetVirtualServer and its real servers with GetRealServers, and lists each ipset); only the kernel writes are few, and they are what the simulated clock prices. kpsim also rebuilds its service map from the whole cluster snapshot each sync, where kube-proxy's change trackers convert only the changed objects (docs/ipvs.md).",
-  );
-  return out;
+  return op?.mode && modes.includes(op.mode) ? { ...op, mode: op.mode } : null;
+}
+
+/**
+ * What the sync chart shows about the mode priced per netlink operation (IPVS) and would
+ * otherwise leave unexplained: its simulated sync is an assumed price per operation, cited from
+ * the cost model's own source text, and its wall-clock one-change sync grows with the services
+ * because the sync loop visits every service (docs/ipvs.md).
+ */
+function netlinkSyncNotes(results: RunResults, modes: string[]): string[] {
+  const op = netlinkCost(results, modes);
+  if (!op) return [];
+  const us = (ns: number) => `${fmt(ns / 1000)} µs`;
+  return [
+    `${op.mode} on the simulated clock: a sync costs its netlink operations (each virtual or real server added, changed or removed) at ${us(op.value)} each (${op.overridden ? "set by this run's scenario" : 'the default'}), plus its ipset members added or removed. The default is an assumption, not a measurement; the cost model gives its source as: "${op.source}". That price alone decides how ${op.mode} full sync compares with the other modes: a scenario's costModel (ipvsNetlinkOpNs), or a calibration on real hardware, replaces it.`,
+    `${op.mode} on the wall clock: one change still costs time in proportion to the services, because the sync visits every service, as kube-proxy's IPVS proxier does on every sync (syncProxyRules rebuilds every ipset member list, reads back each virtual server with GetVirtualServer and its real servers with GetRealServers, and lists each ipset); only the kernel writes are few, and they are what the simulated clock prices. kpsim also rebuilds its service map from the whole cluster snapshot each sync, where kube-proxy's change trackers convert only the changed objects (docs/ipvs.md).`,
+  ];
 }
 
 /** (c) Throughput: simulated packets per second one node core forwards. */

@@ -3,8 +3,9 @@
 // explains an older run.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { costModelWith } from '../metrics/cost-model.ts';
+import { costSources } from '../metrics/cost-model.ts';
 import type { RunResults } from '../metrics/results.ts';
+import { allModes } from '../proxy/modes.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
@@ -21,14 +22,19 @@ export function runScenario(results: RunResults): Scenario | null {
 }
 
 /**
- * The price of one cost-model constant in this run: the scenario's override, else the default;
- * `overridden` says which. Null when the constant is unknown.
+ * One cost-model constant as this run priced it: the scenario's override, else the default,
+ * with the cost model's own unit and source text. Null when no such constant exists.
  */
-export function runCost(results: RunResults, name: string): { value: number; overridden: boolean } | null {
-  const scenario = runScenario(results);
-  const prices = costModelWith(undefined) as unknown as Record<string, number>;
-  if (typeof prices[name] !== 'number') return null;
-  const overrides = (scenario?.costModel ?? {}) as Record<string, unknown>;
-  if (typeof overrides[name] === 'number') return { value: overrides[name], overridden: true };
-  return { value: prices[name], overridden: false };
+export function runCost(
+  results: RunResults,
+  name: string,
+): { value: number; overridden: boolean; unit: string; source: string; mode: string | null } | null {
+  const entry = costSources()[name];
+  if (!entry) return null;
+  const overrides = (runScenario(results)?.costModel ?? {}) as Record<string, unknown>;
+  const override = overrides[name];
+  const mode = allModes().find((m) => Object.hasOwn(m.costs, name))?.name ?? null;
+  return typeof override === 'number'
+    ? { value: override, overridden: true, unit: entry.unit, source: entry.source, mode }
+    : { value: entry.value, overridden: false, unit: entry.unit, source: entry.source, mode };
 }
