@@ -5,7 +5,7 @@ import { type ClusterConfig, DEFAULT_CONFIG, parsePortRange } from './config.ts'
 import type { ConfigMap, EndpointSlice, Namespace, Node, Service } from './k8s-types.ts';
 import { type Cluster, type Pod, emptyCluster, podsFromSlices } from './model.ts';
 import { InputError } from '../util/errors.ts';
-import { ioName, readText, writeText } from '../util/stdio.ts';
+import { ioName, readInput, writeText } from '../util/stdio.ts';
 
 /** kpsim keeps the cluster-wide settings a dump cannot show in this ConfigMap. */
 export const CONFIG_MAP_NAME = 'kpsim-cluster-config';
@@ -18,13 +18,7 @@ export interface LoadResult {
 }
 
 export function readClusterFile(path: string): LoadResult {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read file: ${(err as Error).message}`, ioName(path));
-  }
+  const text = readInput(path, 'file');
   return parseClusterText(text, ioName(path));
 }
 

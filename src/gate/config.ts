@@ -8,7 +8,7 @@ import { allModes } from '../proxy/modes.ts';
 import type { Clock } from '../metrics/results.ts';
 import { schemaError } from '../scenario/load.ts';
 import { InputError } from '../util/errors.ts';
-import { readText } from '../util/stdio.ts';
+import { readInput } from '../util/stdio.ts';
 import { globMatch } from './glob.ts';
 import type { Direction } from './types.ts';
 
@@ -202,13 +202,7 @@ const schema = z
   .strict();
 
 export function loadGateConfig(path: string): GateConfig {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read gate config: ${(err as Error).message}`, path);
-  }
+  const text = readInput(path, 'gate config');
   return parseGateConfig(text, path);
 }
 

@@ -2,7 +2,7 @@
 // enum and the mode sections come from the registry, the core fields from config.ts.
 import { parseDocument } from 'yaml';
 import { InputError } from '../util/errors.ts';
-import { ioName, readText } from '../util/stdio.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 import { type KnownModes, type KubeProxyConfiguration, parseConfigWith } from './config.ts';
 import { allModes, modeNames } from './modes.ts';
 
@@ -15,13 +15,7 @@ export function parseKubeProxyConfig(raw: unknown, path = '(config)'): KubeProxy
 }
 
 export function loadKubeProxyConfig(path: string): KubeProxyConfiguration {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read KubeProxyConfiguration: ${(err as Error).message}`, path);
-  }
+  const text = readInput(path, 'KubeProxyConfiguration');
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new InputError(`malformed YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`, ioName(path));
   return parseKubeProxyConfig(doc.toJS() ?? {}, ioName(path));

@@ -9,7 +9,7 @@ import { resolveOptions } from './iptables/options.ts';
 import { LOOPBACK_IP, nodeView, sampleNames } from './node-view.ts';
 import { getMode } from './modes.ts';
 import type { DataPlane } from './types.ts';
-import { ioName, readText } from '../util/stdio.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 
 export interface PlaneSource {
   cluster?: string;
@@ -78,13 +78,7 @@ function loadDump(file: string, localIps: string | undefined, proxyConfig: strin
     if (ip === null) throw new InputError('not an IPv4 address', undefined, '--local-ips', part);
     ips.push(ip);
   }
-  let text: string;
-  try {
-    text = readText(file);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read iptables-save dump: ${(err as Error).message}`, file);
-  }
+  const text = readInput(file, 'iptables-save dump');
   const bit = proxyConfig !== undefined ? loadKubeProxyConfig(proxyConfig).masqueradeBit : 14;
   const plane = new IptablesDumpPlane(text, ips, 2 ** bit, ioName(file));
   return { plane, mode: 'iptables', localIPs: new Set([...ips, LOOPBACK_IP]), description: `iptables-save dump ${ioName(file)}` };

@@ -3,7 +3,7 @@
 import { formatIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type Packet, type ProtoNumber } from './types.ts';
-import { ioName, readText } from '../util/stdio.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 
 const PROTOS: Record<string, ProtoNumber> = { TCP: PROTO_TCP, UDP: PROTO_UDP, SCTP: PROTO_SCTP };
 export const PROTO_NAMES: Record<number, string> = { [PROTO_TCP]: 'TCP', [PROTO_UDP]: 'UDP', [PROTO_SCTP]: 'SCTP' };
@@ -47,13 +47,7 @@ export function packetFrom(f: PacketFields, file?: string, where = ''): Packet {
 
 /** Reads a JSON-lines packets file; blank lines are skipped. */
 export function readPacketsFile(path: string): Packet[] {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read packets file: ${(err as Error).message}`, path);
-  }
+  const text = readInput(path, 'packets file');
   const name = ioName(path);
   const packets: Packet[] = [];
   const lines = text.split('\n');

@@ -3,17 +3,11 @@ import { basename, extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../util/errors.ts';
-import { ioName, readText } from '../util/stdio.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 import { type Scenario, scenarioSchema } from './schema.ts';
 
 export function loadScenario(path: string): Scenario {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read scenario: ${(err as Error).message}`, path);
-  }
+  const text = readInput(path, 'scenario');
   return parseScenario(text, ioName(path));
 }
 

@@ -27,3 +27,13 @@ export function writeText(path: string, content: string | Iterable<string>): voi
   if (typeof content === 'string') process.stdout.write(content);
   else for (const chunk of content) process.stdout.write(chunk);
 }
+
+/** readText, an unreadable file becoming an InputError: "FILE: cannot read <what>: <reason>". */
+export function readInput(path: string, what: string): string {
+  try {
+    return readText(path);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`cannot read ${what}: ${(err as Error).message}`, path);
+  }
+}

@@ -5,7 +5,7 @@ import { type Problem, assertValidCluster } from '../../cluster/validate.ts';
 import { parseScenario } from '../../scenario/load.ts';
 import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { InputError } from '../../util/errors.ts';
-import { ioName, readText } from '../../util/stdio.ts';
+import { ioName, readInput } from '../../util/stdio.ts';
 
 export function registerValidate(program: Command): void {
   program
@@ -19,7 +19,7 @@ export function registerValidate(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action((file: string, opts: { strict?: boolean; json?: boolean }) => {
       const summaries: { label: string; summary: ReturnType<typeof summarize>; warnings: Problem[] }[] = [];
-      const text = readInput(file);
+      const text = readInput(file, 'file');
       const name = ioName(file);
       if (looksLikeScenario(text)) {
         const scenario = parseScenario(text, name);
@@ -52,15 +52,6 @@ export function registerValidate(program: Command): void {
         throw new InputError(`${w.message} (--strict)`, name, w.field, w.value);
       }
     });
-}
-
-function readInput(file: string): string {
-  try {
-    return readText(file);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read file: ${(err as Error).message}`, file);
-  }
 }
 
 /** A Kubernetes object or List has a `kind`; a scenario does not. */
