@@ -8,7 +8,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_USAGE = 2;
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('kpsim')
     .description(
       'Discrete-event simulator and benchmark harness for Kubernetes service networking\n(kube-proxy userspace, iptables and IPVS data planes, conntrack, SNAT, cluster DNS).',
@@ -19,12 +19,12 @@ export function buildProgram(): Command {
     // when stdout is not a terminal (piped help, tests).
     .configureHelp({ helpWidth: Math.max(process.stdout.columns ?? 0, 100) })
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;

@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../engine/simulator.ts';
 import { allModes, findMode, modeNames } from '../proxy/modes.ts';
+import { InputError } from '../util/errors.ts';
 
 export function parseCount(value: string): number {
   const n = Number(value.replace(/_/g, ''));
@@ -55,4 +56,12 @@ export function parseDurationOption(value: string): number {
   }
   if (ns <= 0) throw new InvalidArgumentError(`duration must be greater than 0, got "${value}"`);
   return ns;
+}
+
+/** At most one file option may be "-" (standard input can be read once): names them otherwise. */
+export function checkOneStdin(given: Record<string, unknown>): void {
+  const dashes = Object.entries(given)
+    .filter(([, v]) => v === '-')
+    .map(([flag]) => flag);
+  if (dashes.length > 1) throw new InputError(`only one of ${dashes.join(' and ')} can be - (standard input)`, undefined, dashes[1]);
 }

@@ -5,9 +5,9 @@ import { type ClusterConfig, DEFAULT_CONFIG, parsePortRange } from './config.ts'
 import type { ConfigMap, EndpointSlice, Namespace, Node, Service } from './k8s-types.ts';
 import { type Cluster, type Pod, emptyCluster, podsFromSlices } from './model.ts';
 import { InputError, schemaError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
 import { KIND_SCHEMAS } from './schema.ts';
-import { parseDataDocuments, readTextFile } from '../util/data-text.ts';
+import { parseDataDocuments } from '../util/data-text.ts';
+import { ioName, readInput, writeText } from '../util/stdio.ts';
 
 /** kpsim keeps the cluster-wide settings a dump cannot show in this ConfigMap. */
 export const CONFIG_MAP_NAME = 'kpsim-cluster-config';
@@ -24,7 +24,8 @@ export interface LoadResult {
 }
 
 export function readClusterFile(path: string): LoadResult {
-  return parseClusterText(readTextFile(path), path);
+  const text = readInput(path, 'file');
+  return parseClusterText(text, ioName(path));
 }
 
 export function parseClusterText(text: string, path: string): LoadResult {
@@ -192,11 +193,12 @@ export function clusterToJson(cluster: Cluster): string {
   return [...clusterJsonChunks(cluster)].join('');
 }
 
+/** A .yaml/.yml path gets multi-document YAML, anything else (and "-", standard output) JSON. */
 export function writeClusterFile(cluster: Cluster, path: string): void {
   if (/\.ya?ml$/i.test(path)) {
-    writeFileAtomic(path, clusterToYaml(cluster));
+    writeText(path, clusterToYaml(cluster));
   } else {
-    writeFileAtomic(path, clusterJsonChunks(cluster));
+    writeText(path, clusterJsonChunks(cluster));
   }
 }
 

@@ -5,7 +5,7 @@ import { InputError } from '../util/errors.ts';
 import { tryParseCidr } from '../util/ipv4.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { type LoadResult, parseClusterText } from './k8s-io.ts';
-import { readTextFile } from '../util/data-text.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 import type { Cluster } from './model.ts';
 import { type Problem, assertValidCluster } from './validate.ts';
 
@@ -25,7 +25,7 @@ export interface LoadedCluster {
 }
 
 export function loadCluster(file: string, opts: ClusterLoadOptions = {}): LoadedCluster {
-  return parseCluster(readTextFile(file), file, opts);
+  return parseCluster(readInput(file, 'file'), ioName(file), opts);
 }
 
 /** loadCluster on a text already read (`file` names it in messages). */

@@ -4,7 +4,7 @@
 import type { RunResults } from '../metrics/results.ts';
 import { seriesKey } from '../metrics/results.ts';
 import { InputError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
+import { writeText } from '../util/stdio.ts';
 import { readGateInput } from './inputs.ts';
 
 export const DEFAULT_BASELINE = 'bench/baseline.json';
@@ -52,6 +52,6 @@ export function updateBaseline(from: string, out: string, opts: BaselineOptions 
   const { samples: _omit, ...rest } = results;
   const head = JSON.stringify({ ...rest, samples: [] }, null, 1);
   const sampleLines = samples.map((s) => ' ' + JSON.stringify(s)).join(',\n');
-  writeFileAtomic(out, head.replace(/"samples": \[\]/, samples.length ? `"samples": [\n${sampleLines}\n ]` : '"samples": []') + '\n');
+  writeText(out, head.replace(/"samples": \[\]/, samples.length ? `"samples": [\n${sampleLines}\n ]` : '"samples": []') + '\n');
   return { file, results: { ...results, samples } };
 }

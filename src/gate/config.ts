@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { allModes } from '../proxy/modes.ts';
 import type { Clock } from '../metrics/results.ts';
 import { schemaError } from '../scenario/load.ts';
-import { parseDataText, readTextFile } from '../util/data-text.ts';
+import { parseDataText } from '../util/data-text.ts';
 import { InputError } from '../util/errors.ts';
+import { readInput } from '../util/stdio.ts';
 import { globMatch } from './glob.ts';
 import type { Direction } from './types.ts';
 
@@ -201,7 +202,8 @@ const schema = z
   .strict();
 
 export function loadGateConfig(path: string): GateConfig {
-  return parseGateConfig(readTextFile(path, 'gate config'), path);
+  const text = readInput(path, 'gate config');
+  return parseGateConfig(text, path);
 }
 
 export function parseGateConfig(text: string, path: string): GateConfig {

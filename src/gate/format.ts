@@ -2,6 +2,7 @@
 // per (mode, scale, metric, clock). A line stands for every statistic and repetition checked for
 // it and shows the worst of them.
 import { comparePoints } from '../metrics/results.ts';
+import { unitLabel } from '../metrics/units.ts';
 import { type BandCheck, type Comparison, type GateReport, severity } from './types.ts';
 
 export interface Line {
@@ -88,16 +89,55 @@ export function summaryLine(report: GateReport): string {
   return `gate ${report.outcome}: ${parts.join(', ')} (of ${report.comparisons.length} checks); ${bands}`;
 }
 
-export function formatText(report: GateReport): string {
+/** current / baseline of a comparison (for sample tests: of the normalised medians); null without both. */
+export function ratioOf(c: Comparison): number | null {
+  return c.change === null ? null : 1 + c.change;
+}
+
+/**
+ * The lines that changed beyond the gate's levels (worst verdict not a pass), biggest change
+ * first: missing points and numbers, then by |log(current/baseline)|, then new ones.
+ */
+export function changedLines(report: GateReport): Line[] {
+  return changedOf(lines(report));
+}
+
+/** The changed lines among `all` (the same objects), biggest change first. */
+export function changedOf(all: Line[]): Line[] {
+  const size = (l: Line) => {
+    if (l.worst.verdict === 'missing') return Infinity;
+    const r = ratioOf(l.worst);
+    if (r === null) return -1;
+    return r > 0 && Number.isFinite(r) ? Math.abs(Math.log(r)) : Number.MAX_VALUE;
+  };
+  return all
+    .filter((l) => l.worst.verdict !== 'pass')
+    .map((l, i) => ({ l, i, s: size(l) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .map((x) => x.l);
+}
+
+/**
+ * The terminal output. By default the verdict, the lines that changed and the bands out of
+ * range; `verbose` adds every line and band (a passing gate on a sweep is hundreds of lines).
+ */
+export function formatText(report: GateReport, opts: { verbose?: boolean } = {}): string {
   const out: string[] = [
     `baseline: ${report.baselineFile} (run ${report.baselineRun})`,
     `current:  ${report.currentFile} (run ${report.currentRun})`,
   ];
   for (const w of report.warnings) out.push(`warning: ${w}`);
-  const ls = lines(report);
-  out.push('', render([[...HEAD], ...ls.map(cells)], [1, 5, 6, 7, 8]));
-  if (report.bands.length) out.push('', 'complexity (metric ~ services^k):', render([BAND_HEAD, ...report.bands.map(bandCells)], [5, 6]));
+  const all = lines(report);
+  const shown = opts.verbose ? all : changedOf(all);
+  if (shown.length) out.push('', render([[...HEAD], ...shown.map(cells)], [1, 5, 6, 7, 8]));
+  else out.push('', "no number changed beyond the gate's levels");
+  const bands = opts.verbose ? report.bands : report.bands.filter((b) => b.verdict !== 'pass');
+  if (bands.length) out.push('', 'complexity (metric ~ services^k):', render([BAND_HEAD, ...bands.map(bandCells)], [5, 6]));
   out.push('', summaryLine(report));
+  if (!opts.verbose && shown.length < all.length)
+    out.push(
+      `(${all.length - shown.length} unchanged line${all.length - shown.length === 1 ? '' : 's'} not shown: --verbose for the full table)`,
+    );
   return out.join('\n') + '\n';
 }
 
@@ -165,7 +205,7 @@ function md(s: string): string {
 
 export function value(v: number | null, unit: string): string {
   if (v === null) return '-';
-  return unit ? `${num(v)} ${unit}` : num(v);
+  return unit ? `${num(v)} ${unitLabel(unit)}` : num(v);
 }
 
 function num(v: number): string {

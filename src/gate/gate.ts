@@ -7,7 +7,7 @@ import { seriesKey } from '../metrics/results.ts';
 import { InputError } from '../util/errors.ts';
 import { checkBands } from './complexity.ts';
 import type { GateConfig } from './config.ts';
-import { inputError, readGateInput } from './inputs.ts';
+import { inputError } from './inputs.ts';
 import { pointKey } from './keys.ts';
 import { compareRows } from './rows.ts';
 import { compareSamples } from './samples.ts';
@@ -16,12 +16,6 @@ import { type Comparison, type GateReport, type Outcome, isFailure } from './typ
 export interface GateOptions {
   /** Compare runs priced by different cost models (with a loud warning) instead of refusing. */
   allowCostModelChange?: boolean;
-}
-
-export function runGate(baselinePath: string, currentPath: string, config: GateConfig, opts: GateOptions = {}): GateReport {
-  const base = readGateInput(baselinePath, 'baseline');
-  const cur = readGateInput(currentPath, 'current');
-  return compareRuns(base.results, cur.results, config, { baseline: base.file, current: cur.file }, opts);
 }
 
 interface PointInfo {

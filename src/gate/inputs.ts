@@ -52,7 +52,7 @@ export function inputError(role: Role, message: string, file?: string, field?: s
 }
 
 export function readGateInput(path: string, role: Role): { file: string; results: RunResults } {
-  const file = /\.json$/.test(path) ? path : `${path.replace(/\/+$/, '')}/results.json`;
+  const file = path === '-' || /\.json$/.test(path) ? path : `${path.replace(/\/+$/, '')}/results.json`;
   let results: RunResults;
   try {
     results = readResults(path);

@@ -96,8 +96,9 @@ export class IpSet {
     // Members already present are in canonical form; only new texts need parsing.
     for (const t of wanted) want.add(this.members.has(t) ? t : formatEntry(this.type, parseEntry(this.type, t)));
     let ops = 0;
-    for (const k of [...this.members.keys()]) if (!want.has(k) && this.delete(k)) ops++;
-    for (const k of want) if (this.add(k)) ops++;
+    // Deleting the entry being visited is safe in a Map iteration; members kept are not re-parsed.
+    for (const k of this.members.keys()) if (!want.has(k) && this.delete(k)) ops++;
+    for (const k of want) if (!this.members.has(k) && this.add(k)) ops++;
     return ops;
   }
 

@@ -2,7 +2,7 @@
 // picked by `wanted`, the exponent k of metric ~ services^k from the values measured at each
 // scale (repetitions averaged: the fit is over scales). The sweep and the churn sweep both use it.
 import { type FitRecord, type ResultRow, seriesKey } from './results.ts';
-import { complexityVerdict, fitPowerLaw } from './stats.ts';
+import { fitPowerLaw, fitVerdictText } from './stats.ts';
 
 export function fitOverScales(rows: readonly ResultRow[], wanted: (r: ResultRow) => boolean): FitRecord[] {
   const groups = new Map<string, { first: ResultRow; byScale: Map<number, number[]> }>();
@@ -38,7 +38,7 @@ export function fitOverScales(rows: readonly ResultRow[], wanted: (r: ResultRow)
       intercept: fit.intercept,
       r2: fit.r2,
       n: fit.n,
-      verdict: complexityVerdict(fit),
+      verdict: fitVerdictText(fit),
     });
   }
   return fits;

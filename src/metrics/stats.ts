@@ -95,8 +95,37 @@ export function fitPowerLaw(xs: number[], ys: number[]): PowerFit | null {
   return { exponent: m, intercept: b, r2: Number.isFinite(r2) ? r2 : 1, ciLow, ciHigh, n };
 }
 
+/** A fit over fewer scales claims no exponent: two points always lie on a line. */
+export const MIN_FIT_SCALES = 3;
+/** A 95% interval of the exponent wider than this is "uncertain". */
+export const WIDE_FIT_CI = 0.4;
+
+export type FitCertainty = 'too few scales' | 'uncertain' | 'ok';
+
+/** What a fit may claim, one decision for the terminal summary, fits.csv and the report. */
+export function fitCertainty(f: Pick<PowerFit, 'n' | 'ciLow' | 'ciHigh'>): FitCertainty {
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  if (!finite(f.n) || f.n < MIN_FIT_SCALES || !finite(f.ciLow) || !finite(f.ciHigh)) return 'too few scales';
+  return f.ciHigh - f.ciLow > WIDE_FIT_CI ? 'uncertain' : 'ok';
+}
+
+/** The exponent as shown ("0.98"), or "-" when the fit may not claim one. */
+export function fitExponentText(f: Pick<PowerFit, 'exponent' | 'n' | 'ciLow' | 'ciHigh'>): string {
+  return fitCertainty(f) === 'too few scales' || !Number.isFinite(f.exponent) ? '-' : f.exponent.toFixed(2);
+}
+
+/**
+ * The verdict as shown: "O(n)", "O(n^1.66) uncertain" (wide interval), or "too few scales (2)".
+ * Readers recompute it from the fit, so results written before this rule read the same way.
+ */
+export function fitVerdictText(f: Pick<PowerFit, 'exponent' | 'n' | 'ciLow' | 'ciHigh'>): string {
+  const c = fitCertainty(f);
+  if (c === 'too few scales') return `too few scales (${Number.isFinite(f.n) ? f.n : '?'})`;
+  return c === 'uncertain' ? `${complexityVerdict(f)} uncertain` : complexityVerdict(f);
+}
+
 /** Plain-words verdict for an exponent: the report's "O(n)" / "O(1)" column. */
-export function complexityVerdict(fit: PowerFit): string {
+export function complexityVerdict(fit: Pick<PowerFit, 'exponent'>): string {
   const k = fit.exponent;
   if (Math.abs(k) < 0.2) return 'O(1)';
   if (k > 0.2 && k < 0.8) return `O(n^${k.toFixed(2)})`;

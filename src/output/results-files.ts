@@ -2,9 +2,10 @@
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { normalizeVariants, type RunResults } from '../metrics/results.ts';
-import { parseJson, readTextFile } from '../util/data-text.ts';
+import { parseJson } from '../util/data-text.ts';
 import { InputError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { STDIO, ioName, readInput } from '../util/stdio.ts';
 
 export const ROW_COLUMNS = ['mode', 'variant', 'scale', 'repetition', 'metric', 'clock', 'unit', 'statistic', 'value'] as const;
 export const FIT_COLUMNS = [
@@ -40,8 +41,8 @@ export function writeResults(dir: string, results: RunResults): string[] {
 }
 
 export function readResults(path: string): RunResults {
-  const file = /\.json$/.test(path) ? path : join(path, 'results.json');
-  const data = parseJson(readTextFile(file, 'results'), file);
+  const file = path === STDIO || /\.json$/.test(path) ? path : join(path, 'results.json');
+  const data = parseJson(readInput(file, 'results'), ioName(file));
   const r = data as Partial<RunResults>;
   if (typeof r !== 'object' || r === null || r.schema !== 'kpsim-results/1') {
     throw new InputError(

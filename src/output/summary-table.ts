@@ -1,5 +1,7 @@
 // The one-screen terminal summary of a run: headline numbers per mode and scale, then the fits.
 import { type RunResults, seriesView } from '../metrics/results.ts';
+import { fitCertainty, fitExponentText, fitVerdictText } from '../metrics/stats.ts';
+import { modeRatios, ratioCell } from '../report/ratios.ts';
 
 const COLUMNS: { head: string; metric: string; clock: 'simulated' | 'wall'; statistic: string; fmt: (v: number) => string }[] = [
   { head: 'rules/pkt', metric: 'lookup.rules_evaluated', clock: 'simulated', statistic: 'mean', fmt: (v) => v.toFixed(0) },
@@ -14,7 +16,9 @@ const COLUMNS: { head: string; metric: string; clock: 'simulated' | 'wall'; stat
 export function summaryTable(run: RunResults): string {
   const r = seriesView(run);
   const lines: string[] = [];
-  const header = ['mode', 'services', ...COLUMNS.map((c) => c.head)];
+  const ratios = modeRatios(r.rows);
+  const ratioHead = ratios ? [`${ratios.what === 'first packet' ? '1st pkt' : 'lookup'} vs fastest`] : [];
+  const header = ['mode', 'services', ...COLUMNS.map((c) => c.head), ...ratioHead];
   const table: string[][] = [header];
   const index = new Map<string, number>();
   for (const row of r.rows) index.set(`${row.mode}|${row.scale}|${row.metric}|${row.clock}|${row.statistic}|${row.repetition}`, row.value);
@@ -31,6 +35,7 @@ export function summaryTable(run: RunResults): string {
         const v = index.get(`${p.mode}|${p.scale}|${c.metric}|${c.clock}|${c.statistic}|1`);
         return v === undefined ? '-' : c.fmt(v);
       }),
+      ...(ratios ? [ratioCell(ratios, p.mode, p.scale) || '-'] : []),
     ]);
   }
   lines.push(render(table), '');
@@ -39,15 +44,16 @@ export function summaryTable(run: RunResults): string {
   );
   if (fits.length) {
     const ft: string[][] = [['mode', 'metric', 'clock', 'exponent', '95% CI', 'R²', 'verdict']];
+    // The same rule as the HTML report: no exponent from fewer than 3 scales, "uncertain" when wide.
     for (const f of fits)
       ft.push([
         f.mode,
         f.metric,
         f.clock,
-        f.exponent.toFixed(2),
-        Number.isFinite(f.ciLow) ? `[${f.ciLow.toFixed(2)}, ${f.ciHigh.toFixed(2)}]` : '-',
-        f.r2.toFixed(3),
-        f.verdict,
+        fitExponentText(f),
+        fitCertainty(f) === 'too few scales' ? '-' : `[${f.ciLow.toFixed(2)}, ${f.ciHigh.toFixed(2)}]`,
+        fitCertainty(f) === 'too few scales' ? '-' : f.r2.toFixed(3),
+        fitVerdictText(f),
       ]);
     lines.push('complexity (metric ~ services^k):', render(ft));
   }
@@ -84,7 +90,7 @@ function render(rows: string[][]): string {
 
 function ns(v: number): string {
   if (v >= 1e6) return `${(v / 1e6).toFixed(2)} ms`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(1)} us`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)} µs`;
   return `${v.toFixed(0)} ns`;
 }
 
@@ -93,7 +99,7 @@ function secs(v: number): string {
   if (v >= 60) return `${(v / 60).toFixed(1)} min`;
   if (v >= 1) return `${v.toFixed(2)} s`;
   if (v >= 1e-3) return `${(v * 1e3).toFixed(1)} ms`;
-  return `${(v * 1e6).toFixed(0)} us`;
+  return `${(v * 1e6).toFixed(0)} µs`;
 }
 
 function si(v: number): string {

@@ -1,6 +1,7 @@
 // KubeProxyConfiguration files and objects, checked against the registered modes: the mode
 // enum and the mode sections come from the registry, the core fields from config.ts.
-import { parseDataText, readTextFile } from '../util/data-text.ts';
+import { parseDataText } from '../util/data-text.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 import { type KnownModes, type KubeProxyConfiguration, parseConfigWith } from './config.ts';
 import { allModes, modeNames } from './modes.ts';
 
@@ -14,5 +15,5 @@ export function parseKubeProxyConfig(raw: unknown, path = '(config)', section?: 
 }
 
 export function loadKubeProxyConfig(path: string): KubeProxyConfiguration {
-  return parseKubeProxyConfig(parseDataText(readTextFile(path, 'KubeProxyConfiguration'), path) ?? {}, path);
+  return parseKubeProxyConfig(parseDataText(readInput(path, 'KubeProxyConfiguration'), ioName(path)) ?? {}, ioName(path));
 }

@@ -1,6 +1,5 @@
 // Builds the data plane `kpsim rules` / `kpsim trace` look at: a node of a cluster dump under a
 // KubeProxyConfiguration, or a real node's iptables-save output.
-import { readFileSync } from 'node:fs';
 import { loadCluster } from '../cluster/load.ts';
 import { tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
@@ -10,6 +9,7 @@ import { resolveOptions } from './iptables/options.ts';
 import { LOOPBACK_IP, nodeView, sampleNames } from './node-view.ts';
 import { getMode } from './modes.ts';
 import type { DataPlane } from './types.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 
 export interface PlaneSource {
   cluster?: string;
@@ -100,19 +100,14 @@ function loadDump(file: string, localIps: string | undefined, proxyConfig: strin
     if (ip === null) throw new InputError('not an IPv4 address', undefined, '--local-ips', part);
     ips.push(ip);
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read iptables-save dump: ${(err as Error).message}`, file);
-  }
+  const text = readInput(file, 'iptables-save dump');
   const bit = proxyConfig !== undefined ? loadKubeProxyConfig(proxyConfig).masqueradeBit : 14;
-  const plane = new IptablesDumpPlane(text, ips, 2 ** bit, file);
+  const plane = new IptablesDumpPlane(text, ips, 2 ** bit, ioName(file));
   return {
     plane,
     mode: 'iptables',
     localIPs: new Set([...ips, LOOPBACK_IP]),
-    description: `iptables-save dump ${file}`,
+    description: `iptables-save dump ${ioName(file)}`,
     warnings: plane.notModelled,
   };
 }

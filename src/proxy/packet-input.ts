@@ -1,10 +1,10 @@
 // Packets for `kpsim trace`: one from command-line options, or JSON lines
 // {"src": "10.0.0.2", "dst": "172.30.0.41", "dport": 80, "proto": "TCP"} from a file.
-import { readFileSync } from 'node:fs';
 import { formatIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import { type Packet } from './types.ts';
 import { PROTO_TCP, type ProtoNumber, serviceProtocolName, serviceProtocolNumber } from '../util/proto.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 
 export interface PacketFields {
   src?: unknown;
@@ -46,12 +46,8 @@ export function packetFrom(f: PacketFields, file?: string, where = ''): Packet {
 
 /** Reads a JSON-lines packets file; blank lines are skipped. */
 export function readPacketsFile(path: string): Packet[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read packets file: ${(err as Error).message}`, path);
-  }
+  const text = readInput(path, 'packets file');
+  const name = ioName(path);
   const packets: Packet[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -62,19 +58,24 @@ export function readPacketsFile(path: string): Packet[] {
     try {
       obj = JSON.parse(line);
     } catch (err) {
-      throw new InputError(`malformed JSON: ${(err as Error).message}`, path, where);
+      throw new InputError(`malformed JSON: ${(err as Error).message}`, name, where);
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
       throw new InputError(
         'expected an object like {"src": "10.0.0.2", "dst": "10.96.0.10", "dport": 53, "proto": "UDP"}',
-        path,
+        name,
         where,
         obj,
       );
     }
-    packets.push(packetFrom(obj as PacketFields, path, where));
+    packets.push(packetFrom(obj as PacketFields, name, where));
   }
   return packets;
+}
+
+/** A packet as its JSON line reads (the inverse of packetFrom), so output can be joined back to input. */
+export function packetFields(p: Packet): { src: string; dst: string; dport: number; sport: number; proto: string } {
+  return { src: formatIPv4(p.src), dst: formatIPv4(p.dst), dport: p.dport, sport: p.sport, proto: serviceProtocolName(p.proto) };
 }
 
 export function describePacket(p: Packet): string {

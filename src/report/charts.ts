@@ -2,7 +2,10 @@
 // services, one line per proxy mode, log-log. A chart whose metric the run lacks becomes a note.
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../metrics/results.ts';
+import { unitLabel } from '../metrics/units.ts';
 import { pointKey, positiveOnly, runModes, sampleQuartiles, series, unitOf } from './data.ts';
+import { fmt } from './format.ts';
+import { runCost } from './run-scenario.ts';
 import { CONFIG, VL_SCHEMA, logY, modeColor, modeShape, servicesX, tooltip } from './spec-kit.ts';
 import type { ChartDef } from './types.ts';
 
@@ -25,11 +28,11 @@ export function lookupChart(results: RunResults): ChartDef {
   const name = 'lookup-latency';
   const title = 'Rule-lookup latency vs services';
   const caption =
-    "Time to find the destination of a connection's first packet. Left: simulated clock, mean ns per lookup from the cost model (deterministic). Right: wall clock, median (p50) ns per lookup of kpsim's own implementation on this machine; the bar through each point spans the interquartile range (p25 to p75) of the raw wall-clock samples, repetitions pooled (hover a point for its p99).";
+    "Time to find the destination of a connection's first packet. Left: simulated clock, mean ns per lookup from the cost model (deterministic). Right: wall clock, median (p50) ns per lookup of kpsim's own implementation on this machine; through each point, a thick bar spans the interquartile range (p25 to p75) of the raw wall-clock samples and a thin one their whole range (min to max), repetitions pooled (hover a point for its p99).";
   const modes = runModes(results);
   const scales = runScales(results);
-  const simUnit = unitOf(results.rows, 'lookup.latency', 'simulated') || 'ns';
-  const wallUnit = unitOf(results.rows, 'lookup.latency', 'wall') || 'ns';
+  const simUnit = unitLabel(unitOf(results.rows, 'lookup.latency', 'simulated') || 'ns');
+  const wallUnit = unitLabel(unitOf(results.rows, 'lookup.latency', 'wall') || 'ns');
   const sim = positiveOnly(series(results.rows, 'lookup.latency', 'simulated', 'mean'));
   const p50 = series(results.rows, 'lookup.latency', 'wall', 'p50');
   const p99 = series(results.rows, 'lookup.latency', 'wall', 'p99');
@@ -38,7 +41,16 @@ export function lookupChart(results: RunResults): ChartDef {
     p50.map((p) => {
       const q = quartiles.get(pointKey(p.mode, p.scale));
       const hi = p99.find((x) => x.mode === p.mode && x.scale === p.scale)?.value;
-      return { ...p, p99: hi !== undefined && hi > 0 ? hi : null, q1: q && q.q1 > 0 ? q.q1 : null, q3: q && q.q3 > 0 ? q.q3 : null };
+      const ok = q && q.q1 > 0 && q.min > 0;
+      return {
+        ...p,
+        p99: hi !== undefined && hi > 0 ? hi : null,
+        q1: ok ? q.q1 : null,
+        q3: ok ? q.q3 : null,
+        lo: ok ? q.min : null,
+        hi: ok ? q.max : null,
+        reps: q?.repetitions ?? p.n,
+      };
     }),
   );
   const notes = [...droppedNote(sim.dropped, 'simulated'), ...droppedNote(wall.dropped, 'wall-clock')];
@@ -46,10 +58,15 @@ export function lookupChart(results: RunResults): ChartDef {
   if (noIqr > 0) {
     notes.push(
       noIqr === wall.kept.length
-        ? 'results.json has no raw wall-clock lookup samples, so the wall-clock points have no interquartile bars.'
-        : `${noIqr} of ${wall.kept.length} wall-clock points have no raw samples in results.json, so no interquartile bar.`,
+        ? 'results.json has no raw wall-clock lookup samples, so the wall-clock points have no spread bars.'
+        : `${noIqr} of ${wall.kept.length} wall-clock points have no raw samples in results.json, so no spread bar.`,
     );
   }
+  const reps = Math.max(0, ...wall.kept.map((p) => p.reps));
+  if (reps === 1 && noIqr < wall.kept.length)
+    notes.push(
+      "1 repetition: the bars are the spread of that repetition's own tinybench samples; there is no spread between repetitions (run the sweep with --repetitions 3 for one).",
+    );
   if (sim.kept.length === 0 && wall.kept.length === 0) {
     return {
       name,
@@ -61,7 +78,17 @@ export function lookupChart(results: RunResults): ChartDef {
   }
   const values = [
     ...sim.kept.map((p) => ({ mode: p.mode, services: p.scale, clock: 'simulated', value: p.value })),
-    ...wall.kept.map((p) => ({ mode: p.mode, services: p.scale, clock: 'wall', value: p.value, q1: p.q1, q3: p.q3, p99: p.p99 })),
+    ...wall.kept.map((p) => ({
+      mode: p.mode,
+      services: p.scale,
+      clock: 'wall',
+      value: p.value,
+      q1: p.q1,
+      q3: p.q3,
+      lo: p.lo,
+      hi: p.hi,
+      p99: p.p99,
+    })),
   ];
   const simY = logY(
     'value',
@@ -71,14 +98,14 @@ export function lookupChart(results: RunResults): ChartDef {
   const wallY = logY(
     'value',
     `p50 lookup latency (${wallUnit}, log scale)`,
-    wall.kept.flatMap((p) => [p.value, p.q1 ?? p.value, p.q3 ?? p.value]),
+    wall.kept.flatMap((p) => [p.value, p.lo ?? p.value, p.hi ?? p.value]),
   );
   const panels: Record<string, unknown>[] = [];
   if (sim.kept.length > 0) {
     panels.push({
       title: { text: 'Simulated clock', subtitle: `mean ${simUnit} per first-packet lookup` },
-      width: 330,
-      height: 240,
+      width: 400,
+      height: 260,
       transform: [{ filter: { field: 'clock', equal: 'simulated' } }],
       layer: [
         { mark: { type: 'line' }, encoding: { x: servicesX(scales), y: simY, color: modeColor(modes) } },
@@ -99,14 +126,22 @@ export function lookupChart(results: RunResults): ChartDef {
   }
   if (wall.kept.length > 0) {
     panels.push({
-      title: { text: 'Wall clock (this machine)', subtitle: `p50 ${wallUnit} per lookup; bars: interquartile range of the samples` },
-      width: 330,
-      height: 240,
+      title: {
+        text: 'Wall clock (this machine)',
+        subtitle: `p50 ${wallUnit} per lookup; bars: p25-p75 (thick) and min-max (thin) of the samples${reps === 1 ? ', 1 repetition' : ''}`,
+      },
+      width: 400,
+      height: 260,
       transform: [{ filter: { field: 'clock', equal: 'wall' } }],
       layer: [
         {
+          transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+          mark: { type: 'rule', strokeWidth: 1, opacity: 0.4 },
+          encoding: { x: servicesX(scales), y: { ...wallY, field: 'lo' }, y2: { field: 'hi' }, color: modeColor(modes) },
+        },
+        {
           transform: [{ filter: 'isValid(datum.q1) && isValid(datum.q3)' }],
-          mark: { type: 'errorbar', ticks: { size: 7 }, thickness: 1.5 },
+          mark: { type: 'errorbar', ticks: { size: 7 }, thickness: 3 },
           encoding: { x: servicesX(scales), y: { ...wallY, field: 'q1' }, y2: { field: 'q3' }, color: modeColor(modes) },
         },
         { mark: { type: 'line' }, encoding: { x: servicesX(scales), y: wallY, color: modeColor(modes) } },
@@ -121,6 +156,8 @@ export function lookupChart(results: RunResults): ChartDef {
               { field: 'q1', type: 'quantitative', title: `p25 (${wallUnit})`, format: ',.4~g' },
               { field: 'q3', type: 'quantitative', title: `p75 (${wallUnit})`, format: ',.4~g' },
               { field: 'p99', type: 'quantitative', title: `p99 (${wallUnit})`, format: ',.4~g' },
+              { field: 'lo', type: 'quantitative', title: `min (${wallUnit})`, format: ',.4~g' },
+              { field: 'hi', type: 'quantitative', title: `max (${wallUnit})`, format: ',.4~g' },
             ]),
           },
         },
@@ -161,8 +198,11 @@ export function syncChart(results: RunResults): ChartDef {
     for (const c of SYNC_CHANGES) {
       const pts = positiveOnly(series(results.rows, c.metric, clock, stat));
       notes.push(...droppedNote(pts.dropped, `${clock} ${c.metric}`));
-      const unit = unitOf(results.rows, c.metric, clock);
-      for (const p of pts.kept) rows.push({ mode: p.mode, services: p.scale, clock, change: c.label, value: p.value, unit });
+      const unit = unitLabel(unitOf(results.rows, c.metric, clock));
+      for (const p of pts.kept) {
+        const spread = p.n > 1 && p.min !== undefined && p.max !== undefined && p.min > 0 ? { lo: p.min, hi: p.max } : {};
+        rows.push({ mode: p.mode, services: p.scale, clock, change: c.label, value: p.value, unit, reps: p.n, ...spread });
+      }
     }
   }
   const present = (clock: string) =>
@@ -177,6 +217,13 @@ export function syncChart(results: RunResults): ChartDef {
       notes: ['This run has no sync.full, sync.add_service or sync.remove_endpoint rows, so there is no chart.'],
     };
   const panels: Record<string, unknown>[] = [];
+  const op = netlinkCost(results, modes);
+  const subtitles: Record<string, string> = op
+    ? {
+        simulated: `${op.mode}: ${fmt(op.value / 1000)} µs per netlink operation, an assumed price (see the notes below)`,
+        wall: `${op.mode}: one change still visits every service, as kube-proxy does (see the notes below)`,
+      }
+    : {};
   for (const clock of ['simulated', 'wall'] as const) {
     const labels = present(clock);
     if (labels.length === 0) {
@@ -185,16 +232,38 @@ export function syncChart(results: RunResults): ChartDef {
     }
     if (missing(clock).length > 0) notes.push(`No ${clock}-clock rows for ${missing(clock).join(', ')}.`);
     const unit = (rows.find((r) => r.clock === clock)?.unit as string) || (clock === 'simulated' ? 's' : 'ms');
+    const mine = rows.filter((r) => r.clock === clock);
     const y = logY(
       'value',
       `sync time (${unit}, log scale)`,
-      rows.filter((r) => r.clock === clock).map((r) => r.value as number),
+      mine.flatMap((r) => [
+        r.value as number,
+        (r.lo as number | undefined) ?? (r.value as number),
+        (r.hi as number | undefined) ?? (r.value as number),
+      ]),
       ',~g',
     );
+    const reps = Math.max(...mine.map((r) => r.reps as number));
+    if (clock === 'wall')
+      notes.push(
+        reps > 1
+          ? `Wall clock: each point is the mean of ${reps} repetitions; the bar through it spans the fastest to the slowest.`
+          : 'Wall clock: 1 repetition, one timing per sync, so no spread to show (run the sweep with --repetitions 3 for one).',
+      );
+    const spreadLayer =
+      reps > 1
+        ? [
+            {
+              transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+              mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 },
+              encoding: { x: servicesX(scales, 'services'), y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: modeColor(modes) },
+            },
+          ]
+        : [];
     panels.push({
       title: {
         text: clock === 'simulated' ? 'Simulated clock' : 'Wall clock (this machine)',
-        subtitle: `${unit} per sync, log scale; panels share the y axis`,
+        subtitle: [`${unit} per sync, log scale; panels share the y axis`, ...(subtitles[clock] ? [subtitles[clock]] : [])],
       },
       transform: [{ filter: { field: 'clock', equal: clock } }],
       facet: {
@@ -202,9 +271,10 @@ export function syncChart(results: RunResults): ChartDef {
       },
       spacing: 12,
       spec: {
-        width: 215,
-        height: 190,
+        width: 250,
+        height: 200,
         layer: [
+          ...spreadLayer,
           { mark: { type: 'line' }, encoding: { x: servicesX(scales, 'services'), y, color: modeColor(modes) } },
           {
             mark: { type: 'point', size: 40, filled: true },
@@ -221,6 +291,7 @@ export function syncChart(results: RunResults): ChartDef {
       resolve: { scale: { y: 'shared' } },
     });
   }
+  notes.push(...netlinkSyncNotes(results, modes));
   const spec = {
     $schema: VL_SCHEMA,
     config: CONFIG,
@@ -232,6 +303,28 @@ export function syncChart(results: RunResults): ChartDef {
   return { name, title, caption, spec: spec as unknown as TopLevelSpec, notes };
 }
 
+/** The netlink price of IPVS-style syncs, when the run has the mode that owns it. */
+function netlinkCost(results: RunResults, modes: string[]) {
+  const op = runCost(results, 'ipvsNetlinkOpNs');
+  return op?.mode && modes.includes(op.mode) ? { ...op, mode: op.mode } : null;
+}
+
+/**
+ * What the sync chart shows about the mode priced per netlink operation (IPVS) and would
+ * otherwise leave unexplained: its simulated sync is an assumed price per operation, cited from
+ * the cost model's own source text, and its wall-clock one-change sync grows with the services
+ * because the sync loop visits every service (docs/ipvs.md).
+ */
+function netlinkSyncNotes(results: RunResults, modes: string[]): string[] {
+  const op = netlinkCost(results, modes);
+  if (!op) return [];
+  const us = (ns: number) => `${fmt(ns / 1000)} µs`;
+  return [
+    `${op.mode} on the simulated clock: a sync costs its netlink operations (each virtual or real server added, changed or removed) at ${us(op.value)} each (${op.overridden ? "set by this run's scenario" : 'the default'}), plus its ipset members added or removed. The default is an assumption, not a measurement; the cost model gives its source as: "${op.source}". That price alone decides how ${op.mode} full sync compares with the other modes: a scenario's costModel (ipvsNetlinkOpNs), or a calibration on real hardware, replaces it.`,
+    `${op.mode} on the wall clock: one change still costs time in proportion to the services, because the sync visits every service, as kube-proxy's IPVS proxier does on every sync (syncProxyRules rebuilds every ipset member list, reads back each virtual server with GetVirtualServer and its real servers with GetRealServers, and lists each ipset); only the kernel writes are few, and they are what the simulated clock prices. kpsim also rebuilds its service map from the whole cluster snapshot each sync, where kube-proxy's change trackers convert only the changed objects (docs/ipvs.md).`,
+  ];
+}
+
 /** (c) Throughput: simulated packets per second one node core forwards. */
 export function throughputChart(results: RunResults): ChartDef {
   const name = 'throughput';
@@ -240,7 +333,7 @@ export function throughputChart(results: RunResults): ChartDef {
     "Packets per second one node core can forward through the proxy under the scenario's workload: the simulated CPU cost per packet (first-packet lookups, conntrack hits, userspace copies) inverted. Simulated clock.";
   const modes = runModes(results);
   const scales = runScales(results);
-  const unit = unitOf(results.rows, 'throughput.node_core', 'simulated') || 'packets/s';
+  const unit = unitLabel(unitOf(results.rows, 'throughput.node_core', 'simulated') || 'packets/s');
   const pts = positiveOnly(series(results.rows, 'throughput.node_core', 'simulated', 'value'));
   if (pts.kept.length === 0)
     return { name, title, caption, spec: null, notes: ['This run has no simulated throughput.node_core rows, so there is no chart.'] };

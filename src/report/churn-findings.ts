@@ -3,6 +3,7 @@
 // section and by `kpsim churn --sweep` on the terminal.
 import { churnFits, churnMetricName, parseChurnMetric } from '../metrics/churn-rows.ts';
 import { type FitRecord, type ResultRow, type RunResults, seriesView } from '../metrics/results.ts';
+import { fitExponentText, fitVerdictText } from '../metrics/stats.ts';
 import { type ChurnPoint, churnSeries, rateLabel, runRates } from './churn-data.ts';
 import { plainVerdict } from './complexity.ts';
 import { fmt } from './format.ts';
@@ -23,7 +24,7 @@ export function exponentFinding(results: RunResults): string | null {
   // iptables against ipvs is the comparison people come for: put them first.
   const lead = ['iptables', 'ipvs'];
   const ordered = [...fits.filter((f) => lead.includes(f.mode)), ...fits.filter((f) => !lead.includes(f.mode))];
-  const parts = ordered.map((f) => `${f.mode}: k = ${f.exponent.toFixed(2)}, ${f.verdict}, ${plainVerdict(f)}`);
+  const parts = ordered.map((f) => `${f.mode}: k = ${fitExponentText(f)}, ${fitVerdictText(f)}, ${plainVerdict(f)}`);
   const inTable = (results.fits ?? []).some(
     (f) => f && typeof f.metric === 'string' && parseChurnMetric(f.metric).base === 'sync.duration.full',
   );

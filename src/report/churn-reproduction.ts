@@ -171,6 +171,7 @@ export function churnRuleAddBlock(results: RunResults, pub: PublishedFigures): B
         },
       },
     ],
+    unit,
   );
   return { chart: { name, title, caption, spec, notes: [] }, table, source };
 }
@@ -320,6 +321,7 @@ export function kepBlock(results: RunResults, pub: PublishedFigures): Block {
         },
       },
     ],
+    unit,
   );
   return { chart: { name, title, caption, spec, notes }, table, source };
 }

@@ -2,6 +2,8 @@
 // plain words, and the one-line headline (is iptables O(n) and ipvs O(1)?).
 import { parseChurnMetric } from '../metrics/churn-rows.ts';
 import type { FitRecord, RunResults } from '../metrics/results.ts';
+import { fitCertainty, fitExponentText, fitVerdictText } from '../metrics/stats.ts';
+import { unitLabel } from '../metrics/units.ts';
 import { sortModes } from './data.ts';
 import { fmtFixed } from './format.ts';
 
@@ -58,8 +60,9 @@ export function plainVerdict(f: Pick<FitRecord, 'exponent' | 'ciLow' | 'ciHigh' 
   else if (k > 0) words = `grows ${k < 1 ? 'slower' : 'faster'} than linear: ${times(2 ** k)} when the services double`;
   else words = `falls: ${times(2 ** k)} when the services double`;
   const caveats: string[] = [];
-  if (!finite(f.n) || f.n < 3 || !finite(f.ciLow) || !finite(f.ciHigh)) caveats.push('too few scales for a confidence interval');
-  else if (f.ciHigh - f.ciLow > 0.4) caveats.push('uncertain: wide confidence interval');
+  const certainty = fitCertainty(f);
+  if (certainty === 'too few scales') return 'no exponent: a fit needs 3 scales (two points always lie on a line)';
+  if (certainty === 'uncertain') caveats.push('uncertain: wide confidence interval');
   // R² measures how much of the spread the slope explains: a flat series has almost none to
   // explain, so a low R² there says nothing about the fit. Flag it only for a real slope.
   const flat = finite(f.ciLow) && finite(f.ciHigh) && f.ciLow > -0.2 && f.ciHigh < 0.2;
@@ -85,12 +88,12 @@ export function complexityRows(results: RunResults): ComplexityRow[] {
     clock: f.clock,
     statistic: f.statistic,
     mode: f.mode,
-    unit: f.unit ?? '',
-    exponent: fmtFixed(f.exponent, 2),
-    ci: finite(f.ciLow) && finite(f.ciHigh) && f.n >= 3 ? `[${f.ciLow.toFixed(2)}, ${f.ciHigh.toFixed(2)}]` : '—',
-    r2: fmtFixed(f.r2, 3),
+    unit: unitLabel(f.unit ?? ''),
+    exponent: fitExponentText(f).replace(/^-$/, '—'),
+    ci: fitCertainty(f) !== 'too few scales' ? `[${f.ciLow.toFixed(2)}, ${f.ciHigh.toFixed(2)}]` : '—',
+    r2: fitCertainty(f) !== 'too few scales' ? fmtFixed(f.r2, 3) : '—',
     n: finite(f.n) ? String(f.n) : '—',
-    verdict: typeof f.verdict === 'string' ? f.verdict : '',
+    verdict: fitVerdictText(f),
     words: plainVerdict(f),
   }));
 }
@@ -114,7 +117,7 @@ export function headline(
       clock,
       parts: modes.map((m) => {
         const f = fits.find((x) => x.mode === m)!;
-        return { mode: m, verdict: f.verdict, exponent: f.exponent.toFixed(2) };
+        return { mode: m, verdict: fitVerdictText(f), exponent: fitExponentText(f) };
       }),
     };
   }

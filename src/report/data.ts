@@ -33,6 +33,9 @@ export interface SeriesPoint {
   value: number;
   /** Repetitions averaged into `value`. */
   n: number;
+  /** Smallest and largest repetition (equal to `value` with one repetition). */
+  min?: number;
+  max?: number;
 }
 
 /** Series of the run in the registry's order (variants after their mode, then any others by name). */
@@ -59,19 +62,21 @@ export function modeColorScale(modes: string[]): { domain: string[]; range: stri
 
 /** Mean over repetitions of one (metric, clock, statistic), per mode and scale, sorted by mode then scale. */
 export function series(rows: ResultRow[], metric: string, clock: Clock, statistic: string): SeriesPoint[] {
-  const acc = new Map<string, { mode: string; scale: number; sum: number; n: number }>();
+  const acc = new Map<string, { mode: string; scale: number; sum: number; n: number; min: number; max: number }>();
   for (const r of rows) {
     if (r.metric !== metric || r.clock !== clock || r.statistic !== statistic) continue;
     if (typeof r.value !== 'number' || !Number.isFinite(r.value) || !Number.isFinite(r.scale)) continue;
     const key = `${r.mode}\u0000${r.scale}`;
-    const a = acc.get(key) ?? { mode: r.mode, scale: r.scale, sum: 0, n: 0 };
+    const a = acc.get(key) ?? { mode: r.mode, scale: r.scale, sum: 0, n: 0, min: Infinity, max: -Infinity };
     a.sum += r.value;
     a.n += 1;
+    a.min = Math.min(a.min, r.value);
+    a.max = Math.max(a.max, r.value);
     acc.set(key, a);
   }
   const modes = sortModes([...acc.values()].map((a) => a.mode));
   return [...acc.values()]
-    .map((a) => ({ mode: a.mode, scale: a.scale, value: a.sum / a.n, n: a.n }))
+    .map((a) => ({ mode: a.mode, scale: a.scale, value: a.sum / a.n, n: a.n, min: a.min, max: a.max }))
     .sort((a, b) => modes.indexOf(a.mode) - modes.indexOf(b.mode) || a.scale - b.scale);
 }
 
@@ -105,21 +110,39 @@ export function valueAt(points: SeriesPoint[], mode: string, scale: number): { v
   return null;
 }
 
-/** p25 and p75 of a metric's raw wall-clock samples per (mode, scale), repetitions pooled. */
-export function sampleQuartiles(samples: SampleSet[] | undefined, metric: string): Map<string, { q1: number; q3: number; n: number }> {
-  const pooled = new Map<string, number[]>();
+export interface SampleSpread {
+  q1: number;
+  q3: number;
+  min: number;
+  max: number;
+  n: number;
+  /** Repetitions pooled. */
+  repetitions: number;
+}
+
+/** p25, p75, min and max of a metric's raw wall-clock samples per (mode, scale), repetitions pooled. */
+export function sampleQuartiles(samples: SampleSet[] | undefined, metric: string): Map<string, SampleSpread> {
+  const pooled = new Map<string, { values: number[]; reps: Set<number> }>();
   for (const s of Array.isArray(samples) ? samples : []) {
     if (!s || s.metric !== metric || !Array.isArray(s.values)) continue;
     const key = pointKey(s.mode, s.scale);
-    const list = pooled.get(key) ?? [];
-    for (const v of s.values) if (typeof v === 'number' && Number.isFinite(v)) list.push(v);
-    pooled.set(key, list);
+    const at = pooled.get(key) ?? { values: [], reps: new Set<number>() };
+    for (const v of s.values) if (typeof v === 'number' && Number.isFinite(v)) at.values.push(v);
+    at.reps.add(s.repetition);
+    pooled.set(key, at);
   }
-  const out = new Map<string, { q1: number; q3: number; n: number }>();
-  for (const [key, values] of pooled) {
+  const out = new Map<string, SampleSpread>();
+  for (const [key, { values, reps }] of pooled) {
     if (values.length < 4) continue;
     values.sort((a, b) => a - b);
-    out.set(key, { q1: quantile(values, 0.25), q3: quantile(values, 0.75), n: values.length });
+    out.set(key, {
+      q1: quantile(values, 0.25),
+      q3: quantile(values, 0.75),
+      min: values[0],
+      max: values[values.length - 1],
+      n: values.length,
+      repetitions: reps.size,
+    });
   }
   return out;
 }

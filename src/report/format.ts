@@ -13,9 +13,12 @@ export function fmtFixed(v: number | null | undefined, digits: number): string {
   return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—';
 }
 
+/** A kpsim cell whose published condition lies outside the run's scales. */
+export const NOT_IN_RUN = '— (not in this run)';
+
 /** kpsim's value at a published condition: exact, interpolated between scales, or not covered. */
 export function fmtKpsim(v: { value: number; exact: boolean } | null): string {
-  if (!v) return '— (not in this run)';
+  if (!v) return NOT_IN_RUN;
   return v.exact ? fmt(v.value) : `≈ ${fmt(v.value)} (interpolated)`;
 }
 

@@ -3,17 +3,22 @@
 // charts/<name>.svg (rendered headlessly in Node).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { summaryLine } from '../gate/format.ts';
+import type { GateReport } from '../gate/types.ts';
 import { type RunResults, seriesView } from '../metrics/results.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { browserLibraries } from './assets.ts';
-import { lookupChart, syncChart, throughputChart } from './charts.ts';
+import { lookupChart, runScales, syncChart, throughputChart } from './charts.ts';
 import { churnOnly, churnSection, hasChurnRows } from './churn.ts';
 import { churnReproductionBlocks } from './churn-reproduction.ts';
 import { hasCalibration, kernelSection } from './kernel-panel.ts';
+import { changesModel, overlayBaseline } from './compare.ts';
 import { complexityRows, headline } from './complexity.ts';
 import { type PageModel, renderHtml } from './html.ts';
 import { type PublishedFigures, loadPublishedFigures } from './published.ts';
+import { modeRatios } from './ratios.ts';
 import { renderSvg } from './render.ts';
+import { hideUncovered } from './repro-kit.ts';
 import { reproductionBlocks } from './reproduction.ts';
 import type { ChartDef, Section } from './types.ts';
 
@@ -24,7 +29,11 @@ export type { ChartDef } from './types.ts';
 export interface ReportOptions {
   /** Published figures to compare with (default: the repository's data/published-figures.json). */
   publishedFile?: string;
+  /** Comparison mode: the baseline run and the gate's report of current against it. */
+  comparison?: { baseline: RunResults; baselineFile: string; gate: GateReport };
 }
+
+export type ComparisonInput = NonNullable<ReportOptions['comparison']>;
 
 export interface ReportModel {
   sections: Section[];
@@ -52,7 +61,7 @@ export function buildReport(run: RunResults, published: PublishedFigures = loadP
       title: 'Sync: programming the data plane',
       clock: 'simulated and wall clock',
       intro:
-        "How long kube-proxy takes to bring a node's rules up to date: a full sync of the whole cluster, and a sync after a single change. iptables-restore rewrites whole tables, so even one change costs time in proportion to the services; IPVS changes one virtual server with a few netlink messages.",
+        "How long kube-proxy takes to bring a node's rules up to date: a full sync of the whole cluster, and a sync after a single change. iptables-restore rewrites whole tables, so even one change costs time in proportion to the services; IPVS changes one virtual server with a few netlink messages (the simulated clock prices those writes), although its sync loop still visits every service (the wall clock shows that).",
       blocks: [{ chart: syncChart(results) }],
     },
     {
@@ -72,27 +81,45 @@ export function buildReport(run: RunResults, published: PublishedFigures = loadP
     clock: 'kpsim simulated vs published measurements',
     intro:
       "Published measurements of kube-proxy at scale beside kpsim's own numbers for the same conditions. Published values are large outlined marks (hover for the source); kpsim's are lines. kpsim's numbers come from its cost model (simulated clock), not from a real cluster, so agreement in shape (how a number grows with services) matters more than agreement in absolute value.",
-    blocks: [...(dataPlane ? reproductionBlocks(results, published) : []), ...(churn ? churnReproductionBlocks(results, published) : [])],
+    blocks: [
+      ...(dataPlane ? reproductionBlocks(results, published) : []),
+      ...(churn ? churnReproductionBlocks(results, published) : []),
+    ].map((b) => (b.table ? { ...b, table: hideUncovered(b.table, runScales(results)) } : b)),
   };
   return { sections, reproduction, published };
 }
 
-function allCharts(model: ReportModel): ChartDef[] {
-  return [...model.sections, model.reproduction].flatMap((s) => s.blocks.map((b) => b.chart));
+/** The current run's report with the baseline's values drawn into every chart. */
+export function buildComparison(
+  results: RunResults,
+  baseline: RunResults,
+  published: PublishedFigures = loadPublishedFigures(),
+): ReportModel {
+  const cur = buildReport(results, published);
+  const base = buildReport(baseline, published);
+  const baseCharts = new Map(allCharts(base).map((c) => [c.name, c]));
+  const label = baseline.meta?.runId ?? 'baseline';
+  const overlay = (s: Section): Section => ({
+    ...s,
+    blocks: s.blocks.map((b) => ({ ...b, chart: overlayBaseline(b.chart, baseCharts.get(b.chart.name), label) })),
+  });
+  return { ...cur, sections: cur.sections.map(overlay), reproduction: overlay(cur.reproduction) };
+}
+
+function allCharts(model: { sections: Section[]; reproduction?: Section }): ChartDef[] {
+  return [...model.sections, ...(model.reproduction ? [model.reproduction] : [])].flatMap((s) => s.blocks.map((b) => b.chart));
 }
 
 /**
- * Writes `<dir>/index.html` and `<dir>/charts/<name>.vl.json|.svg` for a run's results and returns
- * the paths written (index.html first). Charts the run has no data for become notes on the page.
+ * Renders each chart to charts/<name>.svg and writes its spec to charts/<name>.vl.json; removes
+ * older charts the page no longer has. A chart that fails to render becomes a note. Returns the
+ * files written.
  */
-export async function writeReport(dir: string, run: RunResults, opts: ReportOptions = {}): Promise<string[]> {
-  const results = seriesView(run);
-  const published = loadPublishedFigures(opts.publishedFile);
-  const model = buildReport(results, published);
+export async function writeCharts(dir: string, charts: ChartDef[]): Promise<string[]> {
   const chartsDir = join(dir, 'charts');
   const written: string[] = [];
   const keep = new Set<string>();
-  for (const chart of allCharts(model)) {
+  for (const chart of charts) {
     if (!chart.spec) continue;
     let svg: string;
     try {
@@ -109,19 +136,41 @@ export async function writeReport(dir: string, run: RunResults, opts: ReportOpti
     written.push(vl, svgFile);
     keep.add(`${chart.name}.vl.json`).add(`${chart.name}.svg`);
   }
-  // A chart this run cannot draw must not leave an older run's image behind.
+  // A chart this page cannot draw must not leave an older page's image behind.
   if (existsSync(chartsDir)) {
     for (const f of readdirSync(chartsDir)) if (/\.(vl\.json|svg)$/.test(f) && !keep.has(f)) rmSync(join(chartsDir, f), { force: true });
   }
+  return written;
+}
+
+/**
+ * Writes `<dir>/index.html` and `<dir>/charts/<name>.vl.json|.svg` for a run's results and returns
+ * the paths written (index.html first). Charts the run has no data for become notes on the page.
+ * With `comparison`, the page is a comparison report: what changed first, the baseline in every chart.
+ */
+export async function writeReport(dir: string, run: RunResults, opts: ReportOptions = {}): Promise<string[]> {
+  const results = seriesView(run);
+  const published = loadPublishedFigures(opts.publishedFile);
+  const cmp = opts.comparison;
+  const model = cmp ? buildComparison(results, seriesView(cmp.baseline), published) : buildReport(results, published);
+  const written = await writeCharts(dir, allCharts(model));
   const page: PageModel = {
     results,
     headline: headline(results),
+    ratios: modeRatios(results.rows),
     sections: model.sections,
     reproduction: model.reproduction,
     complexity: complexityRows(results),
     published,
     files: ['results.csv', 'fits.csv', 'results.json'].map((f) => ({ href: f, label: f, exists: existsSync(join(dir, f)) })),
     libraries: browserLibraries(),
+    comparison: cmp
+      ? {
+          baselineRun: cmp.baseline.meta?.runId ?? cmp.gate.baselineRun,
+          baselineFile: cmp.baselineFile,
+          changes: changesModel(cmp.gate, summaryLine(cmp.gate)),
+        }
+      : undefined,
   };
   const index = join(dir, 'index.html');
   writeFileAtomic(index, renderHtml(page));

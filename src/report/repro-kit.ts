@@ -1,9 +1,11 @@
 // What every reproduction chart shares (data-plane and control-plane alike): how kpsim's line and
 // a published value are drawn, finding a published figure, and the note shown when it is absent.
 import type { TopLevelSpec } from 'vega-lite';
+import { unitLabel } from '../metrics/units.ts';
+import { fmt, NOT_IN_RUN } from './format.ts';
 import type { PublishedFigure, PublishedFigures } from './published.ts';
 import { CONFIG, VL_SCHEMA, servicesX } from './spec-kit.ts';
-import type { Block } from './types.ts';
+import type { Block, SmallTable } from './types.ts';
 
 /** kpsim's own series: a line with small filled points. */
 export const KPSIM_LINE = { type: 'line', point: { size: 22, filled: true }, strokeWidth: 2 };
@@ -33,18 +35,63 @@ export function layered(
   values: Record<string, unknown>[],
   scales: number[],
   layers: ReproLayer[],
+  unit = '',
 ): TopLevelSpec {
-  const x = servicesX(scales);
+  const off = offAxis(values);
+  const kept = off.length > 0 ? values.filter((v) => !off.includes(v)) : values;
+  const shown = new Set(kept.map((v) => v.services));
+  const x = servicesX(off.length > 0 ? scales.filter((s) => shown.has(s)) : scales);
   const spanning = layers.some((l) => l.noX);
+  const offText = off.map(
+    (v) =>
+      `${typeof v.mode === 'string' ? `${v.mode} ` : ''}${fmt(v.value as number)}${unit ? ` ${unitLabel(unit)}` : ''} at ${fmt(v.services as number)} service${v.services === 1 ? '' : 's'}`,
+  );
   return {
     $schema: VL_SCHEMA,
     config: CONFIG,
-    title: { text: title, subtitle },
-    data: { values },
+    title: {
+      text: title,
+      subtitle: off.length > 0 ? [subtitle, `Not drawn, far off this run's scales: published ${offText.join(', ')}`] : subtitle,
+    },
+    data: { values: kept },
     width: 460,
     height: 260,
     ...(spanning ? {} : { encoding: { x } }),
     layer: spanning ? layers.map(({ noX, ...l }) => (noX ? l : { ...l, encoding: { x, ...(l.encoding as object) } })) : layers,
     resolve: { legend: { shape: 'independent', strokeDash: 'independent' } },
   } as unknown as TopLevelSpec;
+}
+
+/**
+ * Published values more than a decade outside kpsim's own scales on the chart: drawn, one point
+ * (say, 1 service) would stretch the axis over decades with nothing of this run in them.
+ */
+function offAxis(values: Record<string, unknown>[]): Record<string, unknown>[] {
+  const own = values.filter((v) => v.series !== 'published' && typeof v.services === 'number' && (v.services as number) > 0);
+  if (own.length === 0) return [];
+  const lo = Math.min(...own.map((v) => v.services as number));
+  const hi = Math.max(...own.map((v) => v.services as number));
+  return values.filter(
+    (v) =>
+      v.series === 'published' && typeof v.services === 'number' && ((v.services as number) < lo / 10 || (v.services as number) > hi * 10),
+  );
+}
+
+/**
+ * A comparison table without the rows where every kpsim column reads "not in this run" (the run's
+ * scales do not reach that published condition); the caption says which rows and why.
+ */
+export function hideUncovered(t: SmallTable, runScales: number[]): SmallTable {
+  const kp = t.columns.map((c, i) => (c.startsWith('kpsim') ? i : -1)).filter((i) => i >= 0);
+  const at = t.columns.indexOf('services');
+  if (kp.length === 0 || at < 0) return t;
+  const hidden = t.rows.filter((r) => kp.every((i) => r[i] === NOT_IN_RUN));
+  if (hidden.length === 0) return t;
+  const where = [...new Set(hidden.map((r) => r[at]))];
+  const range = runScales.length > 0 ? ` (${fmt(runScales[0])} to ${fmt(runScales[runScales.length - 1])} services)` : '';
+  return {
+    ...t,
+    rows: t.rows.filter((r) => !hidden.includes(r)),
+    caption: `${t.caption} Not listed: the published row${hidden.length === 1 ? '' : 's'} at ${where.join(', ')} service${where.length === 1 && where[0] === '1' ? '' : 's'}, outside this run's scales${range}; a sweep whose scales reach ${where.length === 1 ? 'it' : 'them'} shows ${where.length === 1 ? 'it' : 'them'}.`,
+  };
 }

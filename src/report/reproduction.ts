@@ -1,16 +1,15 @@
 // The reproduction panel: published measurements (data/published-figures.json) beside kpsim's
 // own simulated numbers for the same conditions. Published points are marks with a tooltip that
 // cites the source; kpsim's are lines. A figure whose kpsim metric the run lacks gets a note.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { RunResults } from '../metrics/results.ts';
-import { loadScenario } from '../scenario/load.ts';
+import { unitLabel } from '../metrics/units.ts';
 import { parseSweep } from '../workload/schema.ts';
 import { runScales } from './charts.ts';
 import { type SeriesPoint, positiveOnly, series, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigures, num, sourceOf } from './published.ts';
 import { KPSIM_LINE, PUBLISHED_MARK, figure, layered, missingFigure } from './repro-kit.ts';
+import { runScenario } from './run-scenario.ts';
 import { DASH_LEGEND, logY, modeColor } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
@@ -74,7 +73,7 @@ export function firstPacketBlock(results: RunResults, pub: PublishedFigures): Bl
     p99: series(results.rows, 'first_packet.latency', 'simulated', 'p99'),
   };
   const modes = sortModes(['iptables', 'ipvs'].filter((m) => kp.p50.some((p) => p.mode === m) || kp.p99.some((p) => p.mode === m)));
-  const unit = fig.unit ?? 'us';
+  const unit = unitLabel(fig.unit ?? 'us');
   const table: SmallTable = {
     caption: `Published iptables values beside kpsim's simulated first_packet.latency (${unit}) at the same number of services.`,
     columns: [
@@ -183,6 +182,7 @@ export function firstPacketBlock(results: RunResults, pub: PublishedFigures): Bl
         },
       },
     ],
+    unit,
   );
   const notes = modes.length < 2 ? [`This run has first_packet.latency only for ${modes.join(', ')}.`] : [];
   return { chart: { name, title, caption, spec, notes }, table, source };
@@ -277,6 +277,7 @@ export function cpuBlock(results: RunResults, pub: PublishedFigures): Block {
         },
       },
     ],
+    'of a core',
   );
   const notes = [...(fig.notes ?? []).map((n) => `Source note: ${n}.`)];
   return { chart: { name, title, caption, spec, notes }, table, source };
@@ -286,13 +287,10 @@ export function cpuBlock(results: RunResults, pub: PublishedFigures): Block {
 export function iptablesProfileOf(results: RunResults): string | null {
   const declared: unknown = results.meta.iptablesProfile;
   if (declared === 'modern' || declared === 'legacy') return declared;
-  const file = results.meta?.scenario?.file;
-  if (typeof file !== 'string' || !file) return null;
+  const scenario = runScenario(results);
+  if (!scenario) return null;
   try {
-    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
-    if (results.meta.scenario.sha256 && sha !== results.meta.scenario.sha256) return null;
-    const scenario = loadScenario(file);
-    return parseSweep(scenario.sweep, file).iptablesProfile;
+    return parseSweep(scenario.sweep, results.meta.scenario.file).iptablesProfile;
   } catch {
     return null;
   }
@@ -312,7 +310,7 @@ export function ruleAddBlock(results: RunResults, pub: PublishedFigures): Block 
       : profile === 'modern'
         ? 'This run priced iptables sync with the modern profile (cost follows the lines iptables-restore writes); the published numbers are for legacy iptables, which rewrote and re-checked the whole table on every change. Run the scenario with sweep.iptablesProfile: legacy to compare like with like.'
         : 'The iptables profile this run priced sync with is not recorded (the scenario file is missing or changed since the run); the published numbers are for legacy iptables.';
-  const unit = fig.unit ?? 's';
+  const unit = unitLabel(fig.unit ?? 's');
   const published = fig.points
     .filter((p) => num(p.services) !== null && num(p.value) !== null)
     .map((p) => ({
@@ -402,6 +400,7 @@ export function ruleAddBlock(results: RunResults, pub: PublishedFigures): Block 
         },
       },
     ],
+    unit,
   );
   return { chart: { name, title, caption, spec, notes }, table, source };
 }

@@ -12,6 +12,8 @@ export interface ChartDef {
   spec: TopLevelSpec | null;
   /** Caveats, or why there is no chart (plain text). */
   notes: string[];
+  /** Whether the chart needs a whole row of the page (default: when it has several panels). */
+  wide?: boolean;
 }
 
 export interface SmallTable {

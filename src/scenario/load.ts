@@ -1,14 +1,16 @@
 // Loads a scenario file (YAML or JSON) and reports schema errors by file, field path and value.
 import { basename, extname } from 'node:path';
-import { parseDataText, readTextFile } from '../util/data-text.ts';
+import { parseDataText } from '../util/data-text.ts';
 import { InputError, schemaError } from '../util/errors.ts';
+import { ioName, readInput } from '../util/stdio.ts';
 import { type Scenario, scenarioSchema } from './schema.ts';
 
 /** Re-exported for the section parsers that import it from here. */
 export { schemaError };
 
 export function loadScenario(path: string): Scenario {
-  return parseScenario(readTextFile(path, 'scenario'), path);
+  const text = readInput(path, 'scenario');
+  return parseScenario(text, ioName(path));
 }
 
 export function parseScenario(text: string, path: string): Scenario {

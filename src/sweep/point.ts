@@ -3,12 +3,11 @@
 import { Bench } from 'tinybench';
 import { Rng } from '../engine/rng.ts';
 import type { Cluster } from '../cluster/model.ts';
-import { nodeInternalIP } from '../cluster/model.ts';
 import { generateCluster, scenarioConfig } from '../scenario/generate.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { resolveCostModel, withCostModelFile } from '../metrics/cost-model-source.ts';
-import { lookupCostNs, syncCostNs } from '../metrics/pricing.ts';
+import { syncCostNs } from '../metrics/pricing.ts';
 import type { IptablesProfile } from '../netfilter/costs.ts';
 import type { PointOutput, ResultRow, SampleSet } from '../metrics/results.ts';
 import { summarize } from '../metrics/stats.ts';

@@ -12,7 +12,6 @@ import type { ProxyModeName } from '../proxy/types.ts';
 import { InputError } from '../util/errors.ts';
 import { parseSweep, parseWorkload } from '../workload/schema.ts';
 import { writeResults } from '../output/results-files.ts';
-import { writeReport } from '../report/index.ts';
 import { computeFits } from './fits.ts';
 import { assembleResults, baseMeta, fileSha256, makeRunId } from './meta.ts';
 import { type PlannedPoint, type Shard, planPoints, scheduleOrder, shardPoints } from './plan.ts';
@@ -32,7 +31,10 @@ export interface SweepOptions {
   modes?: ProxyModeName[];
   scales?: number[];
   repetitions?: number;
+  /** No progress at all, not even failures (the summary still lists them). */
   quiet?: boolean;
+  /** Progress lines on stderr even when it is not a terminal (CI logs). */
+  progress?: boolean;
   /** Skip tinybench wall-clock measurements (fast tests of the simulated numbers). */
   simulatedOnly?: boolean;
   /** Skip the HTML report (results.csv/json only). */
@@ -107,6 +109,21 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
       workerHeapMb: opts.workerHeapMb,
     });
   const t0 = performance.now();
+  // A point's cost: a fixed part (worker, cluster, benchmarks) plus a part per service.
+  const weight = (p: PlannedPoint) => p.scale + 1000;
+  const label = (p: PlannedPoint) => `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
+  const order = scheduleOrder(todo);
+  const progress = new Progress(todo.length, {
+    mode: opts.quiet ? 'off' : opts.progress ? 'on' : 'auto',
+    totalWeight: todo.reduce((s, p) => s + weight(p), 0),
+  });
+  // The plan before any work, so a long sweep is never silent at the start.
+  progress.plan(
+    `${todo.length} point${todo.length === 1 ? '' : 's'}${resumed ? ` left of ${planned.length}` : ''} on ${workers} worker${workers === 1 ? '' : 's'}, largest first: ${order
+      .slice(0, 3)
+      .map(label)
+      .join(', ')}${order.length > 3 ? ', ...' : ''}`,
+  );
   const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: workers,
@@ -114,14 +131,6 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
     idleTimeout: 60_000,
     resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb ?? 4096 },
   });
-  // A point's cost: a fixed part (worker, cluster, benchmarks) plus a part per service.
-  const weight = (p: PlannedPoint) => p.scale + 1000;
-  const progress = new Progress(
-    todo.length,
-    process.stderr,
-    opts.quiet,
-    todo.reduce((s, p) => s + weight(p), 0),
-  );
   const points: PointRecord[] = resumed?.done.map((d) => d.point) ?? [];
   const rows: ResultRow[] = resumed?.done.flatMap((d) => d.rows) ?? [];
   const samples: SampleSet[] = resumed?.done.flatMap((d) => d.samples) ?? [];
@@ -136,8 +145,11 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
   };
   process.once('SIGINT', onInterrupt);
   try {
+    // At most one point per worker is handed to the pool, so "running" means running.
+    const slots = new Slots(workers);
     await Promise.all(
-      scheduleOrder(todo).map(async (p: PlannedPoint) => {
+      order.map(async (p: PlannedPoint) => {
+        await slots.acquire();
         const task: PointTask = {
           scenarioFile: absFile,
           mode: p.mode,
@@ -147,7 +159,7 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
           costModelFile: opts.costModelFile !== undefined ? resolve(opts.costModelFile) : undefined,
         };
         const started = performance.now();
-        const label = `${p.mode} @ ${p.scale} services${repetitions > 1 ? ` #${p.repetition}` : ''}`;
+        progress.start(label(p));
         try {
           const out = (await pool.run(task)) as PointOutput;
           if (interrupted) return;
@@ -162,7 +174,7 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
           rows.push(...out.rows);
           samples.push(...out.samples);
           points.push(point);
-          progress.tick(label, true, wallSeconds, weight(p));
+          progress.tick(label(p), true, wallSeconds, weight(p));
         } catch (err) {
           // A point cut short by the interrupt is missing, not failed: --resume runs it.
           if (interrupted) return;
@@ -175,12 +187,15 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
           const point: PointRecord = { ...p, status: 'failed', error, wallSeconds };
           journal.append({ point, rows: [], samples: [] });
           points.push(point);
-          progress.tick(`${label}: ${error.split('\n')[0]}`, false, wallSeconds, weight(p));
+          progress.tick(label(p), false, wallSeconds, weight(p), error.split('\n')[0]);
+        } finally {
+          slots.release();
         }
       }),
     );
   } finally {
     process.off('SIGINT', onInterrupt);
+    progress.stop();
     await stop();
   }
   const missingPoints = planned.length - points.length;
@@ -198,7 +213,11 @@ export async function runSweep(given: SweepOptions): Promise<SweepRun> {
   const files = writeResults(dir, results);
   if (interrupted) return { results, dir, files, interrupted };
   journal.remove();
-  if (!opts.noReport) files.push(...(await writeReport(dir, results)).slice(0, 1));
+  if (!opts.noReport) {
+    // Loaded here, not at the top: the report's modules would delay the plan at start-up.
+    const { writeReport } = await import('../report/index.ts');
+    files.push(...(await writeReport(dir, results)).slice(0, 1));
+  }
   return { results, dir, files, interrupted };
 }
 
@@ -220,5 +239,26 @@ function resumeOptions(head: JournalHead, given: SweepOptions): SweepOptions {
     costModelFile: m.costModel?.source === 'file' ? m.costModel.file : undefined,
     workers: given.workers,
     quiet: given.quiet,
+    progress: given.progress,
   };
+}
+
+/** A counting semaphore, first come first served (the schedule's largest-first order is kept). */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }

@@ -1,21 +1,11 @@
 // The one reader of YAML and JSON inputs (scenarios, clusters, KubeProxyConfigurations, gate
 // configs, results): syntax errors name the line and column, and an alias bomb or a structure
 // nested too deeply is bad input, never a crash.
-import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { InputError } from './errors.ts';
 
 /** Aliases one YAML document may expand (the yaml library's own default): past it, an alias bomb. */
 export const MAX_YAML_ALIASES = 100;
-
-/** The file's text; a missing or unreadable file is an InputError naming it. */
-export function readTextFile(path: string, what = 'file'): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read ${what}: ${(err as Error).message}`, path);
-  }
-}
 
 /** Every document of a YAML stream (empty ones left out), or the one value of a JSON text. */
 export function parseDataDocuments(text: string, file: string): unknown[] {

@@ -3,9 +3,6 @@ import assert from 'node:assert/strict';
 import { churnSweep, runChurn, runChurnPoint } from '../../src/controlplane/index.ts';
 import { fitPowerLaw } from '../../src/metrics/stats.ts';
 import { parseScenario } from '../../src/scenario/load.ts';
-import { modeNames, getMode } from '../../src/proxy/modes.ts';
-import { generateCluster, scenarioConfig } from '../../src/scenario/generate.ts';
-import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 
 function scenario(services: number, churn: string, seed = 21) {
   return parseScenario(

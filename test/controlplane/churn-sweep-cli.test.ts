@@ -23,9 +23,11 @@ const CHURN_CHARTS = ['churn-sync-time', 'churn-programming-latency', 'churn-lat
 
 test('kpsim churn --sweep writes results.csv/json and the report; the rows are the same on every run', () => {
   const [a, b] = [join(tempDir(), 'run'), join(tempDir(), 'run')];
-  const first = kpsim([...SWEEP, '--out', a]);
+  const first = kpsim([...SWEEP, '--out', a, '--progress']);
   assert.equal(first.status, 0, first.stderr);
-  // Progress per point on stderr: 2 scales x 2 rates x 4 modes (iptables+partial by default).
+  // Progress per point on stderr (asked for: stderr is not a terminal here), after the plan:
+  // 2 scales x 2 rates x 4 modes (iptables+partial by default).
+  assert.match(first.stderr, /^kpsim: 16 points in this process, one after the other\n/);
   assert.match(first.stderr, /^kpsim: userspace @ 10 services, 1\/s: ok in \d+\.\d s — 1\/16 points \(6%\), .*ETA/m);
   assert.match(first.stderr, /^kpsim: ipvs @ 40 services, 5\/s: ok in \d+\.\d s — 16\/16 points \(100%\)/m);
   assert.match(first.stdout, /^iptables\+partial +40 +5 /m);

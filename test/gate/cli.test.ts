@@ -26,12 +26,20 @@ test('exit 0: an unchanged re-run passes; the Markdown summary is appended to $G
     env: { GITHUB_STEP_SUMMARY: summary },
   });
   assert.equal(r.status, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /^mode +scale +metric +clock +stat +baseline +current +change +p +verdict +note$/m);
-  assert.match(r.stdout, /^iptables +1000 +lookup\.latency +wall +samples .* pass +normalised by calibration\.loop/m);
+  // A pass is short: the verdict and whatever changed (here at most a warning), not every line checked.
+  assert.doesNotMatch(r.stdout, / pass +normalised by calibration\.loop/);
+  assert.ok(r.stdout.split('\n').length < 30, `short output:\n${r.stdout}`);
   assert.match(
     r.stdout,
     /^gate (pass|warn): 0 regressions, 0 missing, .* complexity bands: 6 in band, 0 outside, 0 missing(, \d+ not applicable)?$/m,
   );
+  assert.match(r.stdout, /^\(\d+ unchanged lines not shown: --verbose for the full table\)$/m);
+  // --verbose: every line, and every band.
+  const v = kpsim(['gate', '--baseline', base, '--current', cur, '--config', 'gate.yaml', '--verbose']);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stdout, /^mode +scale +metric +clock +stat +baseline +current +change +p +verdict +note$/m);
+  assert.match(v.stdout, /^iptables +1000 +lookup\.latency +wall +samples .* pass +normalised by calibration\.loop/m);
+  assert.match(v.stdout, /^ipvs +lookup\.latency +simulated +mean +\[-0\.1, 0\.3\] .* pass$/m);
   const md = readFileSync(summary, 'utf8');
   assert.ok(md.startsWith('# earlier step\n## '), 'appended after what was there');
   assert.match(md, /kpsim performance gate: (pass|warn)/);

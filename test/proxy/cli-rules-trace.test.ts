@@ -58,7 +58,8 @@ test('kpsim trace --json: one object per packet, exactly the documented keys', (
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1);
   const o = JSON.parse(lines[0]);
-  assert.deepEqual(Object.keys(o), ['verdict', 'endpoints', 'masquerade', 'rulesEvaluated', 'path']);
+  assert.deepEqual(Object.keys(o), ['packet', 'verdict', 'endpoints', 'masquerade', 'rulesEvaluated', 'path']);
+  assert.deepEqual(o.packet, { src: '10.0.0.2', dst: '172.30.0.44', dport: 80, sport: 0, proto: 'TCP' });
   assert.deepEqual([o.verdict, o.endpoints, o.masquerade], ['DNAT', ['10.180.0.4:80', '10.180.0.5:80'], false]);
   assert.ok(Number.isInteger(o.rulesEvaluated) && o.rulesEvaluated > 0);
   assert.equal(o.path[0], 'hook nat PREROUTING');

@@ -52,7 +52,7 @@ test("the lookup chart shows both clocks: simulated mean, and wall p50 with the 
   const lookup = charts()[0];
   const spec = lookup.spec as unknown as {
     hconcat: { title: { text: string } }[];
-    data: { values: { clock: string; value: number; q1?: number; q3?: number; p99?: number }[] };
+    data: { values: { clock: string; value: number; q1?: number; q3?: number; p99?: number; lo?: number; hi?: number }[] };
   };
   assert.deepEqual(
     spec.hconcat.map((p) => p.title.text),
@@ -64,7 +64,11 @@ test("the lookup chart shows both clocks: simulated mean, and wall p50 with the 
     assert.ok(v.q1! < v.value && v.value < v.q3! && v.q3! < v.p99!, `p25 < p50 < p75 < p99: ${JSON.stringify(v)}`);
     assert.ok(Math.abs(v.q1! / v.value - 0.9) < 0.01 && Math.abs(v.q3! / v.value - 1.2) < 0.01, 'quartiles of the fixture samples');
   }
-  assert.deepEqual(lookup.notes, []);
+  // The fixture has one repetition: the bars are that repetition's own samples, and the page says so.
+  assert.deepEqual(lookup.notes, [
+    "1 repetition: the bars are the spread of that repetition's own tinybench samples; there is no spread between repetitions (run the sweep with --repetitions 3 for one).",
+  ]);
+  for (const v of wall) assert.ok(v.lo! < v.q1! && v.q3! < v.hi!, `min < p25 and p75 < max: ${JSON.stringify(v)}`);
   // Without raw samples the points stay, without bars, and the page says so.
   const bare = syntheticResults();
   bare.samples = [];
@@ -87,9 +91,17 @@ test('reproduction tables put kpsim beside the published numbers at the same con
   assert.deepEqual(cpu.table!.rows[0].slice(0, 3), ['iptables', '10,000', '0.35']);
   assert.equal(cpu.table!.rows[0][3], new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3 }).format((1000 * ns) / 1e9));
   assert.deepEqual(cpu.table!.rows[1].slice(0, 3), ['ipvs', '10,000', '0.08']);
-  // Rule add: 20,000 services is between the fixture's 10k and 30k: interpolated, and 1 service is outside.
-  assert.match(add.table!.rows[2][3], /^≈ .* \(interpolated\)$/);
-  assert.match(add.table!.rows[0][3], /not in this run/);
+  // Rule add: 20,000 services is between the fixture's 10k and 30k: interpolated. 1 service is far
+  // outside the run's scales: not listed (the caption says so) and not drawn (the subtitle says so).
+  assert.deepEqual(
+    add.table!.rows.map((r) => r[0]),
+    ['5,000', '20,000'],
+  );
+  assert.match(add.table!.rows[1][3], /^≈ .* \(interpolated\)$/);
+  assert.match(add.table!.caption, /Not listed: the published row at 1 service, outside this run's scales \(1,000 to 30,000 services\)/);
+  const addSpec = add.chart.spec as unknown as { title: { subtitle: string[] }; data: { values: { services: number }[] } };
+  assert.ok(addSpec.data.values.every((v) => v.services >= 1000));
+  assert.match(addSpec.title.subtitle[1], /Not drawn, far off this run's scales: published iptables 0\.002 s at 1 service/);
   assert.ok(
     add.chart.notes.some((n) => /iptables profile/.test(n)),
     'the rule-add chart notes the iptables profile',
@@ -165,5 +177,7 @@ test('verdicts in plain words', () => {
   // A flat series (interval inside ±0.2) has nothing for R² to explain: no caveat.
   assert.doesNotMatch(f(0.0, { r2: 0.1 }), /poor power-law fit/);
   assert.match(f(0.3, { r2: 0.5, ciLow: 0.1, ciHigh: 0.5 }), /poor power-law fit/);
-  assert.match(f(1.0, { n: 2 }), /too few scales/);
+  // Fewer than 3 scales: no exponent at all (two points always lie on a line); a wide interval: uncertain.
+  assert.match(f(1.0, { n: 2 }), /^no exponent: a fit needs 3 scales/);
+  assert.match(f(1.66, { ciLow: 0.9, ciHigh: 2.4 }), /uncertain: wide confidence interval/);
 });

@@ -13,7 +13,7 @@ export function registerBaseline(program: Command): void {
       "Write a run's results as the new baseline (atomically: a temporary file renamed into\nplace). Refuses a run with failed points, a single shard or an incomplete run unless told otherwise.",
     )
     .requiredOption('--from <file>', 'results of the run (reports/<run-id>/results.json or its folder)')
-    .option('-o, --out <file>', 'baseline file to write', DEFAULT_BASELINE)
+    .option('-o, --out <file>', 'baseline file to write (- for standard output)', DEFAULT_BASELINE)
     .option('--allow-failed', 'write it even if some points failed')
     .option('--allow-shard', 'write it even if the run is one shard of a sweep')
     .option('--allow-partial', 'write it even if the run is incomplete (interrupted, or merged from only some shards)')
@@ -24,6 +24,7 @@ export function registerBaseline(program: Command): void {
         allowShard: opts.allowShard,
         allowPartial: opts.allowPartial,
       });
+      if (opts.out === '-') return; // the baseline itself went to stdout
       const m = results.meta;
       const commit = m?.git?.commit ? ` at ${m.git.commit.slice(0, 12)}${m.git.dirty ? ' (dirty)' : ''}` : '';
       process.stdout.write(

@@ -37,10 +37,12 @@ export interface ChurnSweepCliOptions {
   quiet?: boolean;
   /** --cost-model: a cost-model file in place of the scenario's. */
   costModel?: string;
+  progress?: boolean;
 }
 
 export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions): Promise<void> {
   // Everything a point reads is checked here, before any point runs or any file is written.
+  if (file === '-') throw new InputError("a sweep records its scenario file's checksum: give its file, not - (standard input)", '-');
   const scenario = withCostModelFile(loadScenario(file), o.costModel);
   const pricing = resolveCostModel(scenario).info;
   const modes = o.modes ?? modeNames();
@@ -60,7 +62,8 @@ export async function runChurnSweepCommand(file: string, o: ChurnSweepCliOptions
 
   const startedAt = new Date();
   const t0 = performance.now();
-  const progress = new Progress(plan.length, process.stderr, o.quiet);
+  const progress = new Progress(plan.length, { mode: o.quiet ? 'off' : o.progress ? 'on' : 'auto' });
+  progress.plan(`${plan.length} point${plan.length === 1 ? '' : 's'} in this process, one after the other`);
   const sweep = runChurnSweep(scenario, plan, pointOpts, (p, record) => {
     const label = `${seriesKey(p)} @ ${p.scale} services, ${p.rate}/s:`;
     progress.tick(

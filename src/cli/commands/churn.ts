@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { formatSummary, runChurn } from '../../controlplane/index.ts';
-import { parseDuration } from '../../engine/simulator.ts';
 import { ROW_COLUMNS } from '../../output/results-files.ts';
 import { getMode } from '../../proxy/modes.ts';
 import { resolveCostModel, withCostModelFile } from '../../metrics/cost-model-source.ts';
@@ -32,6 +31,7 @@ interface ChurnCliOptions {
   quiet?: boolean;
   force?: boolean;
   costModel?: string;
+  progress?: boolean;
 }
 
 // Options of one point and of a sweep, so each can say which of the other's it refuses.
@@ -48,6 +48,7 @@ const SWEEP_ONLY = [
   ['rates', '--rates'],
   ['quiet', '--quiet'],
   ['force', '--force'],
+  ['progress', '--progress'],
 ] as const;
 
 export function registerChurn(program: Command): void {
@@ -105,7 +106,8 @@ export function registerChurn(program: Command): void {
     )
     .option('--partial-sync-too', '--sweep: add an iptables+partial (KEP-3453) point beside each iptables one', true)
     .option('--no-partial-sync-too', '--sweep: full-restore iptables points only')
-    .option('-q, --quiet', '--sweep: no progress on stderr')
+    .option('-q, --quiet', '--sweep: no progress on stderr, not even failed points')
+    .option('--progress', '--sweep: progress lines on stderr even when it is not a terminal (default: only on a terminal)')
     .option('--force', '--sweep: write into a non-empty --out folder, replacing the results and report kpsim wrote there')
     .option('--cost-model <file>', "price syncs with this cost-model file (kpsim calibrate's output) instead of the scenario's")
     .addHelpText(

@@ -26,7 +26,7 @@ export function registerDns(program: Command): void {
     .description(
       "Resolve a name from a pod in NAMESPACE against the cluster's DNS records (CoreDNS kubernetes plugin), walking the pod's resolv.conf search list as glibc does, and list every query sent. Search list: <ns>.svc.<domain> svc.<domain> <domain>, then --search. Names outside the cluster domain go to an upstream that kpsim leaves empty, so they are NXDOMAIN.",
     )
-    .option('--cluster <file>', 'cluster file (Kubernetes List, JSON or YAML), e.g. from kpsim generate')
+    .option('--cluster <file>', 'cluster file (Kubernetes List, JSON or YAML), e.g. from kpsim generate; - for standard input')
     .option('--namespace <ns>', 'namespace of the pod doing the lookup (need not exist)')
     .option('--name <name>', 'name to resolve; a trailing dot makes it absolute; for PTR an IPv4 address or in-addr.arpa name')
     .option('--type <type>', `record type: ${RECORD_TYPES.join('|')}`, 'A')

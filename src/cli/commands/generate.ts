@@ -4,6 +4,7 @@ import { summarize } from '../../cluster/summary.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { InputError } from '../../util/errors.ts';
+import { ioName } from '../../util/stdio.ts';
 import { parseCount } from '../options.ts';
 
 export function registerGenerate(program: Command): void {
@@ -15,10 +16,13 @@ export function registerGenerate(program: Command): void {
     )
     .argument('<scenario>', 'scenario file (YAML or JSON), e.g. scenarios/small.yaml')
     .option('--scale <services>', "number of services (default: the scenario's only scale point)", parseCount)
-    .requiredOption('-o, --out <file>', 'output file; .json (kubectl -o json layout) or .yaml (multi-document)')
+    .requiredOption(
+      '-o, --out <file>',
+      'output file; .json (kubectl -o json layout) or .yaml (multi-document); - for standard output (JSON)',
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  kpsim generate scenarios/small.yaml --out /tmp/cluster.json\n  kpsim generate scenarios/scale-sweep.yaml --scale 10000 --out /tmp/10k.json',
+      '\nExamples:\n  kpsim generate scenarios/small.yaml --out /tmp/cluster.json\n  kpsim generate scenarios/scale-sweep.yaml --scale 10000 --out /tmp/10k.json\n  kpsim generate scenarios/small.yaml --out - | kpsim rules --cluster -',
     )
     .action((file: string, opts: { scale?: number; out: string }) => {
       const started = performance.now();
@@ -40,7 +44,7 @@ export function registerGenerate(program: Command): void {
       const s = summarize(cluster);
       const secs = ((performance.now() - started) / 1000).toFixed(2);
       process.stderr.write(
-        `kpsim: wrote ${opts.out}: ${s.nodes} nodes, ${s.services} services, ${s.endpointSlices} endpointslices, ${s.endpoints.total} endpoints (seed ${scenario.seed}, ${secs} s wall-clock)\n`,
+        `kpsim: wrote ${ioName(opts.out, true)}: ${s.nodes} nodes, ${s.services} services, ${s.endpointSlices} endpointslices, ${s.endpoints.total} endpoints (seed ${scenario.seed}, ${secs} s wall-clock)\n`,
       );
     });
 }

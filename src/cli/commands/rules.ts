@@ -3,6 +3,7 @@ import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
 import { allFormats, allModes, getMode } from '../../proxy/modes.ts';
 import { InputError } from '../../util/errors.ts';
 import { addClusterOptions, printWarnings } from '../cluster-input.ts';
+import { checkOneStdin } from '../options.ts';
 
 const FORMATS = allFormats();
 const PER_MODE = allModes()
@@ -16,7 +17,7 @@ export function registerRules(program: Command): void {
     .description(
       "Print the data plane kube-proxy programs on one node: for iptables mode the filter and nat\ntables as `iptables-save` shows them (kube-proxy's KUBE-* chains plus its jump rules in the\nbuilt-in chains). The node is the KubeProxyConfiguration's hostnameOverride. With\n--iptables-save, a real node's dump is read and written back unchanged.",
     )
-    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects')
+    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects (- for stdin)')
     .option(
       '--proxy-config <file>',
       "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
@@ -27,7 +28,7 @@ export function registerRules(program: Command): void {
     )
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
     .option('--format <format>', `output format (default: the mode's first; ${PER_MODE})`)
-    .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster');
+    .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster (- for standard input)');
   addClusterOptions(cmd)
     .addHelpText(
       'after',
@@ -37,6 +38,7 @@ export function registerRules(program: Command): void {
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new InputError(`unknown format (expected ${FORMATS.join(', ')})`, undefined, '--format', opts.format);
       }
+      checkOneStdin({ '--cluster': opts.cluster, '--proxy-config': opts.proxyConfig, '--iptables-save': opts.iptablesSave });
       const { plane, mode, warnings } = loadPlane(opts);
       printWarnings(opts.cluster ?? opts.iptablesSave, warnings);
       const own = getMode(mode).formats;

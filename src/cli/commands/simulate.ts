@@ -49,7 +49,7 @@ export function registerSimulate(program: Command): void {
     .description(
       "Connections arrive as a Poisson process on the simulated clock, from client pods on random nodes (or external clients, to NodePorts and load balancers) to random services, by DNS name for a fraction of them. Each connection's packets take the full journey: the DNS lookup (every query a UDP packet through the node's data plane and conntrack to a CoreDNS pod, unless NodeLocal DNSCache answers), the proxy's rules on the node the packet enters, conntrack, MASQUERADE where required, the pod network to the endpoint's node (routed, or a VXLAN overlay), and the reply back through conntrack's reverse mappings. Prints a summary and writes hops.csv (one row per hop) and summary.json. All times are simulated; the same seed gives the same files. See docs/journey.md.",
     )
-    .option('--scenario <file>', 'scenario file (the cluster), e.g. scenarios/small.yaml')
+    .option('--scenario <file>', 'scenario file (the cluster), e.g. scenarios/small.yaml; - for standard input')
     .option('--scale <n>', "number of services (default: the scenario's first scale)", parseCount)
     .option('--mode <mode>', `proxy mode: ${knownModes('|')}`)
     .option(

@@ -30,7 +30,8 @@ export function registerSweep(program: Command): void {
     .option('--no-report', 'write results.csv/json only, no HTML report')
     .option('--force', 'write into a non-empty --out folder, replacing the results and report kpsim wrote there')
     .option('--resume <dir>', 'finish an interrupted run (Ctrl-C): run only the points its folder lacks, with its options')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress on stderr, not even failed points (the summary lists them)')
+    .option('--progress', 'progress lines on stderr even when it is not a terminal (default: only on a terminal)')
     .addHelpText(
       'after',
       '\nEvery finished point is on disk as it completes (results.csv, results.partial.jsonl): after Ctrl-C\nthe run folder keeps them, results.json says the run is incomplete, and --resume finishes it.\n\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep --resume reports/<run-id>\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1\n  kpsim sweep scenarios/scale-sweep.yaml --cost-model cal.json   # prices measured by kpsim calibrate',
@@ -52,9 +53,11 @@ export function registerSweep(program: Command): void {
           workerHeapMb?: number;
           costModel?: string;
           quiet?: boolean;
+          progress?: boolean;
           report: boolean;
         },
       ) => {
+        if (file === '-') throw new InputError('every sweep worker reads the scenario again: give its file, not - (standard input)', '-');
         if (opts.resume !== undefined) {
           if (file !== undefined)
             throw new InputError(
@@ -81,6 +84,7 @@ export function registerSweep(program: Command): void {
           workerHeapMb: opts.workerHeapMb,
           costModelFile: opts.costModel,
           quiet: opts.quiet,
+          progress: opts.progress,
           noReport: !opts.report,
         });
         if (run.interrupted) {

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
-import { describePacket, packetFrom, readPacketsFile } from '../../proxy/packet-input.ts';
+import { describePacket, packetFields, packetFrom, readPacketsFile } from '../../proxy/packet-input.ts';
 import { explainTrace } from '../../proxy/iptables/explain.ts';
 import type { DetailedTrace } from '../../proxy/iptables/ruleset-plane.ts';
 import type { DataPlane, Packet, PacketOrigin } from '../../proxy/types.ts';
 import { InputError } from '../../util/errors.ts';
 import { addClusterOptions, printWarnings } from '../cluster-input.ts';
+import { checkOneStdin } from '../options.ts';
 
 interface TraceOptions extends PlaneSource {
   src?: string;
@@ -28,7 +29,7 @@ export function registerTrace(program: Command): void {
     .description(
       "Follow the first packet of a connection through one node's data plane, exploring every\nbranch (all endpoints a service may pick), as kube-proxy's own packet-flow tests do. A packet\nwhose source is one of the node's addresses (or 127.0.0.1) is locally generated and starts in\nnat OUTPUT; any other starts in nat PREROUTING.",
     )
-    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects')
+    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects (- for stdin)')
     .option(
       '--proxy-config <file>',
       "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
@@ -38,18 +39,18 @@ export function registerTrace(program: Command): void {
       "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
     )
     .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
-    .option('--iptables-save <file>', "trace through a real node's iptables-save dump instead")
+    .option('--iptables-save <file>', "trace through a real node's iptables-save dump instead (- for standard input)")
     .option('--local-ips <list>', "with --iptables-save: the node's addresses, comma-separated (127.0.0.1 is always local)")
     .option('--src <ip>', 'source address')
     .option('--dst <ip>', 'destination address')
     .option('--dport <port>', 'destination port')
     .option('--sport <port>', 'source port (default 0)')
     .option('--proto <proto>', 'TCP, UDP or SCTP (default TCP)')
-    .option('--packets <file>', 'JSON lines, one packet each: {"src","dst","dport","proto"}')
+    .option('--packets <file>', 'JSON lines, one packet each: {"src","dst","dport","proto"} (- for standard input)')
     .option('--from-node', 'treat every packet as generated on the node (nat OUTPUT)')
     .option(
       '--json',
-      'one JSON object per packet per line: verdict, endpoints, masquerade, rulesEvaluated, path (and uncertain: true when the walk reached a rule kpsim does not model)',
+      'one JSON object per packet per line: the packet (as given), verdict, endpoints, masquerade, rulesEvaluated, path (and uncertain: true when the walk reached a rule kpsim does not model)',
     );
   addClusterOptions(cmd)
     .addHelpText(
@@ -57,6 +58,12 @@ export function registerTrace(program: Command): void {
       '\nExamples:\n  kpsim trace --cluster c.json --proxy-config kp.yaml --src 10.244.1.5 --dst 10.96.0.10 --dport 53 --proto UDP\n  kpsim trace --cluster c.json --proxy-config kp.yaml --packets packets.jsonl --json\n  kpsim trace --iptables-save node1.iptables --local-ips 192.168.0.10 --src 8.8.8.8 --dst 192.168.0.10 --dport 30080',
     )
     .action((opts: TraceOptions) => {
+      checkOneStdin({
+        '--cluster': opts.cluster,
+        '--proxy-config': opts.proxyConfig,
+        '--iptables-save': opts.iptablesSave,
+        '--packets': opts.packets,
+      });
       const packets = readPackets(opts);
       const { plane, localIPs, warnings } = loadPlane(opts);
       printWarnings(opts.cluster ?? opts.iptablesSave, warnings);
@@ -73,6 +80,7 @@ export function registerTrace(program: Command): void {
           const r = plane.trace(p, origin);
           out.push(
             JSON.stringify({
+              packet: packetFields(p),
               verdict: r.verdict,
               endpoints: r.endpoints,
               masquerade: r.masquerade,

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadCluster } from '../../cluster/load.ts';
+import { parseCluster } from '../../cluster/load.ts';
 import { formatSummary, summarize } from '../../cluster/summary.ts';
 import { type Problem, assertValidCluster } from '../../cluster/validate.ts';
-import { loadScenario } from '../../scenario/load.ts';
+import { parseScenario } from '../../scenario/load.ts';
 import { generateCluster, scenarioScales } from '../../scenario/generate.ts';
 import { InputError } from '../../util/errors.ts';
 import { addClusterOptions, printWarnings, warningLines } from '../cluster-input.ts';
 import { checkScenarioSections } from '../scenario-check.ts';
+import { ioName, readInput } from '../../util/stdio.ts';
 
 export function registerValidate(program: Command): void {
   const cmd = program
@@ -20,18 +20,20 @@ export function registerValidate(program: Command): void {
     .option('--json', 'print the summary as JSON');
   addClusterOptions(cmd).action((file: string, opts: { strict?: boolean; json?: boolean; serviceCidr?: string; clusterCidr?: string }) => {
     const summaries: { label: string; summary: ReturnType<typeof summarize>; warnings: Problem[] }[] = [];
-    if (looksLikeScenario(file)) {
+    const text = readInput(file, 'file');
+    const name = ioName(file);
+    if (looksLikeScenario(text)) {
       for (const [flag, v, field] of [
         ['--service-cidr', opts.serviceCidr, 'serviceCIDR'],
         ['--cluster-cidr', opts.clusterCidr, 'clusterCIDR'],
       ] as const)
         if (v !== undefined)
           throw new InputError(`applies to cluster files; a scenario sets its range in cluster.${field}`, undefined, flag, v);
-      const scenario = loadScenario(file);
+      const scenario = parseScenario(text, name);
       checkScenarioSections(scenario);
       for (const scale of scenarioScales(scenario)) {
         const cluster = generateCluster(scenario, scale);
-        const warnings = assertValidCluster(cluster, file);
+        const warnings = assertValidCluster(cluster, name);
         summaries.push({
           label: `scenario ${scenario.name}, ${scale} services (seed ${scenario.seed})`,
           summary: summarize(cluster),
@@ -39,33 +41,28 @@ export function registerValidate(program: Command): void {
         });
       }
     } else {
-      const { cluster, skipped, warnings } = loadCluster(file, { serviceCidr: opts.serviceCidr, clusterCidr: opts.clusterCidr });
+      const { cluster, skipped, warnings } = parseCluster(text, name, { serviceCidr: opts.serviceCidr, clusterCidr: opts.clusterCidr });
       for (const [kind, n] of Object.entries(skipped))
         warnings.push({ level: 'warning', field: '(items)', message: `${n} ${kind} object${n > 1 ? 's' : ''} not modelled, skipped` });
-      summaries.push({ label: `cluster ${file}`, summary: summarize(cluster), warnings });
+      summaries.push({ label: `cluster ${name}`, summary: summarize(cluster), warnings });
     }
     const warnings = summaries.flatMap((s) => s.warnings);
     if (opts.json) {
       process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
     } else {
       for (const s of summaries) process.stdout.write(`${s.label}\n${indent(formatSummary(s.summary))}\n`);
-      printWarnings(file, warningLines({ warnings }));
+      printWarnings(name, warningLines({ warnings }));
     }
     if (opts.strict && warnings.length > 0) {
       const w = warnings[0];
-      throw new InputError(`${w.message} (--strict)`, file, w.field, w.value);
+      throw new InputError(`${w.message} (--strict)`, name, w.field, w.value);
     }
   });
 }
 
 /** A Kubernetes object or List has a `kind`; a scenario does not. */
-function looksLikeScenario(file: string): boolean {
-  let head: string;
-  try {
-    head = readFileSync(file, 'utf8').slice(0, 4096);
-  } catch (err) {
-    throw new InputError(`cannot read file: ${(err as Error).message}`, file);
-  }
+function looksLikeScenario(text: string): boolean {
+  const head = text.slice(0, 4096);
   return !/(^|\n)\s*"?kind"?\s*:/.test(head) && !/"kind"\s*:/.test(head);
 }
 
