@@ -127,7 +127,7 @@ test('kpsim sweep --progress: the plan is the first line on stderr, before any p
     'sweep',
     'test/fixtures/scenarios/tiny-sweep.yaml',
     '--out',
-    dir,
+    tempDir(),
     '--no-report',
     '--simulated-only',
     '--modes',
