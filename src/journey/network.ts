@@ -342,7 +342,7 @@ export class ClusterNetwork implements DnsHost {
     const endpointIP = lr.endpointIP >>> 0;
     const endpointPort = lr.endpointPort;
     const res = trackNewFlow(ct, st.snat, pk, dnat ? endpointIP : KEEP, dnat ? endpointPort : KEEP, masq, st.info.ip, now);
-    const snatHop = this.mode === 'userspace' ? 'proxy-socket' : 'masquerade';
+    const snatHop = this.proxiesInUserspace ? 'proxy-socket' : 'masquerade';
     if (res === FLOW_SNAT_EXHAUSTED) {
       this.addHop(
         j,

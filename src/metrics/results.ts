@@ -1,5 +1,6 @@
 // The shape of a run's results: tidy rows (one per point, metric and statistic), the raw
 // wall-clock samples the regression gate tests, and the complexity fits.
+import type { IptablesProfile } from '../netfilter/costs.ts';
 import { modeRank } from '../proxy/modes.ts';
 import type { CostModelInfo } from './cost-model-source.ts';
 
@@ -79,7 +80,7 @@ export interface RunMeta {
   scales: number[];
   repetitions: number;
   /** Which iptables-restore cost profile priced the simulated sync times. */
-  iptablesProfile?: 'modern' | 'legacy';
+  iptablesProfile?: IptablesProfile;
   /** Which cost model priced the simulated clock (absent in older results: the defaults). */
   costModel?: CostModelInfo;
   /** The loop and churn settings of a churn sweep (`kpsim churn --sweep`). */

@@ -1,6 +1,7 @@
 // A synthetic churn sweep's RunResults: the rows `kpsim churn --sweep` writes (summaryRows with
 // the rate in the metric name) for 4 modes x 4 scales x 3 rates, with simple closed-form values:
 // iptables sync linear in services, ipvs flat, userspace falling behind at the largest scale.
+import type { IptablesProfile } from '../../src/netfilter/costs.ts';
 import { churnFits, churnMetricName } from '../../src/metrics/churn-rows.ts';
 import type { ChurnRunMeta, PointRecord, ResultRow, RunResults } from '../../src/metrics/results.ts';
 
@@ -10,7 +11,7 @@ export const CHURN_RATES = [1, 10, 50];
 
 export interface ChurnFixtureOptions {
   rates?: number[];
-  profile?: 'modern' | 'legacy';
+  profile?: IptablesProfile;
   minSyncPeriodS?: number;
   /** Leave meta.churn out (a results.json from before churn sweeps recorded it). */
   noChurnMeta?: boolean;

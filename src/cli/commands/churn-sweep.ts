@@ -1,5 +1,6 @@
 // `kpsim churn <scenario> --sweep`: services x churn rate x modes on the simulated clock, written
 // as a run folder (results.csv, fits.csv, results.json, index.html + charts/) like `kpsim sweep`.
+import type { IptablesProfile } from '../../netfilter/costs.ts';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { resolveLoop, resolveSpec } from '../../controlplane/index.ts';
@@ -30,7 +31,7 @@ export interface ChurnSweepCliOptions {
   partialSyncToo: boolean;
   duration?: number;
   minSyncPeriod?: number;
-  profile?: 'modern' | 'legacy';
+  profile?: IptablesProfile;
   nodes?: number;
   out?: string;
   force?: boolean;
