@@ -4,7 +4,7 @@ import { type Cidr, cidrContains, cidrsOverlap, tryParseCidr, tryParseIPv4 } fro
 import { InputError } from '../util/errors.ts';
 import { checkConfig } from './config.ts';
 import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isLabelKey, isLabelValue, NAME_RULES } from '../dns/names.ts';
-import { type ObjectMeta, PROTOCOLS, SERVICE_NAME_LABEL, SERVICE_TYPES, type Protocol, type Service } from './k8s-types.ts';
+import { type ObjectMeta, PROTOCOLS, SERVICE_NAME_LABEL, SERVICE_TYPES, type Service } from './k8s-types.ts';
 import { type Cluster, serviceKey, slicesByService } from './model.ts';
 
 export interface Problem {
@@ -150,8 +150,7 @@ function checkServices(cluster: Cluster, serviceCidr: Cidr, hint: string | undef
     (spec.ports ?? []).forEach((p, j) => {
       const pw = `${where}.spec.ports[${j}]`;
       const proto = p.protocol ?? 'TCP';
-      if (!PROTOCOLS.includes(proto as Protocol))
-        error(`${pw}.protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
+      if (!PROTOCOLS.includes(proto)) error(`${pw}.protocol`, `unknown protocol (expected ${PROTOCOLS.join(', ')})`, p.protocol);
       if (!isPort(p.port)) error(`${pw}.port`, 'port must be an integer in 1-65535', p.port);
       if (typeof p.targetPort === 'number' ? !isPort(p.targetPort) : p.targetPort !== undefined && !IANA_SVC_NAME.test(p.targetPort)) {
         error(`${pw}.targetPort`, 'targetPort must be a port number or a container port name', p.targetPort);

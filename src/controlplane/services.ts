@@ -82,7 +82,7 @@ export class ServiceTable {
     if (n <= this.shape.length) return;
     const grow = <T extends Int32Array | Uint8Array>(a: T, fill = 0): T => {
       const b = new (a.constructor as { new (n: number): T })(n);
-      b.fill(fill as never);
+      b.fill(fill);
       b.set(a);
       return b;
     };
@@ -131,7 +131,7 @@ export class ServiceTable {
 
   copy(): ServiceTable {
     const t = new ServiceTable(this.shape.length);
-    (t.keys as string[]).push(...this.keys);
+    t.keys.push(...this.keys);
     for (const [k, v] of this.byKey) t.byKey.set(k, v);
     t.shapes.push(...this.shapes);
     for (const [k, v] of this.shapeIds) t.shapeIds.set(k, v);

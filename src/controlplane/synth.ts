@@ -58,5 +58,5 @@ function endpointSlice(s: SynthService, name: string, ns: string, copy: number):
     addressType: 'IPv4',
     endpoints,
     ports,
-  } as EndpointSlice;
+  };
 }

@@ -52,7 +52,7 @@ export interface NameData {
 /** Namespaces every cluster has, whether or not a dump lists Namespace objects. */
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-const EMPTY: NameData = Object.freeze({ a: [], aaaa: [], srv: [] }) as unknown as NameData;
+const EMPTY: NameData = Object.freeze({ a: [], aaaa: [], srv: [] });
 
 interface SrvCandidate {
   port: number;

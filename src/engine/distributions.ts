@@ -88,8 +88,7 @@ export function logFactorial(k: number): number {
 export function normal(rng: Rng, mean: number, sd: number): number {
   if (!(sd >= 0) || sd === Infinity) throw new Error(`normal: sd must be finite and >= 0, got ${sd}`);
   const spare = rng.spareNormal;
-  if (spare === spare) {
-    // not NaN
+  if (!Number.isNaN(spare)) {
     rng.spareNormal = NaN;
     return mean + sd * spare;
   }

@@ -61,7 +61,7 @@ const toIP = (v: string | number, field: string): number => {
 function protoNumber(p: ConnectionSpec['proto']): ProtoNumber {
   if (p === undefined) return PROTO_TCP;
   if (p === PROTO_TCP || p === PROTO_UDP || p === PROTO_SCTP) return p;
-  const n = serviceProtocolNumber(p as Protocol);
+  const n = serviceProtocolNumber(p);
   if (n === undefined) throw new InputError('expected TCP, UDP or SCTP', undefined, 'proto', p);
   return n;
 }

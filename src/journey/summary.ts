@@ -254,7 +254,7 @@ export function formatSummary(s: SimulationSummary): string {
     ['  request', us(lat.phases.request)],
     ['  reply', us(lat.phases.reply)],
   ];
-  for (const [k, p] of Object.entries(lat.hopKinds)) rows.push([`  hop ${k}`, us(p as Percentiles)]);
+  for (const [k, p] of Object.entries(lat.hopKinds)) rows.push([`  hop ${k}`, us(p)]);
   const w = Math.max(...rows.map((r) => r[0].length));
   for (const [k, v] of rows) L.push(`  ${k.padEnd(w)}  ${v}`);
   L.push('');

@@ -3,7 +3,6 @@
 // a pod reaches it (ClusterIP, or by name, which also reaches headless services) or as the
 // outside reaches it (NodePort on any node, load-balancer IP on a node the balancer picks).
 import { buildServiceMap } from '../proxy/service-map.ts';
-import type { Protocol } from '../cluster/k8s-types.ts';
 import { cidrSize, formatIPv4, parseIPv4, tryParseIPv4 } from '../util/ipv4.ts';
 import { InputError } from '../util/errors.ts';
 import type { Topology, NodeInfo } from './topology.ts';
@@ -124,7 +123,7 @@ export function buildWorkload(cluster: Cluster, topo: Topology, clientNodes: rea
         name: svc.metadata.name,
         ip: 0,
         port,
-        proto: serviceProtocolNumber((p.protocol ?? 'TCP') as Protocol),
+        proto: serviceProtocolNumber(p.protocol ?? 'TCP'),
       });
     }
   }

@@ -55,7 +55,7 @@ export function withCostModelFile<S extends Scenario>(scenario: S, cliFile: stri
 export function resolveCostModel(scenario: Scenario): ResolvedCostModel {
   const scenarioFile = scenario.file ?? '(scenario)';
   const named = scenario.costModelFile !== undefined ? resolve(dirname(scenarioFile), scenario.costModelFile) : null;
-  const inline = (scenario.costModel ?? {}) as Record<string, unknown>;
+  const inline = scenario.costModel ?? {};
   const scenarioConstants = Object.keys(inline).sort();
   if (named === null) {
     const costModel = costModelWith(scenario.costModel, scenarioFile);

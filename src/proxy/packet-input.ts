@@ -68,7 +68,7 @@ export function readPacketsFile(path: string): Packet[] {
         obj,
       );
     }
-    packets.push(packetFrom(obj as PacketFields, name, where));
+    packets.push(packetFrom(obj, name, where));
   }
   return packets;
 }

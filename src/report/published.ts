@@ -44,7 +44,7 @@ export function loadPublishedFigures(file = PUBLISHED_FIGURES_FILE): PublishedFi
       id: g.id,
       source: typeof g.source === 'string' ? g.source : '(source not given)',
       points: g.points.filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null),
-    } as PublishedFigure);
+    });
   }
   return { file, figures };
 }

@@ -28,7 +28,7 @@ function collectingLogger(sink: string[]): Logger {
       return logger;
     },
   };
-  return logger as Logger;
+  return logger;
 }
 
 export interface Rendered {
@@ -41,9 +41,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<Rendered> {
   const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const warnings: string[] = [];
   const vg = compile(spec, { logger: collectingLogger(warnings) }).spec;
-  const view = new View(parse(vg), { renderer: 'none', logger: collectingLogger(warnings) } as ConstructorParameters<
-    typeof import('vega').View
-  >[1]);
+  const view = new View(parse(vg), { renderer: 'none', logger: collectingLogger(warnings) });
   try {
     return { svg: await view.toSVG(), warnings };
   } finally {

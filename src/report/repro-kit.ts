@@ -67,14 +67,11 @@ export function layered(
  * (say, 1 service) would stretch the axis over decades with nothing of this run in them.
  */
 function offAxis(values: Record<string, unknown>[]): Record<string, unknown>[] {
-  const own = values.filter((v) => v.series !== 'published' && typeof v.services === 'number' && (v.services as number) > 0);
+  const own = values.filter((v) => v.series !== 'published' && typeof v.services === 'number' && v.services > 0);
   if (own.length === 0) return [];
   const lo = Math.min(...own.map((v) => v.services as number));
   const hi = Math.max(...own.map((v) => v.services as number));
-  return values.filter(
-    (v) =>
-      v.series === 'published' && typeof v.services === 'number' && ((v.services as number) < lo / 10 || (v.services as number) > hi * 10),
-  );
+  return values.filter((v) => v.series === 'published' && typeof v.services === 'number' && (v.services < lo / 10 || v.services > hi * 10));
 }
 
 /**

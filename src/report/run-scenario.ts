@@ -31,7 +31,7 @@ export function runCost(
 ): { value: number; overridden: boolean; unit: string; source: string; mode: string | null } | null {
   const entry = costSources()[name];
   if (!entry) return null;
-  const overrides = (runScenario(results)?.costModel ?? {}) as Record<string, unknown>;
+  const overrides = runScenario(results)?.costModel ?? {};
   const override = overrides[name];
   const mode = allModes().find((m) => Object.hasOwn(m.costs, name))?.name ?? null;
   return typeof override === 'number'

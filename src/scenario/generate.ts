@@ -261,7 +261,7 @@ class GenContext {
     const slicePorts = ports.map((p) => ({
       name: p.name,
       port: typeof p.targetPort === 'number' ? p.targetPort : p.port,
-      protocol: p.protocol ?? ('TCP' as Protocol),
+      protocol: p.protocol ?? 'TCP',
     }));
     // The EndpointSlice controller writes a slice even for a Service with no endpoints.
     for (let start = 0; start === 0 || start < endpoints.length; start += MAX_ENDPOINTS_PER_SLICE) {

@@ -116,7 +116,7 @@ export function masqueradeCollisionExperiment(opts: MasqueradeExperimentOptions)
     peakEntries: 0,
   };
 
-  const pkt: Packet = { src: 0, dst: DST_IP, proto: proto as Packet['proto'], sport: 0, dport: DST_PORT };
+  const pkt: Packet = { src: 0, dst: DST_IP, proto: proto, sport: 0, dport: DST_PORT };
   // Connections whose entry is not visible yet (FIFO: confirm times are increasing).
   const pendAt: number[] = [];
   const pendSrc: number[] = [];

@@ -255,7 +255,7 @@ async function benchCalibration(w: Workload): Promise<number[]> {
 function taskSamples(bench: Bench): number[] {
   const result = bench.tasks[0]?.result;
   if (!result || !('latency' in result))
-    throw new Error(`benchmark did not complete: ${result && 'error' in result ? (result.error as Error).message : result?.state}`);
+    throw new Error(`benchmark did not complete: ${result && 'error' in result ? (result.error).message : result?.state}`);
   return Array.from(result.latency.samples ?? []);
 }
 

@@ -228,7 +228,7 @@ function resumeOptions(head: JournalHead, given: SweepOptions): SweepOptions {
   const m = head.meta;
   return {
     scenarioFile: head.scenarioFile,
-    modes: m.modes as ProxyModeName[],
+    modes: m.modes,
     scales: m.scales,
     repetitions: m.repetitions,
     shard: m.shard,

@@ -73,5 +73,5 @@ export function parseWorkload(raw: unknown, file = '(scenario)'): Workload {
 export function parseSweep(raw: unknown, file = '(scenario)'): SweepSpec {
   const r = sweepSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!r.success) throw schemaError(r.error, file, 'sweep');
-  return r.data as SweepSpec;
+  return r.data;
 }

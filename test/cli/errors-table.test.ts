@@ -42,8 +42,8 @@ async function inProcess(args: string[]): Promise<{ status: number; stdout: stri
   const err: string[] = [];
   const stdout = process.stdout.write;
   const stderr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  process.stdout.write = (chunk: string | Uint8Array) => out.push(String(chunk)) > 0;
+  process.stderr.write = (chunk: string | Uint8Array) => err.push(String(chunk)) > 0;
   process.exitCode = undefined;
   try {
     const status = await main(args);

@@ -150,7 +150,7 @@ test('option checks (in process): each bad value is an InputError naming the opt
   ];
   for (const [change, pattern] of bad) {
     assert.throws(
-      () => parseDnsOptions({ ...ok, ...change } as any),
+      () => parseDnsOptions({ ...ok, ...change }),
       (err: unknown) => err instanceof InputError && pattern.test(err.message),
       JSON.stringify(change),
     );

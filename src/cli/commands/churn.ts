@@ -131,7 +131,7 @@ export function registerChurn(program: Command): void {
         for (const [key, flag, instead] of POINT_ONLY)
           if (opts[key] !== undefined)
             throw new InputError(`${flag} is for one point; a sweep uses ${instead}`, undefined, flag, opts[key]);
-        await runChurnSweepCommand(file, { ...opts, profile: opts.profile as 'modern' | 'legacy' | undefined });
+        await runChurnSweepCommand(file, { ...opts, profile: opts.profile });
         return;
       }
       for (const [key, flag] of SWEEP_ONLY)
@@ -149,7 +149,7 @@ export function registerChurn(program: Command): void {
         rate: opts.rate,
         durationNs: opts.duration,
         partialSync: opts.partialSync,
-        profile: opts.profile as 'modern' | 'legacy' | undefined,
+        profile: opts.profile,
         nodes: opts.nodes,
         spec: opts.minSyncPeriod !== undefined ? { minSyncPeriod: opts.minSyncPeriod } : undefined,
       });

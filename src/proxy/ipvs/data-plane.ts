@@ -140,7 +140,7 @@ export class IpvsDataPlane implements DataPlane {
       case 'iptables-save':
         return writeIptablesSave(this.rules.ruleset);
       default:
-        throw new InputError(`ipvs mode cannot render "${format as string}" (formats: ipvsadm, ipset, iptables-save)`);
+        throw new InputError(`ipvs mode cannot render "${format}" (formats: ipvsadm, ipset, iptables-save)`);
     }
   }
 
