@@ -13,6 +13,21 @@ export function addClusterOptions(cmd: Command): Command {
     .option('--strict', "treat the cluster's warnings (e.g. an EndpointSlice whose Service is missing) as errors");
 }
 
+/** The options naming one node's data plane (rules, trace): the cluster, the configuration, the node, the mode. */
+export function addPlaneOptions(cmd: Command): Command {
+  return cmd
+    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects (- for stdin)')
+    .option(
+      '--proxy-config <file>',
+      "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
+    )
+    .option(
+      '--node <name>',
+      "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
+    )
+    .option('--mode <mode>', "proxy mode, overriding the configuration's mode");
+}
+
 /** Loads the cluster and prints its warnings on stderr. */
 export function loadClusterFor(file: string, opts: ClusterLoadOptions): LoadedCluster {
   const loaded = loadCluster(file, opts);

@@ -18,6 +18,24 @@ export interface GateOptions {
   allowCostModelChange?: boolean;
 }
 
+/** A comparison line about a whole point (missing, failed, new): no metric, no numbers. */
+function pointComparison(p: PointInfo) {
+  return {
+    kind: 'point' as const,
+    mode: p.mode,
+    scale: p.scale,
+    repetition: p.repetition,
+    metric: '(point)',
+    clock: null,
+    statistic: null,
+    unit: '',
+    baseline: null,
+    current: null,
+    change: null,
+    p: null,
+  };
+}
+
 interface PointInfo {
   mode: string;
   scale: number;
@@ -63,20 +81,7 @@ export function compareRuns(
   const common = new Set<string>();
   for (const [key, b] of ptb) {
     const c = ptc.get(key);
-    const skeleton = {
-      kind: 'point' as const,
-      mode: b.mode,
-      scale: b.scale,
-      repetition: b.repetition,
-      metric: '(point)',
-      clock: null,
-      statistic: null,
-      unit: '',
-      baseline: null,
-      current: null,
-      change: null,
-      p: null,
-    };
+    const skeleton = pointComparison(b);
     if (b.status !== 'ok') continue;
     if (!c) comparisons.push({ ...skeleton, verdict: 'missing', note: 'point not in the current run' });
     else if (c.status !== 'ok')
@@ -90,22 +95,7 @@ export function compareRuns(
   for (const [key, c] of ptc) {
     const b = ptb.get(key);
     if (c.status === 'ok' && b?.status !== 'ok') {
-      comparisons.push({
-        kind: 'point',
-        mode: c.mode,
-        scale: c.scale,
-        repetition: c.repetition,
-        metric: '(point)',
-        clock: null,
-        statistic: null,
-        unit: '',
-        baseline: null,
-        current: null,
-        change: null,
-        p: null,
-        verdict: 'new',
-        note: b ? 'failed in the baseline' : 'not in the baseline',
-      });
+      comparisons.push({ ...pointComparison(c), verdict: 'new', note: b ? 'failed in the baseline' : 'not in the baseline' });
     }
   }
 

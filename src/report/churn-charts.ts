@@ -66,7 +66,6 @@ export function churnSyncChart(results: RunResults): ChartDef {
   const title = 'Sync time vs services';
   const caption =
     'Median (p50) duration of one kube-proxy sync on a node while the churn runs: a full sync (solid) rewrites the whole ruleset; a KEP-3453 partial sync (dashed, iptables+partial only) rewrites the fixed chains and the chains of services that changed. One panel per churn rate. Simulated clock: seconds the cost model charges for what each sync writes (iptables-restore lines, IPVS netlink and ipset operations, userspace iptables commands).';
-  const modes = runModes(results);
   const full = positiveOnly(churnSeries(results.rows, 'sync.duration.full', 'p50'));
   const partial = positiveOnly(churnSeries(results.rows, 'sync.duration.partial', 'p50'));
   if (full.kept.length === 0 && partial.kept.length === 0)
@@ -78,45 +77,13 @@ export function churnSyncChart(results: RunResults): ChartDef {
       notes: ['This run has no sync.duration.full or sync.duration.partial rows, so there is no chart.'],
     };
   const values = [...toValues(full.kept, { sync: 'full' }), ...toValues(partial.kept, { sync: 'partial' })];
-  const rates = runRates(results).filter((r) => values.some((v) => v.rate === r));
-  const y = logY(
-    'value',
-    'sync time p50 (s, log scale)',
-    values.map((v) => v.value as number),
-    ',~g',
-  );
-  const x = servicesX(runScales(results), 'services');
-  const syncDash = {
+  const spec = solidDashedByRate(results, values, {
     field: 'sync',
-    type: 'nominal',
-    title: 'sync',
-    scale: {
-      domain: ['full', 'partial'],
-      range: [
-        [1, 0],
-        [6, 3],
-      ],
-    },
-    legend: DASH_LEGEND,
-  };
-  const spec = facetByRate(
-    values,
-    rates,
-    [
-      { mark: { type: 'line' }, encoding: { x, y, color: modeColor(modes), strokeDash: syncDash, detail: { field: 'sync' } } },
-      {
-        mark: { type: 'point', size: 40, filled: true },
-        encoding: {
-          x,
-          y,
-          color: modeColor(modes),
-          shape: modeShape(modes),
-          tooltip: churnTooltip('sync time p50 (s)', [{ field: 'sync', type: 'nominal', title: 'sync' }]),
-        },
-      },
-    ],
-    's per sync (p50), log-log; panels share the y axis',
-  );
+    domain: ['full', 'partial'],
+    yTitle: 'sync time p50 (s, log scale)',
+    tooltipTitle: 'sync time p50 (s)',
+    caption: 's per sync (p50), log-log; panels share the y axis',
+  });
   return {
     name,
     title,
@@ -132,51 +99,18 @@ export function churnLatencyChart(results: RunResults): ChartDef {
   const title = 'Network programming latency vs services';
   const caption =
     "Time from an API change (a Service or EndpointSlice update) to the end of the first sync on a node that includes it, over every change and node: p50 (solid) and p99 (dashed). This is what kube-proxy's kubeproxy_network_programming_duration_seconds observes. One panel per churn rate. Simulated clock.";
-  const modes = runModes(results);
   const p50 = positiveOnly(churnSeries(results.rows, 'programming.latency', 'p50'));
   const p99 = positiveOnly(churnSeries(results.rows, 'programming.latency', 'p99'));
   if (p50.kept.length === 0 && p99.kept.length === 0)
     return { name, title, caption, spec: null, notes: ['This run has no programming.latency rows, so there is no chart.'] };
   const values = [...toValues(p50.kept, { percentile: 'p50' }), ...toValues(p99.kept, { percentile: 'p99' })];
-  const rates = runRates(results).filter((r) => values.some((v) => v.rate === r));
-  const y = logY(
-    'value',
-    'programming latency (s, log scale)',
-    values.map((v) => v.value as number),
-    ',~g',
-  );
-  const x = servicesX(runScales(results), 'services');
-  const dash = {
+  const spec = solidDashedByRate(results, values, {
     field: 'percentile',
-    type: 'nominal',
-    title: 'percentile',
-    scale: {
-      domain: ['p50', 'p99'],
-      range: [
-        [1, 0],
-        [6, 3],
-      ],
-    },
-    legend: DASH_LEGEND,
-  };
-  const spec = facetByRate(
-    values,
-    rates,
-    [
-      { mark: { type: 'line' }, encoding: { x, y, color: modeColor(modes), strokeDash: dash, detail: { field: 'percentile' } } },
-      {
-        mark: { type: 'point', size: 40, filled: true },
-        encoding: {
-          x,
-          y,
-          color: modeColor(modes),
-          shape: modeShape(modes),
-          tooltip: churnTooltip('latency (s)', [{ field: 'percentile', type: 'nominal', title: 'percentile' }]),
-        },
-      },
-    ],
-    's from change to programmed, log-log; solid p50, dashed p99',
-  );
+    domain: ['p50', 'p99'],
+    yTitle: 'programming latency (s, log scale)',
+    tooltipTitle: 'latency (s)',
+    caption: 's from change to programmed, log-log; solid p50, dashed p99',
+  });
   return { name, title, caption, spec, notes: [...droppedNote(p50.dropped, 'p50'), ...droppedNote(p99.dropped, 'p99')] };
 }
 
@@ -234,4 +168,52 @@ export function churnRateChart(results: RunResults): ChartDef {
     ],
   };
   return { name, title, caption, spec: spec as unknown as TopLevelSpec, notes: droppedNote(at.dropped, 'p99') };
+}
+
+/** One panel per churn rate, log-log against services: a series per mode, `field`'s first value solid, its second dashed. */
+function solidDashedByRate(
+  results: RunResults,
+  values: ReturnType<typeof toValues>,
+  o: { field: string; domain: [string, string]; yTitle: string; tooltipTitle: string; caption: string },
+) {
+  const modes = runModes(results);
+  const rates = runRates(results).filter((r) => values.some((v) => v.rate === r));
+  const y = logY(
+    'value',
+    o.yTitle,
+    values.map((v) => v.value as number),
+    ',~g',
+  );
+  const x = servicesX(runScales(results), 'services');
+  const dash = {
+    field: o.field,
+    type: 'nominal',
+    title: o.field,
+    scale: {
+      domain: o.domain,
+      range: [
+        [1, 0],
+        [6, 3],
+      ],
+    },
+    legend: DASH_LEGEND,
+  };
+  return facetByRate(
+    values,
+    rates,
+    [
+      { mark: { type: 'line' }, encoding: { x, y, color: modeColor(modes), strokeDash: dash, detail: { field: o.field } } },
+      {
+        mark: { type: 'point', size: 40, filled: true },
+        encoding: {
+          x,
+          y,
+          color: modeColor(modes),
+          shape: modeShape(modes),
+          tooltip: churnTooltip(o.tooltipTitle, [{ field: o.field, type: 'nominal', title: o.field }]),
+        },
+      },
+    ],
+    o.caption,
+  );
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadPlane, type PlaneSource } from '../../proxy/load-plane.ts';
 import { allFormats, allModes, getMode } from '../../proxy/modes.ts';
 import { InputError } from '../../util/errors.ts';
-import { addClusterOptions, printWarnings } from '../cluster-input.ts';
+import { addClusterOptions, addPlaneOptions, printWarnings } from '../cluster-input.ts';
 import { checkOneStdin } from '../options.ts';
 
 const FORMATS = allFormats();
@@ -16,17 +16,8 @@ export function registerRules(program: Command): void {
     .summary("print a node's data plane as the real tools show it")
     .description(
       "Print the data plane kube-proxy programs on one node: for iptables mode the filter and nat\ntables as `iptables-save` shows them (kube-proxy's KUBE-* chains plus its jump rules in the\nbuilt-in chains). The node is the KubeProxyConfiguration's hostnameOverride. With\n--iptables-save, a real node's dump is read and written back unchanged.",
-    )
-    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects (- for stdin)')
-    .option(
-      '--proxy-config <file>',
-      "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
-    )
-    .option(
-      '--node <name>',
-      "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
-    )
-    .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
+    );
+  addPlaneOptions(cmd)
     .option('--format <format>', `output format (default: the mode's first; ${PER_MODE})`)
     .option('--iptables-save <file>', 'read a real iptables-save dump instead of a cluster (- for standard input)');
   addClusterOptions(cmd)

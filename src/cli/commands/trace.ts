@@ -5,7 +5,7 @@ import { explainTrace } from '../../proxy/iptables/explain.ts';
 import type { DetailedTrace } from '../../proxy/iptables/ruleset-plane.ts';
 import type { DataPlane, Packet, PacketOrigin } from '../../proxy/types.ts';
 import { InputError } from '../../util/errors.ts';
-import { addClusterOptions, printWarnings } from '../cluster-input.ts';
+import { addClusterOptions, addPlaneOptions, printWarnings } from '../cluster-input.ts';
 import { checkOneStdin } from '../options.ts';
 
 interface TraceOptions extends PlaneSource {
@@ -28,17 +28,8 @@ export function registerTrace(program: Command): void {
     .summary("follow packets through a node's data plane")
     .description(
       "Follow the first packet of a connection through one node's data plane, exploring every\nbranch (all endpoints a service may pick), as kube-proxy's own packet-flow tests do. A packet\nwhose source is one of the node's addresses (or 127.0.0.1) is locally generated and starts in\nnat OUTPUT; any other starts in nat PREROUTING.",
-    )
-    .option('--cluster <file>', 'cluster dump: a Kubernetes List (JSON or YAML) of Node, Service and EndpointSlice objects (- for stdin)')
-    .option(
-      '--proxy-config <file>',
-      "KubeProxyConfiguration (YAML/JSON): mode, hostnameOverride (the node), clusterCIDR, ... (default: kube-proxy's defaults)",
-    )
-    .option(
-      '--node <name>',
-      "the node whose data plane to build (default: the config's hostnameOverride; without --proxy-config, the first node)",
-    )
-    .option('--mode <mode>', "proxy mode, overriding the configuration's mode")
+    );
+  addPlaneOptions(cmd)
     .option('--iptables-save <file>', "trace through a real node's iptables-save dump instead (- for standard input)")
     .option('--local-ips <list>', "with --iptables-save: the node's addresses, comma-separated (127.0.0.1 is always local)")
     .option('--src <ip>', 'source address')
