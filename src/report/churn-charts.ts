@@ -6,7 +6,7 @@ import type { RunResults } from '../metrics/results.ts';
 import { runScales } from './charts.ts';
 import { type ChurnPoint, churnSeries, fixedScale, rateLabel, runRates } from './churn-data.ts';
 import { positiveOnly, runModes } from './data.ts';
-import { CONFIG, DASH_LEGEND, VL_SCHEMA, logTicks, logY, modeColor, modeShape, servicesX } from './spec-kit.ts';
+import { CONFIG, solidDashed, VL_SCHEMA, logTicks, logY, modeColor, modeShape, servicesX } from './spec-kit.ts';
 import type { ChartDef } from './types.ts';
 
 function droppedNote(dropped: number, what: string): string[] {
@@ -185,19 +185,7 @@ function solidDashedByRate(
     ',~g',
   );
   const x = servicesX(runScales(results), 'services');
-  const dash = {
-    field: o.field,
-    type: 'nominal',
-    title: o.field,
-    scale: {
-      domain: o.domain,
-      range: [
-        [1, 0],
-        [6, 3],
-      ],
-    },
-    legend: DASH_LEGEND,
-  };
+  const dash = solidDashed(o.field, o.field, o.domain);
   return facetByRate(
     values,
     rates,

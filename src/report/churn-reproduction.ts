@@ -10,7 +10,7 @@ import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigure, type PublishedFigures, num, sourceOf } from './published.ts';
 import { RULE_ADD_FIGURE, iptablesProfileOf } from './reproduction.ts';
 import { KPSIM_LINE, PUBLISHED_MARK, figure, layered, missingFigure } from './repro-kit.ts';
-import { DASH_LEGEND, logY, modeColor } from './spec-kit.ts';
+import { DASH_LEGEND, logY, modeColor, solidDashed } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
 export const KEP3453_FIGURE = 'kep3453-partial-sync';
@@ -138,19 +138,7 @@ export function churnRuleAddBlock(results: RunResults, pub: PublishedFigures): B
         encoding: {
           y,
           color: modeColor(modes),
-          strokeDash: {
-            field: 'series',
-            type: 'nominal',
-            title: 'kpsim (lines)',
-            scale: {
-              domain: ['full sync p50', 'programming latency p50'],
-              range: [
-                [1, 0],
-                [6, 3],
-              ],
-            },
-            legend: DASH_LEGEND,
-          },
+          strokeDash: solidDashed('series', 'kpsim (lines)', ['full sync p50', 'programming latency p50']),
           detail: { field: 'series' },
           tooltip: KPSIM_TOOLTIP(unit),
         },

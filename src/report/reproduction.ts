@@ -10,7 +10,7 @@ import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigures, num, sourceOf } from './published.ts';
 import { KPSIM_LINE, PUBLISHED_MARK, figure, layered, missingFigure } from './repro-kit.ts';
 import { runScenario } from './run-scenario.ts';
-import { DASH_LEGEND, logY, modeColor } from './spec-kit.ts';
+import { logY, modeColor, solidDashed } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
 export const FIRST_PACKET_FIGURE = 'k8s-blog-2025-nftables-first-packet';
@@ -149,19 +149,7 @@ export function firstPacketBlock(results: RunResults, pub: PublishedFigures): Bl
         encoding: {
           y,
           color: modeColor(colorModes),
-          strokeDash: {
-            field: 'kpsimStat',
-            type: 'nominal',
-            title: 'kpsim (lines)',
-            scale: {
-              domain: ['p50', 'p99'],
-              range: [
-                [1, 0],
-                [6, 3],
-              ],
-            },
-            legend: DASH_LEGEND,
-          },
+          strokeDash: solidDashed('kpsimStat', 'kpsim (lines)', ['p50', 'p99']),
           detail: { field: 'kpsimStat' },
           tooltip: kpsimTooltip(unit, [{ field: 'kpsimStat', type: 'nominal', title: 'percentile' }]),
         },

@@ -96,6 +96,23 @@ export function modeShape(modes: string[], title = 'proxy mode'): Record<string,
 /** The legend of a strokeDash channel drawn as line segments, not circles. */
 export const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 } as const;
 
+/** A strokeDash encoding: `field`'s first value solid, its second dashed. */
+export function solidDashed(field: string, title: string, domain: readonly [string, string]) {
+  return {
+    field,
+    type: 'nominal',
+    title,
+    scale: {
+      domain,
+      range: [
+        [1, 0],
+        [6, 3],
+      ],
+    },
+    legend: DASH_LEGEND,
+  };
+}
+
 /** Tooltip entries: mode, services and a value with its unit. */
 export function tooltip(valueField: string, valueTitle: string, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
   return [
