@@ -1,0 +1,136 @@
+// The two element stores kube-proxy's table needs, as open-addressing hash tables over typed
+// arrays (linear probing, backward-shift deletion, so no tombstones): a set of IPv4 addresses
+// with optional expiry times (cluster-ips, nodeport-ips, the ClientIP affinity sets), and a
+// verdict map keyed by (address, protocol, port) (service-ips and the other vmaps). A lookup
+// hashes two integers and compares them: no strings and no allocation on the packet path.
+// The kernel keeps such sets in an rhashtable (nft_set_hash); only the O(1) lookup is modelled.
+import { fmix32 } from '../../util/fmix32.ts';
+
+const EMPTY = -1;
+
+function slotOf(a: number, b: number, mask: number): number {
+  return fmix32((a ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b)) >>> 0) & mask;
+}
+
+/** (address, protoPort) -> int32 value; protoPort is proto << 16 | port (never -1). */
+export class PairHashMap {
+  private keyA = new Uint32Array(16);
+  private keyB = new Int32Array(16).fill(EMPTY);
+  private vals = new Int32Array(16);
+  private mask = 15;
+  size = 0;
+
+  get(a: number, b: number): number | undefined {
+    const keyA = this.keyA;
+    const keyB = this.keyB;
+    for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
+      const kb = keyB[i];
+      if (kb === EMPTY) return undefined;
+      if (kb === b && keyA[i] === a >>> 0) return this.vals[i];
+    }
+  }
+
+  /** The slot holding the key, or -1 (for callers that keep a parallel value array). */
+  find(a: number, b: number): number {
+    for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
+      const kb = this.keyB[i];
+      if (kb === EMPTY) return -1;
+      if (kb === b && this.keyA[i] === a >>> 0) return i;
+    }
+  }
+
+  set(a: number, b: number, v: number): void {
+    if ((this.size + 1) * 2 > this.keyB.length) this.grow();
+    for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
+      const kb = this.keyB[i];
+      if (kb === EMPTY) {
+        this.keyA[i] = a;
+        this.keyB[i] = b;
+        this.vals[i] = v;
+        this.size++;
+        return;
+      }
+      if (kb === b && this.keyA[i] === a >>> 0) {
+        this.vals[i] = v;
+        return;
+      }
+    }
+  }
+
+  delete(a: number, b: number): boolean {
+    let i = this.find(a, b);
+    if (i < 0) return false;
+    // Backward-shift: move later entries of the probe run into the hole.
+    const mask = this.mask;
+    for (let j = (i + 1) & mask; this.keyB[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = slotOf(this.keyA[j], this.keyB[j], mask);
+      // Entry j may fill hole i when its home slot is not in (i, j] (cyclically).
+      if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+        this.keyA[i] = this.keyA[j];
+        this.keyB[i] = this.keyB[j];
+        this.vals[i] = this.vals[j];
+        i = j;
+      }
+    }
+    this.keyB[i] = EMPTY;
+    this.size--;
+    return true;
+  }
+
+  clear(): void {
+    this.keyB.fill(EMPTY);
+    this.size = 0;
+  }
+
+  /** Calls fn for every entry (slot order). */
+  forEach(fn: (a: number, b: number, v: number) => void): void {
+    for (let i = 0; i < this.keyB.length; i++) if (this.keyB[i] !== EMPTY) fn(this.keyA[i], this.keyB[i], this.vals[i]);
+  }
+
+  private grow(): void {
+    const { keyA, keyB, vals } = this;
+    const cap = keyB.length * 2;
+    this.keyA = new Uint32Array(cap);
+    this.keyB = new Int32Array(cap).fill(EMPTY);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let i = 0; i < keyB.length; i++) if (keyB[i] !== EMPTY) this.set(keyA[i], keyB[i], vals[i]);
+  }
+}
+
+/** A set of IPv4 addresses; with a timeout, each element expires (nft `flags timeout`). */
+export class AddressSet {
+  /** address -> 1, or its expiry in simulated ms for a set with a timeout. */
+  private readonly map = new PairHashMap();
+
+  constructor(readonly timeoutSeconds = 0) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  has(ip: number, now: number): boolean {
+    if (this.timeoutSeconds === 0) return this.map.get(ip, 0) !== undefined;
+    const exp = this.map.get(ip, 0);
+    return exp !== undefined && exp > now * 1000;
+  }
+
+  /** nft `add`/`update`: insert, or refresh the timeout of an existing element. */
+  add(ip: number, now: number): void {
+    // Expiry in ms in the int32 value: 24 days of simulated time, plenty for a 3 h timeout.
+    this.map.set(ip, 0, this.timeoutSeconds === 0 ? 1 : Math.min(0x7fffffff, Math.round((now + this.timeoutSeconds) * 1000)));
+  }
+
+  delete(ip: number): boolean {
+    return this.map.delete(ip, 0);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+
+  forEach(fn: (ip: number) => void): void {
+    this.map.forEach((a) => fn(a));
+  }
+}

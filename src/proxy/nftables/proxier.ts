@@ -1,0 +1,136 @@
+// syncProxyRules of kube-proxy's nftables proxier (pkg/proxy/nftables/proxier.go), against the
+// table model: a full sync at start-up (setupNFTables: flush and rewrite everything, maps
+// included), then partial syncs that rewrite only the chains of services whose Service or
+// EndpointSlices changed and diff every map's elements. Chains no longer used are flushed and
+// deleted a sync later, at least a second after (kernels before 6.2 notice a dropped map
+// reference late); stale affinity sets are deleted at once.
+import type { ServicePortInfo } from '../service-port.ts';
+import { isAffinitySetName, isServiceChainName } from './names.ts';
+import { type NftOptions, optionsKey } from './options.ts';
+import { serviceSignatures } from './signature.ts';
+import { type Containers, existingContainers, setupTable, TABLE_NAME } from './setup.ts';
+import { type Storages, type SyncContext, syncServicePort } from './service-rules.ts';
+import { ElementStorage } from './storage.ts';
+import { NftTable } from './table.ts';
+import { emptyWork, Transaction, type TxWork } from './tx.ts';
+
+/** What one sync did: both transactions' work, and what kube-proxy read back. */
+export interface ProxierWork extends TxWork {
+  fullSync: boolean;
+  /** Operations of the sync's own transaction (knftables NumOperations of the last Run). */
+  syncOperations: number;
+  /** Separate `nft` runs: the stale-chain deletion, two listings (chains, sets), the sync itself. */
+  nftInvocations: number;
+  /** Chains and named sets the listings returned. */
+  objectsListed: number;
+  /** Rules and map elements the commit's validation walked (every nat hook reaches the services). */
+  validateVisits: number;
+  servicePorts: number;
+  /** Services whose chains were rewritten. */
+  servicesWritten: number;
+}
+
+export class NftProxier {
+  readonly table = new NftTable(TABLE_NAME);
+  private flushed = false;
+  private needFullSync = true;
+  /** Stale service/endpoint chains and when they became stale (simulated seconds). */
+  readonly staleChains = new Map<string, number>();
+  private readonly storages: Storages = {
+    clusterIPs: new ElementStorage(),
+    serviceIPs: new ElementStorage(),
+    firewallIPs: new ElementStorage(),
+    noEndpointServices: new ElementStorage(),
+    noEndpointNodePorts: new ElementStorage(),
+    serviceNodePorts: new ElementStorage(),
+  };
+  private signatures = new Map<string, string>();
+  private settings = '';
+
+  /**
+   * @param forceFull every sync a full one (kube-proxy before PR #126013)
+   * @param lines when given, receives the main transaction as `nft -f` lines
+   */
+  sync(services: readonly ServicePortInfo[], o: NftOptions, now: number, forceFull = false, lines: string[] | null = null): ProxierWork {
+    // Node labels (topology) or settings changing force a full sync, as OnNodeUpdate does.
+    const settings = `${optionsKey(o)}|${JSON.stringify(o.node.labels)}`;
+    if (settings !== this.settings) this.needFullSync = true;
+    this.settings = settings;
+    const full = this.needFullSync || forceFull;
+    const sigs = serviceSignatures(services);
+    const changed = (svc: ServicePortInfo) => {
+      const key = `${svc.namespace}/${svc.serviceName}`;
+      return sigs.get(key) !== this.signatures.get(key);
+    };
+    const work = emptyWork() as ProxierWork;
+    work.fullSync = full;
+    work.nftInvocations = 0;
+    work.servicePorts = services.length;
+    work.servicesWritten = 0;
+
+    if (this.staleChains.size > 0) {
+      const del = new Transaction(this.table);
+      for (const [name, since] of this.staleChains)
+        if (since < now - 1) {
+          del.deleteChain(name);
+          this.staleChains.delete(name);
+        }
+      if (del.work.operations > 0) {
+        add(work, del.work);
+        work.nftInvocations++;
+      }
+    }
+    // kube-proxy lists the table's chains and sets to find stale ones.
+    work.objectsListed = this.table.chainByName.size + this.table.sets.size;
+    work.nftInvocations += 2;
+
+    const tx = new Transaction(this.table, lines);
+    let c: Containers;
+    if (full) {
+      c = setupTable(tx, o, !this.flushed);
+      this.flushed = true;
+      const st = this.storages;
+      st.clusterIPs.reset(tx, c.clusterIPs);
+      st.serviceIPs.reset(tx, c.serviceIPs);
+      st.firewallIPs.reset(tx, c.firewallIPs);
+      st.noEndpointServices.reset(tx, c.noEndpointServices);
+      st.noEndpointNodePorts.reset(tx, c.noEndpointNodePorts);
+      st.serviceNodePorts.reset(tx, c.serviceNodePorts);
+    } else c = existingContainers(tx);
+
+    const ctx: SyncContext = { tx, o, c, s: this.storages, activeChains: new Set(), activeAffinitySets: new Set() };
+    for (const svc of services) {
+      const skip = !full && !changed(svc);
+      if (!skip) work.servicesWritten++;
+      syncServicePort(ctx, svc, skip);
+    }
+    for (const name of this.table.chainByName.keys()) {
+      if (!isServiceChainName(name)) continue;
+      if (ctx.activeChains.has(name)) this.staleChains.delete(name);
+      else {
+        tx.flushChain(name);
+        this.staleChains.set(name, now);
+      }
+    }
+    for (const set of this.table.sets.values()) if (isAffinitySetName(set.name) && !ctx.activeAffinitySets.has(set.name)) tx.deleteSet(set);
+    const st = this.storages;
+    st.clusterIPs.cleanup(tx, c.clusterIPs);
+    st.serviceIPs.cleanup(tx, c.serviceIPs);
+    st.firewallIPs.cleanup(tx, c.firewallIPs);
+    st.noEndpointServices.cleanup(tx, c.noEndpointServices);
+    st.noEndpointNodePorts.cleanup(tx, c.noEndpointNodePorts);
+    st.serviceNodePorts.cleanup(tx, c.serviceNodePorts);
+
+    add(work, tx.work);
+    work.syncOperations = tx.work.operations;
+    work.nftInvocations++;
+    work.validateVisits = tx.work.rulesAdded + tx.work.elementsAdded > 0 ? 2 * (this.table.ruleCount + this.table.elementCount()) : 0;
+    this.needFullSync = false;
+    this.signatures = sigs;
+    return work;
+  }
+}
+
+function add(into: TxWork, w: TxWork): void {
+  for (const k of Object.keys(w) as (keyof TxWork)[]) into[k] += w[k];
+}

@@ -1,0 +1,313 @@
+// One nftables transaction, as knftables.Transaction builds it and `nft -f` + the kernel apply
+// it: each operation changes the table model at once (a transaction is atomic, and kube-proxy
+// never reads the table back in the middle of one), is counted, and can be written as the text
+// line knftables hands to `nft -f`.
+//
+// The work counted is what a load costs in nf_tables (net/netfilter/nf_tables_api.c), where
+// two list walks make a big load super-linear (perf on this kernel: __nft_set_trans_bind is the
+// top symbol of a 4,000-service load, see docs/nftables.md):
+// - binding an anonymous set (one per `numgen ... vmap { }`, one per multi-element `{ a , b }`)
+//   to its rule runs __nft_set_trans_bind(), which walks the whole batch's commit list queued
+//   so far (one entry per chain, rule, set and element operation); a full sync of N services
+//   queues O(N) entries and binds O(N) anonymous sets: O(N^2) visits;
+// - creating a set walks the table's set list: nft_set_lookup() by name (a miss for a new
+//   set), nf_tables_set_alloc_name()'s uniqueness pass, and for an anonymous set ("__map%d",
+//   "__set%d") a sscanf() of every name, one pass per 32,768 live sets of its format; looking
+//   a named set up (an element add, a rule with @set or vmap @map) walks the list to that set;
+// - the rest (parsing, netlink, object allocation) is per operation.
+import { formatIPv4 } from '../../util/ipv4.ts';
+import { PROTO_NAME, type Rule, ruleText, S_NUMGEN } from './rule.ts';
+import {
+  type BaseChainSpec,
+  type Chain,
+  type NamedSet,
+  NftSet,
+  type NftTable,
+  V_ACCEPT,
+  V_DROP,
+  V_GOTO,
+  V_JUMP,
+  VerdictMap,
+} from './table.ts';
+
+/** What one transaction did (knftables NumOperations plus the kernel's list walks). */
+export interface TxWork {
+  operations: number;
+  chainsCreated: number;
+  chainsFlushed: number;
+  chainsDeleted: number;
+  rulesAdded: number;
+  rulesRemoved: number;
+  elementsAdded: number;
+  elementsDeleted: number;
+  setsCreated: number;
+  anonymousSetsCreated: number;
+  /** Set-list entries compared by name (strcmp). */
+  setNameCompares: number;
+  /** Set-list entries sscanf()ed while numbering an anonymous set. */
+  anonNameScans: number;
+  /** Commit-list entries walked by __nft_set_trans_bind (anonymous set binds). */
+  commitListVisits: number;
+}
+
+export function emptyWork(): TxWork {
+  return {
+    operations: 0,
+    chainsCreated: 0,
+    chainsFlushed: 0,
+    chainsDeleted: 0,
+    rulesAdded: 0,
+    rulesRemoved: 0,
+    elementsAdded: 0,
+    elementsDeleted: 0,
+    setsCreated: 0,
+    anonymousSetsCreated: 0,
+    setNameCompares: 0,
+    anonNameScans: 0,
+    commitListVisits: 0,
+  };
+}
+
+/** BITS_PER_BYTE * PAGE_SIZE: the numbers nf_tables_set_alloc_name() checks per pass. */
+const ANON_NAMES_PER_PASS = 8 * 4096;
+
+export const protoPort = (proto: number, port: number): number => (proto << 16) | port;
+
+export function keyText(map: VerdictMap, ip: number, pp: number): string {
+  const pt = `${PROTO_NAME[pp >>> 16]} . ${pp & 0xffff}`;
+  return map.withAddress ? `${formatIPv4(ip)} . ${pt}` : pt;
+}
+
+export function verdictText(table: NftTable, v: number): string {
+  switch (v & 3) {
+    case V_ACCEPT:
+      return 'accept';
+    case V_DROP:
+      return 'drop';
+    case V_JUMP:
+      return `jump ${table.chains[v >>> 2]!.name}`;
+    default:
+      return `goto ${table.chains[v >>> 2]!.name}`;
+  }
+}
+
+export class Transaction {
+  readonly work = emptyWork();
+  private readonly prefix: string;
+  /** Transaction objects the kernel has queued on its commit list for this batch. */
+  private commitEntries = 0;
+
+  /** @param lines when given, every operation's `nft -f` line is appended to it. */
+  constructor(
+    readonly table: NftTable,
+    private readonly lines: string[] | null = null,
+  ) {
+    this.prefix = `${table.family} ${table.name}`;
+  }
+
+  private op(text: () => string): void {
+    this.work.operations++;
+    if (this.lines) this.lines.push(text());
+  }
+
+  addTable(comment: string): void {
+    this.op(() => `add table ${this.prefix} { comment ${JSON.stringify(comment)} ; }`);
+    if (!this.table.exists) this.commitEntries++;
+    this.table.exists = true;
+    this.table.comment = comment;
+  }
+
+  addChain(name: string, base: BaseChainSpec | null = null, comment: string | null = null): Chain {
+    this.op(() => `add chain ${this.prefix} ${name}${chainSpec(base, comment)}`);
+    // nf_tables_updchain queues an update for an existing chain too.
+    this.commitEntries++;
+    const c = this.table.chain(name);
+    if (c) return c;
+    this.work.chainsCreated++;
+    return this.table.newChain(name, base, comment);
+  }
+
+  flushChain(name: string): void {
+    this.op(() => `flush chain ${this.prefix} ${name}`);
+    const c = this.mustChain(name);
+    this.work.chainsFlushed++;
+    for (const r of c.rules) this.releaseRule(r);
+    this.commitEntries += c.rules.length;
+    c.rules = [];
+  }
+
+  deleteChain(name: string): void {
+    this.op(() => `delete chain ${this.prefix} ${name}`);
+    const c = this.mustChain(name);
+    for (const r of c.rules) this.releaseRule(r);
+    this.commitEntries += c.rules.length;
+    this.work.chainsDeleted++;
+    this.commitEntries++;
+    this.table.dropChain(c);
+  }
+
+  addSet(name: string, comment: string | null, timeoutSeconds = 0): NftSet {
+    this.op(() => `add set ${this.prefix} ${name}${setSpec(comment, timeoutSeconds)}`);
+    const s = this.existing(name);
+    if (s) return s as NftSet;
+    const set = new NftSet(name, comment, timeoutSeconds, this.newNamedSeq());
+    this.commitEntries++;
+    this.table.sets.set(name, set);
+    return set;
+  }
+
+  addMap(name: string, comment: string, withAddress: boolean): VerdictMap {
+    this.op(() => `add map ${this.prefix} ${name}${mapSpec(withAddress, comment)}`);
+    const s = this.existing(name);
+    if (s) return s as VerdictMap;
+    const map = new VerdictMap(name, comment, withAddress, this.newNamedSeq());
+    this.commitEntries++;
+    this.table.sets.set(name, map);
+    return map;
+  }
+
+  flushSet(set: NamedSet): void {
+    this.op(() => `flush ${set.kind} ${this.prefix} ${set.name}`);
+    this.lookup(set);
+    this.work.elementsDeleted += set.elements.size;
+    this.commitEntries += set.elements.size;
+    set.elements.clear();
+    if (set.kind === 'map') set.comments.clear();
+  }
+
+  deleteSet(set: NamedSet): void {
+    this.op(() => `delete ${set.kind} ${this.prefix} ${set.name}`);
+    this.lookup(set);
+    this.commitEntries++;
+    this.table.setList.remove(set.seq);
+    this.table.sets.delete(set.name);
+  }
+
+  addRule(chain: Chain, rule: Rule): void {
+    this.op(() => `add rule ${this.prefix} ${chain.name} ${ruleText(rule)}`);
+    for (const m of rule.matches) if (m.set) this.lookup(m.set);
+    if (rule.map) this.lookup(rule.map);
+    if (rule.set) this.lookup(rule.set);
+    const anon = rule.anonymousSets();
+    if (anon > 0) rule.anonSeq = this.newAnonymousSeqs(rule, anon);
+    this.commitEntries++;
+    chain.rules.push(rule);
+    this.table.ruleCount++;
+    this.work.rulesAdded++;
+  }
+
+  addAddress(set: NftSet, ip: number, now = 0): void {
+    this.op(() => `add element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
+    this.lookup(set);
+    set.elements.add(ip, now);
+    this.commitEntries++;
+    this.work.elementsAdded++;
+  }
+
+  deleteAddress(set: NftSet, ip: number): void {
+    this.op(() => `delete element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
+    this.lookup(set);
+    set.elements.delete(ip);
+    this.commitEntries++;
+    this.work.elementsDeleted++;
+  }
+
+  addMapElement(map: VerdictMap, ip: number, pp: number, verdict: number, comment: string | null = null): void {
+    const key = keyText(map, ip, pp);
+    this.op(() => `add element ${this.prefix} ${map.name} ${mapElement(key, comment, verdictText(this.table, verdict))}`);
+    this.lookup(map);
+    map.elements.set(ip, pp, verdict);
+    if (comment !== null) map.comments.set(key, comment);
+    this.commitEntries++;
+    this.work.elementsAdded++;
+  }
+
+  deleteMapElement(map: VerdictMap, ip: number, pp: number): void {
+    const key = keyText(map, ip, pp);
+    this.op(() => `delete element ${this.prefix} ${map.name} { ${key} }`);
+    this.lookup(map);
+    map.elements.delete(ip, pp);
+    map.comments.delete(key);
+    this.commitEntries++;
+    this.work.elementsDeleted++;
+  }
+
+  private mustChain(name: string): Chain {
+    const c = this.table.chain(name);
+    if (!c) throw new Error(`nftables: no chain ${name} in table ${this.prefix}`);
+    return c;
+  }
+
+  /** nf_tables_newset: the lookup by name walks to the set, or the whole list for a new one. */
+  private existing(name: string): NamedSet | undefined {
+    const s = this.table.sets.get(name);
+    this.work.setNameCompares += s ? this.table.setList.position(s.seq) : this.table.setList.size;
+    return s;
+  }
+
+  private lookup(set: NamedSet): void {
+    this.work.setNameCompares += this.table.setList.position(set.seq);
+  }
+
+  private newNamedSeq(): number {
+    // The miss was counted by existing(); alloc_name's uniqueness pass walks the list again.
+    this.work.setNameCompares += this.table.setList.size;
+    this.work.setsCreated++;
+    return this.table.setList.append();
+  }
+
+  private newAnonymousSeqs(rule: Rule, count: number): number {
+    const t = this.table;
+    let first = -1;
+    for (let k = 0; k < count; k++) {
+      const isMap = k === 0 && rule.stmt === S_NUMGEN;
+      const live = isMap ? t.anonMaps : t.anonSets;
+      // Lookup of the literal "__map%d" (a miss), the sscanf passes, the uniqueness pass.
+      this.work.setNameCompares += 2 * t.setList.size;
+      this.work.anonNameScans += t.setList.size * (1 + Math.floor(live / ANON_NAMES_PER_PASS));
+      if (isMap) t.anonMaps++;
+      else t.anonSets++;
+      // The set and its elements are queued, then binding it to the rule walks the queue.
+      this.commitEntries += 1 + (isMap ? rule.targets!.length : rule.matches.find((m) => m.cidrs && m.cidrs.length > 1)!.cidrs!.length);
+      this.work.commitListVisits += this.commitEntries;
+      const seq = t.setList.append();
+      if (first < 0) first = seq;
+      this.work.anonymousSetsCreated++;
+    }
+    return first;
+  }
+
+  /** A rule leaves the table: its anonymous sets go with it. */
+  private releaseRule(r: Rule): void {
+    const t = this.table;
+    const anon = r.anonymousSets();
+    for (let k = 0; k < anon; k++) {
+      t.setList.remove(r.anonSeq + k);
+      if (k === 0 && r.stmt === S_NUMGEN) t.anonMaps--;
+      else t.anonSets--;
+    }
+    t.ruleCount--;
+    this.work.rulesRemoved++;
+  }
+}
+
+export function setSpec(comment: string | null, timeoutSeconds: number): string {
+  if (timeoutSeconds > 0) return ` { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeoutSeconds}s ; }`;
+  return ` { type ipv4_addr ; comment ${JSON.stringify(comment)} ; }`;
+}
+
+export function mapSpec(withAddress: boolean, comment: string | null): string {
+  const type = withAddress ? 'ipv4_addr . inet_proto . inet_service' : 'inet_proto . inet_service';
+  return ` { type ${type} : verdict ;${comment === null ? '' : ` comment ${JSON.stringify(comment)} ;`} }`;
+}
+
+export function mapElement(key: string, comment: string | null | undefined, value: string): string {
+  return `{ ${key}${comment ? ` comment ${JSON.stringify(comment)}` : ''} : ${value} }`;
+}
+
+export function chainSpec(base: BaseChainSpec | null, comment: string | null): string {
+  const parts: string[] = [];
+  if (base) parts.push(`type ${base.type} hook ${base.hook} priority ${base.priority} ;`);
+  if (comment !== null) parts.push(`comment ${JSON.stringify(comment)} ;`);
+  return parts.length === 0 ? '' : ` { ${parts.join(' ')} }`;
+}
