@@ -4,8 +4,7 @@
 // "namespace/service/protocol/port[__endpointIP/endpointPort]", cut to 240 characters with
 // "..." (knftables.NameLengthMax 256 minus a 16-character prefix budget). The SHA-256 and the
 // base32 encoding are the iptables mode's (the same Go functions underneath).
-import { base32 } from '../iptables/chain-names.ts';
-import { sha256 } from '../iptables/sha256.ts';
+import { sha256Words } from '../iptables/sha256.ts';
 
 const NAME_LENGTH_MAX = 256;
 const PREFIX_LENGTH_MAX = 16;
@@ -23,11 +22,25 @@ export const AFFINITY_PREFIX = 'affinity-';
 const cache = new Map<string, string>();
 const CACHE_LIMIT = 1 << 20;
 
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const words = new Uint32Array(8);
+
+/** base32(sha256(name)) cut to 8 characters: the digest's first 40 bits, 5 bits a character. */
+function hash8(name: string): string {
+  sha256Words(name, words);
+  const hi = words[0];
+  const lo = words[1] >>> 24; // the 8 bits after the first word
+  let out = '';
+  for (let k = 0; k < 6; k++) out += BASE32[(hi >>> (27 - 5 * k)) & 31];
+  out += BASE32[((hi & 3) << 3) | (lo >>> 5)];
+  return out + BASE32[lo & 31];
+}
+
 /** hashAndTruncate: "HASH8-name", truncated to 240 characters ending in "...". */
 export function hashAndTruncate(name: string): string {
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
-  let out = base32(sha256(name)).slice(0, 8) + '-' + name;
+  let out = hash8(name) + '-' + name;
   if (out.length > BASE_LENGTH_MAX) out = out.slice(0, BASE_LENGTH_MAX - 3) + '...';
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(name, out);

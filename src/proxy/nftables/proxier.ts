@@ -10,7 +10,7 @@ import { type NftOptions, optionsKey } from './options.ts';
 import { serviceSignatures } from './signature.ts';
 import { type Containers, existingContainers, setupTable, TABLE_NAME } from './setup.ts';
 import { type Storages, type SyncContext, syncServicePort } from './service-rules.ts';
-import { ElementStorage } from './storage.ts';
+import { ElementStorage, ServiceRecord } from './storage.ts';
 import { NftTable } from './table.ts';
 import { emptyWork, Transaction, type TxWork } from './tx.ts';
 
@@ -44,7 +44,10 @@ export class NftProxier {
     noEndpointNodePorts: new ElementStorage(),
     serviceNodePorts: new ElementStorage(),
   };
-  private signatures = new Map<string, string>();
+  private signatures = new Map<string, number>();
+  /** What each service port ensured in its last sync, by ServicePortName. */
+  private records = new Map<string, ServiceRecord>();
+  private syncs = 0;
   private settings = '';
 
   /**
@@ -98,22 +101,36 @@ export class NftProxier {
       st.serviceNodePorts.reset(tx, c.serviceNodePorts);
     } else c = existingContainers(tx);
 
-    const ctx: SyncContext = { tx, o, c, s: this.storages, activeChains: new Set(), activeAffinitySets: new Set() };
+    const st = this.storages;
+    for (const storage of Object.values(st)) storage.beginSync();
+    const ctx: SyncContext = { tx, o, c, s: st, syncId: ++this.syncs };
+    const records = new Map<string, ServiceRecord>();
     for (const svc of services) {
       const skip = !full && !changed(svc);
       if (!skip) work.servicesWritten++;
-      syncServicePort(ctx, svc, skip);
+      // An unchanged service ensures exactly what it did last time: re-mark it.
+      const last = skip ? this.records.get(svc.name) : undefined;
+      if (last && last.keepElements()) {
+        for (const ch of last.chains) ch.activeSync = ctx.syncId;
+        for (const set of last.affinitySets) set.activeSync = ctx.syncId;
+        records.set(svc.name, last);
+        continue;
+      }
+      const rec = new ServiceRecord();
+      syncServicePort(ctx, svc, skip, rec);
+      records.set(svc.name, rec);
     }
-    for (const name of this.table.chainByName.keys()) {
-      if (!isServiceChainName(name)) continue;
-      if (ctx.activeChains.has(name)) this.staleChains.delete(name);
+    this.records = records;
+    for (const ch of this.table.chainByName.values()) {
+      if (!isServiceChainName(ch.name)) continue;
+      if (ch.activeSync === ctx.syncId) this.staleChains.delete(ch.name);
       else {
-        tx.flushChain(name);
-        this.staleChains.set(name, now);
+        tx.flushChain(ch.name);
+        this.staleChains.set(ch.name, now);
       }
     }
-    for (const set of this.table.sets.values()) if (isAffinitySetName(set.name) && !ctx.activeAffinitySets.has(set.name)) tx.deleteSet(set);
-    const st = this.storages;
+    for (const set of this.table.sets.values())
+      if (set.kind === 'set' && isAffinitySetName(set.name) && set.activeSync !== ctx.syncId) tx.deleteSet(set);
     st.clusterIPs.cleanup(tx, c.clusterIPs);
     st.serviceIPs.cleanup(tx, c.serviceIPs);
     st.firewallIPs.cleanup(tx, c.firewallIPs);

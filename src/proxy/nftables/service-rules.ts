@@ -32,8 +32,8 @@ import {
   S_NUMGEN,
   S_UPDATE,
 } from './rule.ts';
-import { type Containers, ensureChain } from './setup.ts';
-import type { ElementStorage } from './storage.ts';
+import type { Containers } from './setup.ts';
+import type { ElementStorage, ServiceRecord } from './storage.ts';
 import { type Chain, type NftSet, V_DROP, V_GOTO, verdictCode } from './table.ts';
 import { protoPort, type Transaction } from './tx.ts';
 
@@ -51,15 +51,14 @@ export interface SyncContext {
   o: NftOptions;
   c: Containers;
   s: Storages;
-  /** Service and endpoint chains in use (the rest become stale). */
-  activeChains: Set<string>;
-  activeAffinitySets: Set<string>;
+  /** This sync's number: chains and affinity sets in use are stamped with it (the rest go stale). */
+  syncId: number;
 }
 
 const addr = (ip: number) => new Match(M_SADDR, false, ip >>> 0, 0xffffffff, null, null, formatIPv4(ip));
 const FIB_SADDR_LOCAL = new Match(M_FIB_SADDR_LOCAL);
 
-export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: boolean): void {
+export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: boolean, rec: ServiceRecord): void {
   const { tx, o, c, s } = ctx;
   const protocol = svc.protocol.toLowerCase();
   const base = servicePortChainNameBase(svc.namespace, svc.serviceName, protocol, svc.portName);
@@ -69,7 +68,23 @@ export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: bo
   const clusterEps = cat.clusterEndpoints ?? [];
   const localEps = cat.localEndpoints ?? [];
   const hasEndpoints = cat.hasAnyEndpoints;
-  const ensure = (name: string) => ensureChain(tx, name, ctx.activeChains, skip);
+  // ensureChain: add and flush once per sync; an unchanged service's chains are only noted.
+  const ensure = (name: string) => {
+    let ch = tx.table.chain(name);
+    if (!ch || ch.activeSync !== ctx.syncId) {
+      if (!skip) {
+        tx.addChain(name);
+        tx.flushChain(name);
+        ch = tx.table.chain(name)!;
+      } else if (!ch) throw new Error(`nftables: chain ${name} of unchanged ${svc.name} is missing`);
+      ch.activeSync = ctx.syncId;
+    }
+    rec.chains.push(ch);
+  };
+  const use = (set: NftSet) => {
+    set.activeSync = ctx.syncId;
+    rec.affinitySets.push(set);
+  };
   const chain = (name: string): Chain => {
     const ch = tx.table.chain(name);
     if (!ch) throw new Error(`nftables: chain ${name} of ${svc.name} is missing`);
@@ -78,7 +93,9 @@ export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: bo
 
   for (const ep of cat.allReachable) {
     ensure(ENDPOINT_PREFIX + epBase(ep));
-    if (affinity) ctx.activeAffinitySets.add(AFFINITY_PREFIX + epBase(ep));
+    // An existing affinity set stays; a new one is stamped when created below.
+    const set = affinity ? (tx.table.sets.get(AFFINITY_PREFIX + epBase(ep)) as NftSet | undefined) : undefined;
+    if (set) use(set);
   }
   const clusterName = SERVICE_PREFIX + base;
   const localName = LOCAL_PREFIX + base;
@@ -111,28 +128,28 @@ export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: bo
   const pp = protoPort(svc.protoNumber, svc.port);
   const toExternal = () => verdictCode(V_GOTO, chain(externalName));
 
-  s.clusterIPs.ensureAddress(tx, c.clusterIPs, svc.clusterIP);
-  if (hasInternal) s.serviceIPs.ensureMapElement(tx, c.serviceIPs, svc.clusterIP, pp, verdictCode(V_GOTO, chain(internalName)));
-  else s.noEndpointServices.ensureMapElement(tx, c.noEndpointServices, svc.clusterIP, pp, internalVerdict, svc.name);
+  s.clusterIPs.ensureAddress(tx, c.clusterIPs, svc.clusterIP, rec);
+  if (hasInternal) s.serviceIPs.ensureMapElement(tx, c.serviceIPs, svc.clusterIP, pp, verdictCode(V_GOTO, chain(internalName)), rec);
+  else s.noEndpointServices.ensureMapElement(tx, c.noEndpointServices, svc.clusterIP, pp, internalVerdict, rec, svc.name);
   for (const ip of svc.externalIPs) {
-    if (hasEndpoints) s.serviceIPs.ensureMapElement(tx, c.serviceIPs, ip, pp, toExternal());
-    if (!hasExternal) s.noEndpointServices.ensureMapElement(tx, c.noEndpointServices, ip, pp, externalVerdict, svc.name);
+    if (hasEndpoints) s.serviceIPs.ensureMapElement(tx, c.serviceIPs, ip, pp, toExternal(), rec);
+    if (!hasExternal) s.noEndpointServices.ensureMapElement(tx, c.noEndpointServices, ip, pp, externalVerdict, rec, svc.name);
   }
   const firewallName = FIREWALL_PREFIX + base;
   const usesFirewall = svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
   if (usesFirewall) ensure(firewallName);
   for (const ip of svc.loadBalancerVIPs) {
-    if (hasEndpoints) s.serviceIPs.ensureMapElement(tx, c.serviceIPs, ip, pp, toExternal());
-    if (usesFirewall) s.firewallIPs.ensureMapElement(tx, c.firewallIPs, ip, pp, verdictCode(V_GOTO, chain(firewallName)));
+    if (hasEndpoints) s.serviceIPs.ensureMapElement(tx, c.serviceIPs, ip, pp, toExternal(), rec);
+    if (usesFirewall) s.firewallIPs.ensureMapElement(tx, c.firewallIPs, ip, pp, verdictCode(V_GOTO, chain(firewallName)), rec);
   }
   if (!hasExternal)
     for (const ip of svc.loadBalancerVIPs)
-      s.noEndpointServices.ensureMapElement(tx, c.noEndpointServices, ip, pp, externalVerdict, svc.name);
+      s.noEndpointServices.ensureMapElement(tx, c.noEndpointServices, ip, pp, externalVerdict, rec, svc.name);
   if (svc.nodePort !== 0) {
     const npp = protoPort(svc.protoNumber, svc.nodePort);
     // NodePorts are not subject to loadBalancerSourceRanges (kube-proxy cannot change that now).
-    if (hasEndpoints) s.serviceNodePorts.ensureMapElement(tx, c.serviceNodePorts, 0, npp, toExternal());
-    if (!hasExternal) s.noEndpointNodePorts.ensureMapElement(tx, c.noEndpointNodePorts, 0, npp, externalVerdict, svc.name);
+    if (hasEndpoints) s.serviceNodePorts.ensureMapElement(tx, c.serviceNodePorts, 0, npp, toExternal(), rec);
+    if (!hasExternal) s.noEndpointNodePorts.ensureMapElement(tx, c.noEndpointNodePorts, 0, npp, externalVerdict, rec, svc.name);
   }
 
   if (skip) return;
@@ -160,7 +177,11 @@ export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: bo
 
   const affinitySets = new Map<EndpointInfo, NftSet>();
   if (affinity)
-    for (const ep of cat.allReachable) affinitySets.set(ep, tx.addSet(AFFINITY_PREFIX + epBase(ep), null, svc.stickyMaxAgeSeconds));
+    for (const ep of cat.allReachable) {
+      const set = tx.addSet(AFFINITY_PREFIX + epBase(ep), null, svc.stickyMaxAgeSeconds);
+      if (set.activeSync !== ctx.syncId) use(set);
+      affinitySets.set(ep, set);
+    }
   const endpointChain = (ep: EndpointInfo) => chain(ENDPOINT_PREFIX + epBase(ep));
   const toEndpoints = (ch: Chain, eps: EndpointInfo[]) => {
     for (const ep of eps) {

@@ -16,6 +16,8 @@ export interface BaseChainSpec {
 
 export class Chain {
   rules: Rule[] = [];
+  /** The proxier's sync that last used this chain (service and endpoint chains). */
+  activeSync = -1;
   constructor(
     readonly id: number,
     readonly name: string,
@@ -36,6 +38,8 @@ export const verdictCode = (kind: number, chain?: Chain): number => ((chain ? ch
 export class NftSet {
   readonly kind = 'set';
   readonly elements: AddressSet;
+  /** The proxier's sync that last used this set (affinity sets). */
+  activeSync = -1;
   constructor(
     readonly name: string,
     readonly comment: string | null,

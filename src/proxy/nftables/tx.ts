@@ -105,20 +105,25 @@ export class Transaction {
     this.prefix = `${table.family} ${table.name}`;
   }
 
-  private op(text: () => string): void {
+  /** Counts one operation; its text is built only when the transaction is being written out. */
+  private op(): boolean {
     this.work.operations++;
-    if (this.lines) this.lines.push(text());
+    return this.lines !== null;
+  }
+
+  private write(text: string): void {
+    this.lines!.push(text);
   }
 
   addTable(comment: string): void {
-    this.op(() => `add table ${this.prefix} { comment ${JSON.stringify(comment)} ; }`);
+    if (this.op()) this.write(`add table ${this.prefix} { comment ${JSON.stringify(comment)} ; }`);
     if (!this.table.exists) this.commitEntries++;
     this.table.exists = true;
     this.table.comment = comment;
   }
 
   addChain(name: string, base: BaseChainSpec | null = null, comment: string | null = null): Chain {
-    this.op(() => `add chain ${this.prefix} ${name}${chainSpec(base, comment)}`);
+    if (this.op()) this.write(`add chain ${this.prefix} ${name}${chainSpec(base, comment)}`);
     // nf_tables_updchain queues an update for an existing chain too.
     this.commitEntries++;
     const c = this.table.chain(name);
@@ -128,7 +133,7 @@ export class Transaction {
   }
 
   flushChain(name: string): void {
-    this.op(() => `flush chain ${this.prefix} ${name}`);
+    if (this.op()) this.write(`flush chain ${this.prefix} ${name}`);
     const c = this.mustChain(name);
     this.work.chainsFlushed++;
     for (const r of c.rules) this.releaseRule(r);
@@ -137,7 +142,7 @@ export class Transaction {
   }
 
   deleteChain(name: string): void {
-    this.op(() => `delete chain ${this.prefix} ${name}`);
+    if (this.op()) this.write(`delete chain ${this.prefix} ${name}`);
     const c = this.mustChain(name);
     for (const r of c.rules) this.releaseRule(r);
     this.commitEntries += c.rules.length;
@@ -147,7 +152,7 @@ export class Transaction {
   }
 
   addSet(name: string, comment: string | null, timeoutSeconds = 0): NftSet {
-    this.op(() => `add set ${this.prefix} ${name}${setSpec(comment, timeoutSeconds)}`);
+    if (this.op()) this.write(`add set ${this.prefix} ${name}${setSpec(comment, timeoutSeconds)}`);
     const s = this.existing(name);
     if (s) return s as NftSet;
     const set = new NftSet(name, comment, timeoutSeconds, this.newNamedSeq());
@@ -157,7 +162,7 @@ export class Transaction {
   }
 
   addMap(name: string, comment: string, withAddress: boolean): VerdictMap {
-    this.op(() => `add map ${this.prefix} ${name}${mapSpec(withAddress, comment)}`);
+    if (this.op()) this.write(`add map ${this.prefix} ${name}${mapSpec(withAddress, comment)}`);
     const s = this.existing(name);
     if (s) return s as VerdictMap;
     const map = new VerdictMap(name, comment, withAddress, this.newNamedSeq());
@@ -167,7 +172,7 @@ export class Transaction {
   }
 
   flushSet(set: NamedSet): void {
-    this.op(() => `flush ${set.kind} ${this.prefix} ${set.name}`);
+    if (this.op()) this.write(`flush ${set.kind} ${this.prefix} ${set.name}`);
     this.lookup(set);
     this.work.elementsDeleted += set.elements.size;
     this.commitEntries += set.elements.size;
@@ -176,7 +181,7 @@ export class Transaction {
   }
 
   deleteSet(set: NamedSet): void {
-    this.op(() => `delete ${set.kind} ${this.prefix} ${set.name}`);
+    if (this.op()) this.write(`delete ${set.kind} ${this.prefix} ${set.name}`);
     this.lookup(set);
     this.commitEntries++;
     this.table.setList.remove(set.seq);
@@ -184,7 +189,7 @@ export class Transaction {
   }
 
   addRule(chain: Chain, rule: Rule): void {
-    this.op(() => `add rule ${this.prefix} ${chain.name} ${ruleText(rule)}`);
+    if (this.op()) this.write(`add rule ${this.prefix} ${chain.name} ${ruleText(rule)}`);
     for (const m of rule.matches) if (m.set) this.lookup(m.set);
     if (rule.map) this.lookup(rule.map);
     if (rule.set) this.lookup(rule.set);
@@ -197,7 +202,7 @@ export class Transaction {
   }
 
   addAddress(set: NftSet, ip: number, now = 0): void {
-    this.op(() => `add element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
+    if (this.op()) this.write(`add element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
     this.lookup(set);
     set.elements.add(ip, now);
     this.commitEntries++;
@@ -205,7 +210,7 @@ export class Transaction {
   }
 
   deleteAddress(set: NftSet, ip: number): void {
-    this.op(() => `delete element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
+    if (this.op()) this.write(`delete element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
     this.lookup(set);
     set.elements.delete(ip);
     this.commitEntries++;
@@ -213,21 +218,20 @@ export class Transaction {
   }
 
   addMapElement(map: VerdictMap, ip: number, pp: number, verdict: number, comment: string | null = null): void {
-    const key = keyText(map, ip, pp);
-    this.op(() => `add element ${this.prefix} ${map.name} ${mapElement(key, comment, verdictText(this.table, verdict))}`);
+    if (this.op())
+      this.write(`add element ${this.prefix} ${map.name} ${mapElement(keyText(map, ip, pp), comment, verdictText(this.table, verdict))}`);
     this.lookup(map);
     map.elements.set(ip, pp, verdict);
-    if (comment !== null) map.comments.set(key, comment);
+    if (comment !== null) map.comments.set(keyText(map, ip, pp), comment);
     this.commitEntries++;
     this.work.elementsAdded++;
   }
 
   deleteMapElement(map: VerdictMap, ip: number, pp: number): void {
-    const key = keyText(map, ip, pp);
-    this.op(() => `delete element ${this.prefix} ${map.name} { ${key} }`);
+    if (this.op()) this.write(`delete element ${this.prefix} ${map.name} { ${keyText(map, ip, pp)} }`);
     this.lookup(map);
     map.elements.delete(ip, pp);
-    map.comments.delete(key);
+    if (map.comments.size > 0) map.comments.delete(keyText(map, ip, pp));
     this.commitEntries++;
     this.work.elementsDeleted++;
   }
