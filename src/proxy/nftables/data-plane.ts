@@ -38,14 +38,14 @@ export class NftablesDataPlane implements DataPlane {
     private readonly config: KubeProxyConfiguration,
     private readonly planeOptions: NftablesPlaneOptions = {},
   ) {
-    const local = (ip: number) => ip >>> 24 === 127 || this.opts.node.localIPs.has(ip);
-    this.walker = new Walker(this.proxier.table, local, 0);
+    this.walker = new Walker(this.proxier.table);
     this.sync(cluster);
   }
 
   sync(cluster: Cluster): SyncWork {
     this.opts = resolveNftOptions(cluster, this.config, this.planeOptions.configFile);
     this.walker.setMasqueradeMark(this.opts.masqueradeMark);
+    this.walker.setLocalIPs(this.opts.node.localIPs);
     this.services = buildServiceMap(cluster, this.opts.node);
     this.lastWork = this.proxier.sync(this.services, this.opts, this.seconds, this.planeOptions.fullSyncsOnly ?? false);
     return syncWorkRecord(this.lastWork) as unknown as SyncWork;
@@ -59,7 +59,7 @@ export class NftablesDataPlane implements DataPlane {
   lookup(packet: Packet, origin: PacketOrigin, rng: Rng, out: LookupResult): LookupResult {
     const w = this.walker.run(packet, origin, this.seconds, rng, false);
     out.verdict = w.verdict;
-    out.endpointIP = w.dnat ? w.dnatIP : 0;
+    out.endpointIP = w.dnat ? w.dnatIP >>> 0 : 0;
     out.endpointPort = w.dnat ? w.dnatPort : 0;
     out.masquerade = w.masquerade;
     out.rulesEvaluated = w.rules;

@@ -3,6 +3,8 @@
 // with optional expiry times (cluster-ips, nodeport-ips, the ClientIP affinity sets), and a
 // verdict map keyed by (address, protocol, port) (service-ips and the other vmaps). A lookup
 // hashes two integers and compares them: no strings and no allocation on the packet path.
+// Addresses are kept as signed int32 (`ip | 0`): V8 passes those as small integers, while an
+// unsigned address above 2^31 would be boxed into a heap number at every call.
 // The kernel keeps such sets in an rhashtable (nft_set_hash); only the O(1) lookup is modelled.
 import { fmix32 } from '../../util/fmix32.ts';
 
@@ -14,7 +16,7 @@ function slotOf(a: number, b: number, mask: number): number {
 
 /** (address, protoPort) -> int32 value; protoPort is proto << 16 | port (never -1). */
 export class PairHashMap {
-  private keyA = new Uint32Array(16);
+  private keyA = new Int32Array(16);
   private keyB = new Int32Array(16).fill(EMPTY);
   private vals = new Int32Array(16);
   private mask = 15;
@@ -23,24 +25,27 @@ export class PairHashMap {
   get(a: number, b: number): number | undefined {
     const keyA = this.keyA;
     const keyB = this.keyB;
+    a |= 0;
     for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
       const kb = keyB[i];
       if (kb === EMPTY) return undefined;
-      if (kb === b && keyA[i] === a >>> 0) return this.vals[i];
+      if (kb === b && keyA[i] === a) return this.vals[i];
     }
   }
 
   /** The slot holding the key, or -1 (for callers that keep a parallel value array). */
   find(a: number, b: number): number {
+    a |= 0;
     for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
       const kb = this.keyB[i];
       if (kb === EMPTY) return -1;
-      if (kb === b && this.keyA[i] === a >>> 0) return i;
+      if (kb === b && this.keyA[i] === a) return i;
     }
   }
 
   set(a: number, b: number, v: number): void {
     if ((this.size + 1) * 2 > this.keyB.length) this.grow();
+    a |= 0;
     for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
       const kb = this.keyB[i];
       if (kb === EMPTY) {
@@ -50,7 +55,7 @@ export class PairHashMap {
         this.size++;
         return;
       }
-      if (kb === b && this.keyA[i] === a >>> 0) {
+      if (kb === b && this.keyA[i] === a) {
         this.vals[i] = v;
         return;
       }
@@ -82,7 +87,7 @@ export class PairHashMap {
     this.size = 0;
   }
 
-  /** Calls fn for every entry (slot order). */
+  /** Calls fn for every entry (slot order; addresses as int32). */
   forEach(fn: (a: number, b: number, v: number) => void): void {
     for (let i = 0; i < this.keyB.length; i++) if (this.keyB[i] !== EMPTY) fn(this.keyA[i], this.keyB[i], this.vals[i]);
   }
@@ -90,7 +95,7 @@ export class PairHashMap {
   private grow(): void {
     const { keyA, keyB, vals } = this;
     const cap = keyB.length * 2;
-    this.keyA = new Uint32Array(cap);
+    this.keyA = new Int32Array(cap);
     this.keyB = new Int32Array(cap).fill(EMPTY);
     this.vals = new Int32Array(cap);
     this.mask = cap - 1;
@@ -99,9 +104,12 @@ export class PairHashMap {
   }
 }
 
-/** A set of IPv4 addresses; with a timeout, each element expires (nft `flags timeout`). */
+/**
+ * A set of IPv4 addresses; with a timeout, each element expires (nft `flags timeout`). Times
+ * are simulated milliseconds as int32: 24 days of simulated time, plenty for a 3 h timeout.
+ */
 export class AddressSet {
-  /** address -> 1, or its expiry in simulated ms for a set with a timeout. */
+  /** address -> 1, or its expiry for a set with a timeout. */
   private readonly map = new PairHashMap();
 
   constructor(readonly timeoutSeconds = 0) {}
@@ -110,16 +118,14 @@ export class AddressSet {
     return this.map.size;
   }
 
-  has(ip: number, now: number): boolean {
-    if (this.timeoutSeconds === 0) return this.map.get(ip, 0) !== undefined;
+  has(ip: number, nowMs: number): boolean {
     const exp = this.map.get(ip, 0);
-    return exp !== undefined && exp > now * 1000;
+    return exp !== undefined && (this.timeoutSeconds === 0 || exp > nowMs);
   }
 
   /** nft `add`/`update`: insert, or refresh the timeout of an existing element. */
-  add(ip: number, now: number): void {
-    // Expiry in ms in the int32 value: 24 days of simulated time, plenty for a 3 h timeout.
-    this.map.set(ip, 0, this.timeoutSeconds === 0 ? 1 : Math.min(0x7fffffff, Math.round((now + this.timeoutSeconds) * 1000)));
+  add(ip: number, nowMs: number): void {
+    this.map.set(ip, 0, this.timeoutSeconds === 0 ? 1 : Math.min(0x7fffffff, nowMs + this.timeoutSeconds * 1000));
   }
 
   delete(ip: number): boolean {

@@ -51,18 +51,25 @@ export const S_MASQUERADE = 12;
 export const S_UPDATE = 13;
 
 export class Match {
+  /** Address (int32, masked), protocol number or mark mask. */
+  readonly a: number;
+  /** Netmask (int32) for M_DADDR/M_SADDR, or the port. */
+  readonly b: number;
+
   constructor(
     readonly op: number,
     readonly neg = false,
-    /** address, protocol number or mark mask */
-    readonly a = 0,
-    /** netmask (M_DADDR/M_SADDR) or port */
-    readonly b = 0xffffffff,
+    a = 0,
+    b = 0xffffffff,
     readonly cidrs: readonly Cidr[] | null = null,
     readonly set: NftSet | null = null,
     /** The operand as kube-proxy writes it ("10.0.0.0/8", "{ A , B }"), for the ADDR and ANON matches. */
     readonly operand = '',
-  ) {}
+  ) {
+    // int32, as the walker holds addresses (see hash.ts).
+    this.a = a | 0;
+    this.b = b | 0;
+  }
 }
 
 export class Rule {

@@ -201,10 +201,10 @@ export class Transaction {
     this.work.rulesAdded++;
   }
 
-  addAddress(set: NftSet, ip: number, now = 0): void {
+  addAddress(set: NftSet, ip: number, nowMs = 0): void {
     if (this.op()) this.write(`add element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
     this.lookup(set);
-    set.elements.add(ip, now);
+    set.elements.add(ip, nowMs);
     this.commitEntries++;
     this.work.elementsAdded++;
   }

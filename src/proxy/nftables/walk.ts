@@ -55,12 +55,14 @@ const R_REJECT = 3;
 const MAX_DEPTH = 16;
 
 export class Walker {
+  // Addresses as int32 (see hash.ts): no heap numbers on the packet path.
   private src = 0;
   private dst = 0;
   private proto = 0;
   private dport = 0;
   private mark = 0;
-  private now = 0;
+  private nowMs = 0;
+  private localIPs = new Int32Array(0);
   private explore = false;
   private rng: Rng | null = null;
   private translated = false;
@@ -79,21 +81,33 @@ export class Walker {
 
   constructor(
     private readonly table: NftTable,
-    private readonly isLocal: (ip: number) => boolean,
-    private masqueradeMark: number,
+    private masqueradeMark = 0,
   ) {}
 
   setMasqueradeMark(mark: number): void {
-    this.masqueradeMark = mark;
+    this.masqueradeMark = mark | 0;
   }
 
+  /** The node's addresses: what `fib ... type local` and routing call local (with 127.0.0.0/8). */
+  setLocalIPs(ips: Iterable<number>): void {
+    this.localIPs = Int32Array.from(ips, (ip) => ip | 0);
+  }
+
+  private isLocal(ip: number): boolean {
+    if (ip >>> 24 === 127) return true;
+    const ips = this.localIPs;
+    for (let i = 0; i < ips.length; i++) if (ips[i] === ip) return true;
+    return false;
+  }
+
+  /** @param now simulated seconds (affinity timeouts) */
   run(p: Packet, origin: PacketOrigin, now: number, rng: Rng | null, explore: boolean): this {
-    this.src = p.src >>> 0;
-    this.dst = p.dst >>> 0;
+    this.src = p.src | 0;
+    this.dst = p.dst | 0;
     this.proto = p.proto;
     this.dport = p.dport;
     this.mark = 0;
-    this.now = now;
+    this.nowMs = Math.round(now * 1000) | 0;
     this.rng = rng;
     this.explore = explore;
     this.dnat = false;
@@ -129,7 +143,7 @@ export class Walker {
       if (this.dnat && !this.translated) {
         // Later base chains and hooks see the translated destination.
         this.translated = true;
-        this.dst = this.dnatIP;
+        this.dst = this.dnatIP | 0;
         this.dport = this.dnatPort;
       }
       if ((this.mark & this.masqueradeMark) !== 0) this.masquerade = true;
@@ -187,10 +201,10 @@ export class Walker {
         }
         return R_ACCEPT;
       case S_MARK_OR:
-        this.mark = (this.mark | rule.a) >>> 0;
+        this.mark |= rule.a;
         return -1;
       case S_MARK_XOR:
-        this.mark = (this.mark ^ rule.a) >>> 0;
+        this.mark ^= rule.a;
         return -1;
       case S_MASQUERADE:
         this.step(c, i, rule, null);
@@ -198,7 +212,7 @@ export class Walker {
         return R_ACCEPT;
       case S_UPDATE:
         // Explore mode leaves the affinity sets alone (the tracer has no connection history).
-        if (!this.explore) (rule.set as NftSet).elements.add(this.src, this.now);
+        if (!this.explore) (rule.set as NftSet).elements.add(this.src, this.nowMs);
         return -1;
       default:
         throw new Error(`nftables: statement ${rule.stmt} not modelled`);
@@ -234,6 +248,7 @@ export class Walker {
     const targets = rule.targets!;
     this.lookups++;
     if (!this.explore) {
+      // nft_ng_random_eval: reciprocal_scale(get_random_u32(), N), i.e. floor(u32 * N / 2^32).
       const k = Math.floor(this.rng!.next() * targets.length);
       return this.chain(targets[k], depth + 1);
     }
@@ -254,19 +269,19 @@ export class Walker {
   private match(m: Match): boolean {
     switch (m.op) {
       case M_DADDR:
-        return ((this.dst & m.b) >>> 0 === m.a) !== m.neg;
+        return ((this.dst & m.b) === m.a) !== m.neg;
       case M_SADDR:
-        return ((this.src & m.b) >>> 0 === m.a) !== m.neg;
+        return ((this.src & m.b) === m.a) !== m.neg;
       case M_DADDR_ANON:
         return this.inCidrs(m, this.dst) !== m.neg;
       case M_SADDR_ANON:
         return this.inCidrs(m, this.src) !== m.neg;
       case M_DADDR_SET:
         this.lookups++;
-        return (m.set as NftSet).elements.has(this.dst, this.now);
+        return (m.set as NftSet).elements.has(this.dst, this.nowMs);
       case M_SADDR_SET:
         this.lookups++;
-        return !this.explore && (m.set as NftSet).elements.has(this.src, this.now);
+        return !this.explore && (m.set as NftSet).elements.has(this.src, this.nowMs);
       case M_FIB_DADDR_LOCAL:
         return this.isLocal(this.dst);
       case M_FIB_SADDR_LOCAL:
@@ -289,7 +304,7 @@ export class Walker {
   private inCidrs(m: Match, ip: number): boolean {
     const cidrs = m.cidrs!;
     if (cidrs.length > 1) this.lookups++;
-    for (let k = 0; k < cidrs.length; k++) if ((ip & cidrs[k].mask) >>> 0 === cidrs[k].addr) return true;
+    for (let k = 0; k < cidrs.length; k++) if ((ip & cidrs[k].mask) === (cidrs[k].addr | 0)) return true;
     return false;
   }
 
