@@ -205,7 +205,7 @@ test('a partial sync rewrites only the changed service; the "full" variant rewri
   assert.ok(full.nft_operations > 100 * partial.nft_operations, `${full.nft_operations} vs ${partial.nft_operations}`);
   const price = (w: Readonly<Record<string, number>>) =>
     nftablesMode.pricing.syncNs({}, w as unknown as SyncWork, { iptablesProfile: 'modern' });
-  assert.ok(price(full) > 2 * price(partial));
+  assert.ok(price(full) > 1.5 * price(partial), `${price(full)} vs ${price(partial)}`);
   // Same table either way.
   assert.equal(sortNFTablesTransaction(plane.render('nft-state')), sortNFTablesTransaction(fullOnly.render('nft-state')));
 });

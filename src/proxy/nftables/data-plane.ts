@@ -110,6 +110,7 @@ export function syncWorkRecord(w: ProxierWork): NftSyncWork {
     set_name_compares: w.setNameCompares,
     anon_name_scans: w.anonNameScans,
     commit_list_visits: w.commitListVisits,
+    commit_list_visits_uncached: w.commitListVisitsUncached,
     objects_listed: w.objectsListed,
     validate_visits: w.validateVisits,
     service_ports: w.servicePorts,

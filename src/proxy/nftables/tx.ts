@@ -48,6 +48,8 @@ export interface TxWork {
   anonNameScans: number;
   /** Commit-list entries walked by __nft_set_trans_bind (anonymous set binds). */
   commitListVisits: number;
+  /** Of those, the ones in walks longer than COMMIT_ENTRIES_CACHED: walked from memory, not cache. */
+  commitListVisitsUncached: number;
 }
 
 export function emptyWork(): TxWork {
@@ -65,8 +67,21 @@ export function emptyWork(): TxWork {
     setNameCompares: 0,
     anonNameScans: 0,
     commitListVisits: 0,
+    commitListVisitsUncached: 0,
   };
 }
+
+/**
+ * The longest commit list whose walk stays in cache. Each bind walks the whole list again, a
+ * cyclic access pattern: under LRU a list that does not fit misses on every entry, so a walk
+ * is either cheap throughout or a memory stall throughout. An entry costs about one 64-byte
+ * line (the list pointers and msg_type of a kmalloc'd struct nft_trans); 80,000 entries are
+ * ~5 MB, the share of a 32 MB L3 a 2-vCPU VM keeps while a load's other allocations compete.
+ * Estimate, calibrated (docs/nftables.md): perf puts __nft_set_trans_bind at ~9 ns a visit
+ * loading 4,000 services (~90k entries) and ~56 ns at 5,000 (~112k), and with this cut the
+ * model meets kernel-netns-2026-12's 10k point and its steep 30k one.
+ */
+export const COMMIT_ENTRIES_CACHED = 80_000;
 
 /** BITS_PER_BYTE * PAGE_SIZE: the numbers nf_tables_set_alloc_name() checks per pass. */
 const ANON_NAMES_PER_PASS = 8 * 4096;
@@ -274,6 +289,7 @@ export class Transaction {
       // The set and its elements are queued, then binding it to the rule walks the queue.
       this.commitEntries += 1 + (isMap ? rule.targets!.length : rule.matches.find((m) => m.cidrs && m.cidrs.length > 1)!.cidrs!.length);
       this.work.commitListVisits += this.commitEntries;
+      if (this.commitEntries > COMMIT_ENTRIES_CACHED) this.work.commitListVisitsUncached += this.commitEntries;
       const seq = t.setList.append();
       if (first < 0) first = seq;
       this.work.anonymousSetsCreated++;
