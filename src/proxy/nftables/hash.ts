@@ -14,49 +14,52 @@ function slotOf(a: number, b: number, mask: number): number {
   return fmix32((a ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b)) >>> 0) & mask;
 }
 
-/** (address, protoPort) -> int32 value; protoPort is proto << 16 | port (never -1). */
+/**
+ * (address, protoPort) -> int32 value; protoPort is proto << 16 | port (never -1). A slot is
+ * four int32s [address, protoPort, value, -] in one array, so a probe is one cache line.
+ */
 export class PairHashMap {
-  private keyA = new Int32Array(16);
-  private keyB = new Int32Array(16).fill(EMPTY);
-  private vals = new Int32Array(16);
+  private slots = new Int32Array(16 * 4).fill(EMPTY);
   private mask = 15;
   size = 0;
 
   get(a: number, b: number): number | undefined {
-    const keyA = this.keyA;
-    const keyB = this.keyB;
+    const slots = this.slots;
     a |= 0;
     for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
-      const kb = keyB[i];
+      const k = i << 2;
+      const kb = slots[k + 1];
       if (kb === EMPTY) return undefined;
-      if (kb === b && keyA[i] === a) return this.vals[i];
+      if (kb === b && slots[k] === a) return slots[k + 2];
     }
   }
 
-  /** The slot holding the key, or -1 (for callers that keep a parallel value array). */
+  /** The slot holding the key, or -1. */
   find(a: number, b: number): number {
     a |= 0;
     for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
-      const kb = this.keyB[i];
+      const kb = this.slots[(i << 2) + 1];
       if (kb === EMPTY) return -1;
-      if (kb === b && this.keyA[i] === a) return i;
+      if (kb === b && this.slots[i << 2] === a) return i;
     }
   }
 
   set(a: number, b: number, v: number): void {
-    if ((this.size + 1) * 2 > this.keyB.length) this.grow();
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     a |= 0;
+    const slots = this.slots;
     for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
-      const kb = this.keyB[i];
+      const k = i << 2;
+      const kb = slots[k + 1];
       if (kb === EMPTY) {
-        this.keyA[i] = a;
-        this.keyB[i] = b;
-        this.vals[i] = v;
+        slots[k] = a;
+        slots[k + 1] = b;
+        slots[k + 2] = v;
         this.size++;
         return;
       }
-      if (kb === b && this.keyA[i] === a) {
-        this.vals[i] = v;
+      if (kb === b && slots[k] === a) {
+        slots[k + 2] = v;
         return;
       }
     }
@@ -67,40 +70,38 @@ export class PairHashMap {
     if (i < 0) return false;
     // Backward-shift: move later entries of the probe run into the hole.
     const mask = this.mask;
-    for (let j = (i + 1) & mask; this.keyB[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = slotOf(this.keyA[j], this.keyB[j], mask);
+    const slots = this.slots;
+    for (let j = (i + 1) & mask; slots[(j << 2) + 1] !== EMPTY; j = (j + 1) & mask) {
+      const home = slotOf(slots[j << 2], slots[(j << 2) + 1], mask);
       // Entry j may fill hole i when its home slot is not in (i, j] (cyclically).
       if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-        this.keyA[i] = this.keyA[j];
-        this.keyB[i] = this.keyB[j];
-        this.vals[i] = this.vals[j];
+        slots.copyWithin(i << 2, j << 2, (j << 2) + 3);
         i = j;
       }
     }
-    this.keyB[i] = EMPTY;
+    slots[(i << 2) + 1] = EMPTY;
     this.size--;
     return true;
   }
 
   clear(): void {
-    this.keyB.fill(EMPTY);
+    this.slots.fill(EMPTY);
     this.size = 0;
   }
 
   /** Calls fn for every entry (slot order; addresses as int32). */
   forEach(fn: (a: number, b: number, v: number) => void): void {
-    for (let i = 0; i < this.keyB.length; i++) if (this.keyB[i] !== EMPTY) fn(this.keyA[i], this.keyB[i], this.vals[i]);
+    const slots = this.slots;
+    for (let k = 0; k < slots.length; k += 4) if (slots[k + 1] !== EMPTY) fn(slots[k], slots[k + 1], slots[k + 2]);
   }
 
   private grow(): void {
-    const { keyA, keyB, vals } = this;
-    const cap = keyB.length * 2;
-    this.keyA = new Int32Array(cap);
-    this.keyB = new Int32Array(cap).fill(EMPTY);
-    this.vals = new Int32Array(cap);
+    const old = this.slots;
+    const cap = (this.mask + 1) * 2;
+    this.slots = new Int32Array(cap * 4).fill(EMPTY);
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < keyB.length; i++) if (keyB[i] !== EMPTY) this.set(keyA[i], keyB[i], vals[i]);
+    for (let k = 0; k < old.length; k += 4) if (old[k + 1] !== EMPTY) this.set(old[k], old[k + 1], old[k + 2]);
   }
 }
 

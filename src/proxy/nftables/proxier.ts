@@ -78,6 +78,7 @@ export class NftProxier {
           del.deleteChain(name);
           this.staleChains.delete(name);
         }
+      del.commit();
       if (del.work.operations > 0) {
         add(work, del.work);
         work.nftInvocations++;
@@ -138,6 +139,7 @@ export class NftProxier {
     st.noEndpointNodePorts.cleanup(tx, c.noEndpointNodePorts);
     st.serviceNodePorts.cleanup(tx, c.serviceNodePorts);
 
+    tx.commit();
     add(work, tx.work);
     work.syncOperations = tx.work.operations;
     work.nftInvocations++;

@@ -3,6 +3,7 @@
 // verdict map can store "goto chain" as an integer; every set, named or anonymous, also has a
 // place in the table's set list (table->sets), because the kernel walks that list when a set
 // is created or looked up by name (see tx.ts) -- the work that makes large loads super-linear.
+import { RuleBlobs } from './blob.ts';
 import { AddressSet, PairHashMap } from './hash.ts';
 import type { Rule } from './rule.ts';
 
@@ -128,6 +129,8 @@ export class NftTable {
   anonMaps = 0;
   anonSets = 0;
   ruleCount = 0;
+  /** What the packet path walks: each chain's rules as committed. */
+  readonly blobs = new RuleBlobs();
   private hooks: Map<Hook, Chain[]> | null = null;
 
   constructor(readonly name: string) {}
@@ -141,11 +144,13 @@ export class NftTable {
     const c = new Chain(id, name, base, comment);
     this.chains[id] = c;
     this.chainByName.set(name, c);
+    this.blobs.changed(c);
     if (base) this.hooks = null;
     return c;
   }
 
   dropChain(c: Chain): void {
+    this.blobs.dropped(c);
     this.chains[c.id] = undefined;
     this.chainByName.delete(c.name);
     this.freeIds.push(c.id);

@@ -151,6 +151,7 @@ export class Transaction {
     if (this.op()) this.write(`flush chain ${this.prefix} ${name}`);
     const c = this.mustChain(name);
     this.work.chainsFlushed++;
+    if (c.rules.length > 0) this.table.blobs.changed(c);
     for (const r of c.rules) this.releaseRule(r);
     this.commitEntries += c.rules.length;
     c.rules = [];
@@ -212,6 +213,7 @@ export class Transaction {
     if (anon > 0) rule.anonSeq = this.newAnonymousSeqs(rule, anon);
     this.commitEntries++;
     chain.rules.push(rule);
+    this.table.blobs.changed(chain);
     this.table.ruleCount++;
     this.work.rulesAdded++;
   }
@@ -249,6 +251,11 @@ export class Transaction {
     if (map.comments.size > 0) map.comments.delete(keyText(map, ip, pp));
     this.commitEntries++;
     this.work.elementsDeleted++;
+  }
+
+  /** The kernel's commit: the packet path sees the changed chains from now on. */
+  commit(): void {
+    this.table.blobs.commit();
   }
 
   private mustChain(name: string): Chain {

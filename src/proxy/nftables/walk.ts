@@ -43,7 +43,8 @@ import {
   S_UPDATE,
   S_VMAP,
 } from './rule.ts';
-import { type Chain, type Hook, type NftSet, type NftTable, V_ACCEPT, V_DROP, V_JUMP } from './table.ts';
+import { MATCH_SIZE, RULE_HEAD } from './blob.ts';
+import { type Hook, type NftSet, type NftTable, V_ACCEPT, V_DROP, V_JUMP, type VerdictMap } from './table.ts';
 import { keyText, verdictText } from './tx.ts';
 
 const R_CONTINUE = 0;
@@ -138,7 +139,7 @@ export class Walker {
     for (let i = 0; i < chains.length; i++) {
       const c = chains[i];
       if (this.path) this.path.push(`hook ${h}: ${c.name} (${c.base!.type}, priority ${c.base!.priority})`);
-      const r = this.chain(c, 0);
+      const r = this.chain(c.id, 0);
       if (r === R_DROP || r === R_REJECT) return r;
       if (this.dnat && !this.translated) {
         // Later base chains and hooks see the translated destination.
@@ -151,83 +152,93 @@ export class Walker {
     return R_CONTINUE;
   }
 
-  private chain(c: Chain, depth: number): number {
-    if (depth > MAX_DEPTH) throw new Error(`nftables: chain depth over ${MAX_DEPTH} at ${c.name}`);
-    const rules = c.rules;
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i];
+  /** Runs the chain's committed rule blob (blob.ts has the layout). */
+  private chain(id: number, depth: number): number {
+    if (depth > MAX_DEPTH) throw new Error(`nftables: chain depth over ${MAX_DEPTH} at ${this.table.chains[id]!.name}`);
+    const blobs = this.table.blobs;
+    const code = blobs.code;
+    let pc = blobs.start[id];
+    const end = pc + blobs.length[id];
+    while (pc < end) {
+      const matches = code[pc + 1];
+      const stmt = code[pc + 2];
+      const next = pc + RULE_HEAD + matches * MATCH_SIZE + (stmt === S_NUMGEN ? code[pc + 4] : 0);
       this.rules++;
-      if (!this.matches(rule.matches)) continue;
-      const r = this.statement(c, i, rule, depth);
-      if (r !== -1) return r;
+      if (this.matches(code, pc + RULE_HEAD, matches)) {
+        const r = this.statement(code, id, pc, depth);
+        if (r !== -1) return r;
+      }
+      pc = next;
     }
     return R_CONTINUE;
   }
 
   /** -1: go on with the next rule; otherwise the chain's result. */
-  private statement(c: Chain, i: number, rule: Rule, depth: number): number {
-    switch (rule.stmt) {
+  private statement(code: Int32Array, id: number, pc: number, depth: number): number {
+    const x = code[pc + 3];
+    switch (code[pc + 2]) {
       case S_JUMP: {
-        this.step(c, i, rule, null);
-        const r = this.chain(rule.chain!, depth + 1);
+        this.step(id, pc, null);
+        const r = this.chain(x, depth + 1);
         return r === R_CONTINUE ? -1 : r;
       }
       case S_GOTO:
-        this.step(c, i, rule, null);
-        return this.chain(rule.chain!, depth + 1);
+        this.step(id, pc, null);
+        return this.chain(x, depth + 1);
       case S_RETURN:
-        this.step(c, i, rule, null);
+        this.step(id, pc, null);
         return R_CONTINUE;
       case S_ACCEPT:
-        this.step(c, i, rule, null);
+        this.step(id, pc, null);
         return R_ACCEPT;
       case S_DROP:
-        this.step(c, i, rule, null);
+        this.step(id, pc, null);
         return R_DROP;
       case S_REJECT:
-        this.step(c, i, rule, null);
+        this.step(id, pc, null);
         return R_REJECT;
       case S_VMAP:
-        return this.vmap(c, i, rule, depth);
+        return this.vmap(id, pc, this.table.blobs.refs[x] as VerdictMap, depth);
       case S_NUMGEN:
-        return this.numgen(c, i, rule, depth);
-      case S_DNAT:
-        this.step(c, i, rule, null);
-        if (this.endpoints) this.endpoints.push(`${formatIPv4(rule.a)}:${rule.b}`);
+        return this.numgen(code, id, pc, depth);
+      case S_DNAT: {
+        this.step(id, pc, null);
+        const port = code[pc + 4];
+        if (this.endpoints) this.endpoints.push(`${formatIPv4(x)}:${port}`);
         if (!this.dnat) {
           this.dnat = true;
-          this.dnatIP = rule.a;
-          this.dnatPort = rule.b;
+          this.dnatIP = x;
+          this.dnatPort = port;
         }
         return R_ACCEPT;
+      }
       case S_MARK_OR:
-        this.mark |= rule.a;
+        this.mark |= x;
         return -1;
       case S_MARK_XOR:
-        this.mark ^= rule.a;
+        this.mark ^= x;
         return -1;
       case S_MASQUERADE:
-        this.step(c, i, rule, null);
+        this.step(id, pc, null);
         this.masquerade = true;
         return R_ACCEPT;
       case S_UPDATE:
         // Explore mode leaves the affinity sets alone (the tracer has no connection history).
-        if (!this.explore) (rule.set as NftSet).elements.add(this.src, this.nowMs);
+        if (!this.explore) (this.table.blobs.refs[x] as NftSet).elements.add(this.src, this.nowMs);
         return -1;
       default:
-        throw new Error(`nftables: statement ${rule.stmt} not modelled`);
+        throw new Error(`nftables: statement ${code[pc + 2]} not modelled`);
     }
   }
 
-  private vmap(c: Chain, i: number, rule: Rule, depth: number): number {
-    const map = rule.map!;
+  private vmap(id: number, pc: number, map: VerdictMap, depth: number): number {
     this.lookups++;
     const ip = map.withAddress ? this.dst : 0;
     const pp = (this.proto << 16) | this.dport;
     const v = map.elements.get(ip, pp);
     if (this.path) {
       const hit = v === undefined ? 'no element' : `-> ${verdictText(this.table, v)}`;
-      this.path.push(`${c.name} #${i + 1} ${ruleText(rule)}: ${keyText(map, ip, pp)} ${hit}`);
+      this.step(id, pc, null, `: ${keyText(map, ip, pp)} ${hit}`);
     }
     if (v === undefined) return -1;
     switch (v & 3) {
@@ -236,67 +247,71 @@ export class Walker {
       case V_DROP:
         return R_DROP;
       case V_JUMP: {
-        const r = this.chain(this.table.chains[v >>> 2]!, depth + 1);
+        const r = this.chain(v >>> 2, depth + 1);
         return r === R_CONTINUE ? -1 : r;
       }
       default:
-        return this.chain(this.table.chains[v >>> 2]!, depth + 1);
+        return this.chain(v >>> 2, depth + 1);
     }
   }
 
-  private numgen(c: Chain, i: number, rule: Rule, depth: number): number {
-    const targets = rule.targets!;
+  private numgen(code: Int32Array, id: number, pc: number, depth: number): number {
+    const n = code[pc + 4];
+    const targets = pc + RULE_HEAD + code[pc + 1] * MATCH_SIZE;
     this.lookups++;
     if (!this.explore) {
       // nft_ng_random_eval: reciprocal_scale(get_random_u32(), N), i.e. floor(u32 * N / 2^32).
-      const k = Math.floor(this.rng!.next() * targets.length);
-      return this.chain(targets[k], depth + 1);
+      const k = Math.floor(this.rng!.next() * n);
+      return this.chain(code[targets + k], depth + 1);
     }
-    this.step(c, i, rule, `exploring all ${targets.length}`);
+    this.step(id, pc, ` (exploring all ${n})`);
     let first = R_CONTINUE;
-    for (let k = 0; k < targets.length; k++) {
-      const r = this.chain(targets[k], depth + 1);
+    for (let k = 0; k < n; k++) {
+      const r = this.chain(code[targets + k], depth + 1);
       if (k === 0) first = r;
     }
     return first;
   }
 
-  private matches(ms: readonly Match[]): boolean {
-    for (let k = 0; k < ms.length; k++) if (!this.match(ms[k])) return false;
+  private matches(code: Int32Array, p: number, n: number): boolean {
+    for (let k = 0; k < n; k++, p += MATCH_SIZE) if (!this.match(code, p)) return false;
     return true;
   }
 
-  private match(m: Match): boolean {
-    switch (m.op) {
+  private match(code: Int32Array, p: number): boolean {
+    const neg = code[p + 1] === 1;
+    const a = code[p + 2];
+    const b = code[p + 3];
+    switch (code[p]) {
       case M_DADDR:
-        return ((this.dst & m.b) === m.a) !== m.neg;
+        return ((this.dst & b) === a) !== neg;
       case M_SADDR:
-        return ((this.src & m.b) === m.a) !== m.neg;
+        return ((this.src & b) === a) !== neg;
       case M_DADDR_ANON:
-        return this.inCidrs(m, this.dst) !== m.neg;
+        return this.inCidrs(this.table.blobs.refs[a] as Match, this.dst) !== neg;
       case M_SADDR_ANON:
-        return this.inCidrs(m, this.src) !== m.neg;
+        return this.inCidrs(this.table.blobs.refs[a] as Match, this.src) !== neg;
       case M_DADDR_SET:
         this.lookups++;
-        return (m.set as NftSet).elements.has(this.dst, this.nowMs);
+        return (this.table.blobs.refs[a] as NftSet).elements.has(this.dst, this.nowMs);
       case M_SADDR_SET:
         this.lookups++;
-        return !this.explore && (m.set as NftSet).elements.has(this.src, this.nowMs);
+        return !this.explore && (this.table.blobs.refs[a] as NftSet).elements.has(this.src, this.nowMs);
       case M_FIB_DADDR_LOCAL:
         return this.isLocal(this.dst);
       case M_FIB_SADDR_LOCAL:
         return this.isLocal(this.src);
       case M_DPORT:
-        return this.proto === m.a && this.dport === m.b;
+        return this.proto === a && this.dport === b;
       case M_L4PROTO:
-        return this.proto === m.a;
+        return this.proto === a;
       case M_CT_NEW:
         // Only a connection's first packet is walked.
         return true;
       case M_MARK_ZERO:
-        return (this.mark & m.a) === 0;
+        return (this.mark & a) === 0;
       default:
-        throw new Error(`nftables: match ${m.op} not modelled`);
+        throw new Error(`nftables: match ${code[p]} not modelled`);
     }
   }
 
@@ -308,7 +323,12 @@ export class Walker {
     return false;
   }
 
-  private step(c: Chain, i: number, rule: Rule, note: string | null): void {
-    if (this.path) this.path.push(`${c.name} #${i + 1} ${ruleText(rule)}${note ? ` (${note})` : ''}`);
+  /** Trace only: "chain #n rule text[note]" for the rule at pc. */
+  private step(id: number, pc: number, note: string | null, suffix = ''): void {
+    if (!this.path) return;
+    const blobs = this.table.blobs;
+    const rule = blobs.refs[blobs.code[pc]] as Rule;
+    const chain = this.table.chains[id]!;
+    this.path.push(`${chain.name} #${chain.rules.indexOf(rule) + 1} ${ruleText(rule)}${note ?? ''}${suffix}`);
   }
 }
