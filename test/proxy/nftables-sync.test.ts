@@ -236,3 +236,34 @@ test("a full load's kernel work is quadratic in services (commit-list and set-li
 function syncWorkOf(plane: NftablesDataPlane): Readonly<Record<string, number>> {
   return syncWorkRecord(plane.lastWork);
 }
+
+test('sync is idempotent and stats() agree with render("nft-state")', () => {
+  const cluster = nftCluster([
+    ...services(30, twoEndpoints),
+    makeService(
+      'aff',
+      'sticky',
+      { clusterIP: '172.30.9.9', sessionAffinity: 'ClientIP', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }] },
+      [],
+    ),
+    slice('aff', 'sticky', 'p80', 80, ['10.9.0.1', '10.9.0.2']),
+  ]);
+  const plane = nftablesMode.build(cluster, nftConfig()) as NftablesDataPlane;
+  const before = plane.render('nft-state');
+  const again = work(plane.sync(cluster));
+  assert.equal(again.nft_operations, 0);
+  assert.equal(plane.render('nft-state'), before);
+  const lines = before.trimEnd().split('\n');
+  const count = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).length;
+  const stats = plane.stats() as unknown as Record<string, number>;
+  assert.equal(stats.nft_chains, count('add chain '));
+  assert.equal(stats.nft_rules, count('add rule '));
+  assert.equal(stats.nft_named_sets, count('add set ') + count('add map '));
+  // Affinity sets hold what packets put there: none yet, and the dump leaves them out anyway.
+  assert.equal(stats.nft_elements, count('add element '));
+  // One anonymous vmap per numgen rule; the single-range { } of cluster-ips-check is a compare.
+  assert.equal(stats.nft_anonymous_sets, lines.filter((l) => l.includes(' numgen random mod ')).length);
+  for (const spec of nftablesMode.stats) assert.ok(spec.name in stats, spec.name);
+  for (const spec of nftablesMode.syncWork) assert.ok(spec.name in again, spec.name);
+  assert.equal(Object.keys(again).length, nftablesMode.syncWork.length);
+});

@@ -34,6 +34,11 @@ const SYNC_WORK: readonly QuantitySpec[] = [
     unit: 'entries',
     help: 'kernel commit-list entries walked binding anonymous sets (quadratic in a full load)',
   },
+  {
+    name: 'commit_list_visits_uncached',
+    unit: 'entries',
+    help: 'of those, the ones in walks too long to stay in cache (walked from memory)',
+  },
   { name: 'set_name_compares', unit: 'entries', help: "entries of the table's set list compared by name (set creation and lookup)" },
   { name: 'anon_name_scans', unit: 'entries', help: 'set names parsed to number a new anonymous set' },
   { name: 'objects_listed', unit: 'objects', help: 'chains and sets kube-proxy listed to find stale ones' },
