@@ -11,7 +11,7 @@ import { serviceSignatures } from './signature.ts';
 import { type Containers, existingContainers, setupTable, TABLE_NAME } from './setup.ts';
 import { type Storages, type SyncContext, syncServicePort } from './service-rules.ts';
 import { ElementStorage, ServiceRecord } from './storage.ts';
-import { NftTable } from './table.ts';
+import { NftTable, type NftSet, type VerdictMap } from './table.ts';
 import { emptyWork, Transaction, type TxWork } from './tx.ts';
 
 /** What one sync did: both transactions' work, and what kube-proxy read back. */
@@ -93,13 +93,7 @@ export class NftProxier {
     if (full) {
       c = setupTable(tx, o, !this.flushed);
       this.flushed = true;
-      const st = this.storages;
-      st.clusterIPs.reset(tx, c.clusterIPs);
-      st.serviceIPs.reset(tx, c.serviceIPs);
-      st.firewallIPs.reset(tx, c.firewallIPs);
-      st.noEndpointServices.reset(tx, c.noEndpointServices);
-      st.noEndpointNodePorts.reset(tx, c.noEndpointNodePorts);
-      st.serviceNodePorts.reset(tx, c.serviceNodePorts);
+      for (const [storage, container] of this.pairs(c)) storage.reset(tx, container);
     } else c = existingContainers(tx);
 
     const st = this.storages;
@@ -132,12 +126,7 @@ export class NftProxier {
     }
     for (const set of this.table.sets.values())
       if (set.kind === 'set' && isAffinitySetName(set.name) && set.activeSync !== ctx.syncId) tx.deleteSet(set);
-    st.clusterIPs.cleanup(tx, c.clusterIPs);
-    st.serviceIPs.cleanup(tx, c.serviceIPs);
-    st.firewallIPs.cleanup(tx, c.firewallIPs);
-    st.noEndpointServices.cleanup(tx, c.noEndpointServices);
-    st.noEndpointNodePorts.cleanup(tx, c.noEndpointNodePorts);
-    st.serviceNodePorts.cleanup(tx, c.serviceNodePorts);
+    for (const [storage, container] of this.pairs(c)) storage.cleanup(tx, container);
 
     tx.commit();
     add(work, tx.work);
@@ -147,6 +136,19 @@ export class NftProxier {
     this.needFullSync = false;
     this.signatures = sigs;
     return work;
+  }
+
+  /** Each storage with its set or map, in kube-proxy's order (clusterIPs ... serviceNodePorts). */
+  private pairs(c: Containers): [ElementStorage, NftSet | VerdictMap][] {
+    const st = this.storages;
+    return [
+      [st.clusterIPs, c.clusterIPs],
+      [st.serviceIPs, c.serviceIPs],
+      [st.firewallIPs, c.firewallIPs],
+      [st.noEndpointServices, c.noEndpointServices],
+      [st.noEndpointNodePorts, c.noEndpointNodePorts],
+      [st.serviceNodePorts, c.serviceNodePorts],
+    ];
   }
 }
 
