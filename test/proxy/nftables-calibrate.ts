@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseKubeProxyConfig } from '../../src/proxy/config.ts';
+import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { type NftablesDataPlane, syncWorkRecord } from '../../src/proxy/nftables/data-plane.ts';
 import { nftablesMode } from '../../src/proxy/nftables/index.ts';
+import { kernelWalks } from '../../src/proxy/nftables/pricing.ts';
 import { generateCluster, scenarioConfig } from '../../src/scenario/generate.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 
@@ -49,6 +50,7 @@ try {
     });
     const plane = nftablesMode.build(cluster, config) as NftablesDataPlane;
     const w = syncWorkRecord(plane.lastWork);
+    const k = kernelWalks(w);
     const file = join(dir, `r${n}.nft`);
     writeFileSync(file, plane.render('nft'));
     const { cpu, wall } = load(file);
@@ -56,10 +58,10 @@ try {
       [
         n,
         w.nft_operations,
-        w.commit_list_visits,
-        w.commit_list_visits_uncached,
-        w.set_name_compares,
-        w.anon_name_scans,
+        Math.round(k.commitListVisits),
+        Math.round(k.commitListVisitsUncached),
+        Math.round(k.setNameCompares),
+        Math.round(k.anonNameScans),
         cpu.toFixed(3),
         wall.toFixed(2),
       ].join('\t'),

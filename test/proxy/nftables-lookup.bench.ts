@@ -7,7 +7,7 @@
 import { Bench } from 'tinybench';
 import { Rng } from '../../src/engine/rng.ts';
 import { fitPowerLaw, summarize } from '../../src/metrics/stats.ts';
-import { parseKubeProxyConfig } from '../../src/proxy/config.ts';
+import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { nftablesMode } from '../../src/proxy/nftables/index.ts';
 import { newLookupResult, type Packet } from '../../src/proxy/types.ts';
 import { generateCluster, scenarioConfig } from '../../src/scenario/generate.ts';

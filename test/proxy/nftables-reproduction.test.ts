@@ -41,10 +41,11 @@ function kubeProxyShapedLoad(services: number): number {
   return price({
     nft_operations: w.operations,
     nft_invocations: 1,
-    commit_list_visits: w.commitListVisits,
-    commit_list_visits_uncached: w.commitListVisitsUncached,
-    set_name_compares: w.setNameCompares,
-    anon_name_scans: w.anonNameScans,
+    anonymous_sets_created: w.anonymousSetsCreated,
+    sets_created: w.setsCreated,
+    commit_entries: w.commitEntries,
+    set_list_walks: w.setListWalks,
+    set_lookup_compares: w.setLookupCompares,
   });
 }
 

@@ -5,7 +5,7 @@
 import { configMapFor } from '../../src/cluster/k8s-io.ts';
 import { DEFAULT_CONFIG } from '../../src/cluster/config.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
-import { parseKubeProxyConfig } from '../../src/proxy/config.ts';
+import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { nftablesMode } from '../../src/proxy/nftables/index.ts';
 import type { NftablesDataPlane } from '../../src/proxy/nftables/data-plane.ts';
 import { makeCluster, testNodeIP, testNodeName } from './kube-proxy-test-env.ts';

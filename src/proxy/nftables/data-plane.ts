@@ -3,10 +3,10 @@
 import type { Cluster } from '../../cluster/model.ts';
 import type { Rng } from '../../engine/rng.ts';
 import { InputError } from '../../util/errors.ts';
-import type { KubeProxyConfiguration, ProxyModeName } from '../config.ts';
+import type { KubeProxyConfiguration } from '../config.ts';
 import { buildServiceMap } from '../service-map.ts';
 import type { ServicePortInfo } from '../service-port.ts';
-import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, RenderFormat, SyncWork, TraceResult } from '../types.ts';
+import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncOptions, SyncWork, TraceResult } from '../types.ts';
 import { dumpTable } from './dump.ts';
 import { type NftOptions, resolveNftOptions } from './options.ts';
 import { NftProxier, type ProxierWork } from './proxier.ts';
@@ -24,7 +24,7 @@ export interface NftablesPlaneOptions {
 export type NftSyncWork = Readonly<Record<string, number>>;
 
 export class NftablesDataPlane implements DataPlane {
-  readonly mode = 'nftables' as ProxyModeName;
+  readonly mode = 'nftables';
   readonly proxier = new NftProxier();
   private opts!: NftOptions;
   private services: readonly ServicePortInfo[] = [];
@@ -42,13 +42,19 @@ export class NftablesDataPlane implements DataPlane {
     this.sync(cluster);
   }
 
-  sync(cluster: Cluster): SyncWork {
+  /** A partial sync unless `opts.full` (kube-proxy's periodic full resync) or the 'full' variant. */
+  sync(cluster: Cluster, opts?: SyncOptions): SyncWork {
     this.opts = resolveNftOptions(cluster, this.config, this.planeOptions.configFile);
     this.walker.setMasqueradeMark(this.opts.masqueradeMark);
     this.walker.setLocalIPs(this.opts.node.localIPs);
     this.services = buildServiceMap(cluster, this.opts.node);
-    this.lastWork = this.proxier.sync(this.services, this.opts, this.seconds, this.planeOptions.fullSyncsOnly ?? false);
-    return syncWorkRecord(this.lastWork) as unknown as SyncWork;
+    this.lastWork = this.proxier.sync(
+      this.services,
+      this.opts,
+      this.seconds,
+      (this.planeOptions.fullSyncsOnly ?? false) || (opts?.full ?? false),
+    );
+    return syncWorkRecord(this.lastWork);
   }
 
   trace(packet: Packet, origin: PacketOrigin): TraceResult {
@@ -72,14 +78,14 @@ export class NftablesDataPlane implements DataPlane {
   }
 
   stats(): DataPlaneStats {
-    return statsRecord(this.proxier) as unknown as DataPlaneStats;
+    return statsRecord(this.proxier);
   }
 
   /**
    * 'nft': the transaction a full sync of this state writes (what kube-proxy hands `nft -f` at
    * start-up); 'nft-state': the table as it stands, as `add` commands (kube-proxy's tests' dump).
    */
-  render(format: RenderFormat['format'] | (typeof NFT_FORMATS)[number]): string {
+  render(format: string): string {
     if (format === 'nft') return this.fullSyncTransaction();
     if (format === 'nft-state') return dumpTable(this.proxier.table);
     throw new InputError(`the nftables mode has no ${format} output (formats: ${NFT_FORMATS.join(', ')})`, undefined, 'format', format);
@@ -107,12 +113,13 @@ export function syncWorkRecord(w: ProxierWork): NftSyncWork {
     elements_deleted: w.elementsDeleted,
     sets_created: w.setsCreated,
     anonymous_sets_created: w.anonymousSetsCreated,
-    set_name_compares: w.setNameCompares,
-    anon_name_scans: w.anonNameScans,
-    commit_list_visits: w.commitListVisits,
-    commit_list_visits_uncached: w.commitListVisitsUncached,
+    commit_entries: w.commitEntries,
+    set_list_walks: w.setListWalks,
+    set_list_midway_walks: w.setListMidwayWalks,
+    set_lookup_compares: w.setLookupCompares,
+    set_list_before: w.setListBefore,
+    table_objects: w.tableObjects,
     objects_listed: w.objectsListed,
-    validate_visits: w.validateVisits,
     service_ports: w.servicePorts,
     services_written: w.servicesWritten,
   };
@@ -126,5 +133,6 @@ export function statsRecord(p: NftProxier): Readonly<Record<string, number>> {
     nft_named_sets: t.sets.size,
     nft_anonymous_sets: t.anonMaps + t.anonSets,
     nft_elements: t.elementCount(),
+    nft_affinity_entries: t.dynamicElementCount(),
   };
 }

@@ -5,11 +5,31 @@ import { NftablesDataPlane } from './data-plane.ts';
 import { NFT_COSTS, nftPricing } from './pricing.ts';
 
 const STATS: readonly QuantitySpec[] = [
-  { name: 'nft_chains', unit: 'count', help: 'chains in table ip kube-proxy (base, fixed, service, endpoint)' },
-  { name: 'nft_rules', unit: 'count', help: 'rules in every chain of the table' },
-  { name: 'nft_named_sets', unit: 'count', help: 'named sets and verdict maps (cluster-ips, service-ips, ..., affinity sets)' },
+  {
+    name: 'nft_chains',
+    unit: 'count',
+    help: 'chains in table ip kube-proxy (base, fixed, service, endpoint)',
+    countIn: { format: 'nft-state', line: /^add chain / },
+  },
+  { name: 'nft_rules', unit: 'count', help: 'rules in every chain of the table', countIn: { format: 'nft-state', line: /^add rule / } },
+  {
+    name: 'nft_named_sets',
+    unit: 'count',
+    help: 'named sets and verdict maps (cluster-ips, service-ips, ..., affinity sets)',
+    countIn: { format: 'nft-state', line: /^add (set|map) / },
+  },
   { name: 'nft_anonymous_sets', unit: 'count', help: 'anonymous sets the kernel holds for rules (numgen vmaps, multi-element { })' },
-  { name: 'nft_elements', unit: 'count', help: 'elements in the named sets and maps (affinity sets: their live entries)' },
+  {
+    name: 'nft_elements',
+    unit: 'count',
+    help: 'elements kube-proxy wrote into the named sets and maps',
+    countIn: { format: 'nft-state', line: /^add element / },
+  },
+  {
+    name: 'nft_affinity_entries',
+    unit: 'count',
+    help: 'client addresses packets put into the ClientIP affinity sets (update @affinity-... { ip saddr })',
+  },
 ];
 
 const SYNC_WORK: readonly QuantitySpec[] = [
@@ -30,19 +50,28 @@ const SYNC_WORK: readonly QuantitySpec[] = [
   { name: 'sets_created', unit: 'sets', help: 'named sets and maps created' },
   { name: 'anonymous_sets_created', unit: 'sets', help: 'anonymous sets created with their rules' },
   {
-    name: 'commit_list_visits',
+    name: 'commit_entries',
     unit: 'entries',
-    help: 'kernel commit-list entries walked binding anonymous sets (quadratic in a full load)',
+    help: "transaction objects queued on the kernel's commit list (each anonymous set's bind walks those queued before it)",
   },
   {
-    name: 'commit_list_visits_uncached',
-    unit: 'entries',
-    help: 'of those, the ones in walks too long to stay in cache (walked from memory)',
+    name: 'set_list_walks',
+    unit: 'walks',
+    help: "walks of the table's set list to its end: name checks of a new set, lookups of a set the transaction made",
   },
-  { name: 'set_name_compares', unit: 'entries', help: "entries of the table's set list compared by name (set creation and lookup)" },
-  { name: 'anon_name_scans', unit: 'entries', help: 'set names parsed to number a new anonymous set' },
+  {
+    name: 'set_list_midway_walks',
+    unit: 'walks',
+    help: 'lookups of an affinity set an earlier sync made: half the list on average',
+  },
+  { name: 'set_lookup_compares', unit: 'entries', help: 'set-list entries compared finding the fixed sets and maps by name' },
+  { name: 'set_list_before', unit: 'sets', help: "named and anonymous sets on the table's list when the transaction began" },
   { name: 'objects_listed', unit: 'objects', help: 'chains and sets kube-proxy listed to find stale ones' },
-  { name: 'validate_visits', unit: 'visits', help: "rules and elements the commit's loop/hook validation walked" },
+  {
+    name: 'table_objects',
+    unit: 'count',
+    help: 'rules and map elements in the table after the sync: what the commit validates when rules or elements were added',
+  },
   { name: 'service_ports', unit: 'ports', help: 'service ports the sync went through' },
   { name: 'services_written', unit: 'ports', help: 'service ports whose chains were rewritten' },
 ];
@@ -51,9 +80,15 @@ export const nftablesMode: ProxyModeDescriptor = {
   name: 'nftables',
   label: 'nftables',
   summary: "kube-proxy's nftables mode: verdict maps dispatch services in one hash lookup; full then partial syncs through nft -f",
-  display: { color: '#b07aa1', shape: 'cross', order: 3 },
+  display: { color: '#b07aa1', shape: 'cross', order: 40 },
   formats: ['nft', 'nft-state'],
-  capabilities: { perPacketUserspace: false, localhostNodePorts: false, ownConnectionTracking: false, socketLoadBalancing: false },
+  capabilities: {
+    perPacketUserspace: false,
+    localhostNodePorts: false,
+    ownConnectionTracking: false,
+    socketLoadBalancing: false,
+    incrementalSync: true,
+  },
   stats: STATS,
   syncWork: SYNC_WORK,
   variants: [
@@ -61,6 +96,7 @@ export const nftablesMode: ProxyModeDescriptor = {
       name: 'full',
       label: 'nftables (full syncs)',
       help: 'every sync flushes and rewrites the whole table, as kube-proxy did before partial syncs (kubernetes PR #126013)',
+      display: { color: '#d37295', shape: 'cross' },
     },
   ],
   costs: NFT_COSTS,

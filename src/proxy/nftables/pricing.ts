@@ -2,10 +2,13 @@
 // and a sync are priced from the counts the data plane reported. Calibration measurements are
 // in docs/nftables.md ("Calibration"); they ran on kpsim-rendered kube-proxy tables loaded with
 // `nft -f` in a throwaway network namespace (kernel 6.18, nftables 1.0.6, 2 cores).
-import type { CostConstant, ModePricing, Prices } from '../mode.ts';
+import type { CostTable, Prices } from '../../engine/prices.ts';
+import type { ModePricing } from '../mode.ts';
 import type { LookupResult, SyncWork } from '../types.ts';
+import { validates } from './proxier.ts';
+import { ANON_NAMES_PER_PASS, COMMIT_ENTRIES_CACHED } from './tx.ts';
 
-export const NFT_COSTS: Readonly<Record<string, CostConstant>> = {
+export const NFT_COSTS: CostTable = {
   nftRuleNs: {
     value: 17.5,
     unit: 'ns',
@@ -35,6 +38,12 @@ export const NFT_COSTS: Readonly<Record<string, CostConstant>> = {
     unit: 'ns',
     source:
       'Calibrated (docs/nftables.md): the extra cost of a visit in a walk too long to stay in cache (tx.ts COMMIT_ENTRIES_CACHED); with it the model meets kernel-netns-2026-12 30k services 243 s; perf here: ~56 ns a visit in all at 5,000 services',
+  },
+  nftCommitCacheEntries: {
+    value: COMMIT_ENTRIES_CACHED,
+    unit: 'entries',
+    source:
+      "Estimate, calibrated (docs/nftables.md): the longest commit list whose walk stays in cache; an entry is about one 64-byte line (a struct nft_trans's list pointers and msg_type), 80,000 entries ~5 MB of a 32 MB L3 shared with the load's other allocations; perf puts __nft_set_trans_bind at ~9 ns a visit loading 4,000 services (~90k entries) and ~56 ns at 5,000 (~112k)",
   },
   nftSetNameCompareNs: {
     value: 15,
@@ -79,26 +88,66 @@ function price(prices: Prices, name: string): number {
   return prices[name] ?? NFT_COSTS[name].value;
 }
 
-const SYNC_TERMS: readonly [string, string][] = [
+/** The per-operation terms of a sync: SyncWork field, its price. */
+const LINEAR_TERMS: readonly [string, string][] = [
   ['nft_operations', 'nftOpNs'],
-  ['commit_list_visits', 'nftCommitVisitNs'],
-  ['commit_list_visits_uncached', 'nftCommitMissNs'],
-  ['set_name_compares', 'nftSetNameCompareNs'],
-  ['anon_name_scans', 'nftAnonNameScanNs'],
-  ['validate_visits', 'nftValidateVisitNs'],
   ['nft_invocations', 'nftInvocationNs'],
   ['objects_listed', 'nftListObjectNs'],
   ['service_ports', 'kubeProxyServicePortNs'],
 ];
+
+/** The kernel's list walks in a sync's commit (tx.ts says where each happens). */
+export interface KernelWalks {
+  /** Commit-list entries __nft_set_trans_bind walked, and of those the ones in walks too long for the cache. */
+  commitListVisits: number;
+  commitListVisitsUncached: number;
+  /** Set-list entries compared by name, and sscanf()ed numbering anonymous sets. */
+  setNameCompares: number;
+  anonNameScans: number;
+  /** Rules and map elements the commit's validation walked. */
+  validateVisits: number;
+}
+
+/**
+ * The walks, from the linear counts a sync reports. Each of the A anonymous sets is bound when
+ * its entries are queued and walks every entry queued so far: with binds spread through the E
+ * entries of the transaction (kube-proxy writes service after service), bind i walks i*E/A
+ * entries, and the ones past `cached` entries walk from memory. The set list is as long as it
+ * was before the transaction plus what the transaction created so far (deleted sets stay on it
+ * until the commit): on average before + created/2 for every walk to its end, half that for a
+ * lookup of a set an earlier sync made (sets of services spread along the list). A commit that
+ * added rules or elements validates the table, from every hook that reaches it (about twice).
+ */
+export function kernelWalks(w: SyncWork, cached: number = COMMIT_ENTRIES_CACHED): KernelWalks {
+  const A = w.anonymous_sets_created ?? 0;
+  const E = w.commit_entries ?? 0;
+  const tri = (n: number) => (n * (n + 1)) / 2;
+  const k = A > 0 ? Math.min(A, Math.floor((cached * A) / E)) : 0;
+  const list = (w.set_list_before ?? 0) + (A + (w.sets_created ?? 0)) / 2;
+  return {
+    commitListVisits: A > 0 ? (E / A) * tri(A) : 0,
+    commitListVisitsUncached: A > 0 ? (E / A) * (tri(A) - tri(k)) : 0,
+    setNameCompares: ((w.set_list_walks ?? 0) + (w.set_list_midway_walks ?? 0) / 2) * list + (w.set_lookup_compares ?? 0),
+    anonNameScans: A * list * (1 + Math.floor(list / ANON_NAMES_PER_PASS)),
+    validateVisits: validates({ rulesAdded: w.rules_added ?? 0, elementsAdded: w.elements_added ?? 0 }) ? 2 * (w.table_objects ?? 0) : 0,
+  };
+}
 
 export const nftPricing: ModePricing = {
   lookupNs(prices: Prices, r: LookupResult): number {
     return r.rulesEvaluated * price(prices, 'nftRuleNs') + r.hashProbes * price(prices, 'nftMapLookupNs');
   },
   syncNs(prices: Prices, work: SyncWork): number {
-    const w = work as unknown as Readonly<Record<string, number>>;
     let ns = 0;
-    for (const [field, constant] of SYNC_TERMS) ns += (w[field] ?? 0) * price(prices, constant);
-    return ns;
+    for (const [field, constant] of LINEAR_TERMS) ns += (work[field] ?? 0) * price(prices, constant);
+    const k = kernelWalks(work, price(prices, 'nftCommitCacheEntries'));
+    return (
+      ns +
+      k.commitListVisits * price(prices, 'nftCommitVisitNs') +
+      k.commitListVisitsUncached * price(prices, 'nftCommitMissNs') +
+      k.setNameCompares * price(prices, 'nftSetNameCompareNs') +
+      k.anonNameScans * price(prices, 'nftAnonNameScanNs') +
+      k.validateVisits * price(prices, 'nftValidateVisitNs')
+    );
   },
 };

@@ -23,7 +23,11 @@ export interface ProxierWork extends TxWork {
   nftInvocations: number;
   /** Chains and named sets the listings returned. */
   objectsListed: number;
-  /** Rules and map elements the commit's validation walked (every nat hook reaches the services). */
+  /** Sets on the table's list when the sync's transaction began (named and anonymous). */
+  setListBefore: number;
+  /** Rules and map elements in the table after the commit: what a validation walks. */
+  tableObjects: number;
+  /** Exact: rules and map elements the commit's validation walked (every nat hook reaches the services). */
   validateVisits: number;
   servicePorts: number;
   /** Services whose chains were rewritten. */
@@ -88,6 +92,7 @@ export class NftProxier {
     work.objectsListed = this.table.chainByName.size + this.table.sets.size;
     work.nftInvocations += 2;
 
+    work.setListBefore = this.table.setList.size;
     const tx = new Transaction(this.table, lines);
     let c: Containers;
     if (full) {
@@ -130,9 +135,12 @@ export class NftProxier {
 
     tx.commit();
     add(work, tx.work);
+    // The kernel's walks are per commit list: the sync's own transaction's (the deletion one binds no sets).
+    work.commitEntries = tx.work.commitEntries;
     work.syncOperations = tx.work.operations;
     work.nftInvocations++;
-    work.validateVisits = tx.work.rulesAdded + tx.work.elementsAdded > 0 ? 2 * (this.table.ruleCount + this.table.elementCount()) : 0;
+    work.tableObjects = this.table.ruleCount + this.table.elementCount();
+    work.validateVisits = validates(tx.work) ? 2 * work.tableObjects : 0;
     this.needFullSync = false;
     this.signatures = sigs;
     return work;
@@ -150,6 +158,15 @@ export class NftProxier {
       [st.serviceNodePorts, c.serviceNodePorts],
     ];
   }
+}
+
+/**
+ * A commit validates the table when the transaction added a rule or a verdict-map element
+ * (nft_validate_state_update(table, NFT_VALIDATE_NEED) in nf_tables_newrule and for jump/goto
+ * elements; nearly every kube-proxy rule has a verdict, nat or lookup expression that asks).
+ */
+export function validates(w: { readonly rulesAdded: number; readonly elementsAdded: number }): boolean {
+  return w.rulesAdded + w.elementsAdded > 0;
 }
 
 function add(into: TxWork, w: TxWork): void {

@@ -78,6 +78,11 @@ export class SetList {
   private next = 0;
   size = 0;
 
+  /** The creation number the next set will get (sets numbered from it on are newer). */
+  get nextSeq(): number {
+    return this.next;
+  }
+
   /** A new set at the tail; returns its creation number. */
   append(): number {
     if (this.next >= this.live.length) this.grow();
@@ -173,10 +178,17 @@ export class NftTable {
     return this.hooks.get(hook) ?? [];
   }
 
-  /** Elements in every named set and map. */
+  /** Elements kube-proxy wrote into the named sets and maps (not what packets put in affinity sets). */
   elementCount(): number {
     let n = 0;
-    for (const s of this.sets.values()) n += s.elements.size;
+    for (const s of this.sets.values()) if (s.kind !== 'set' || s.timeoutSeconds === 0) n += s.elements.size;
+    return n;
+  }
+
+  /** Entries packets put into the affinity sets (`update @affinity-... { ip saddr }`), expired ones until reused. */
+  dynamicElementCount(): number {
+    let n = 0;
+    for (const s of this.sets.values()) if (s.kind === 'set' && s.timeoutSeconds !== 0) n += s.elements.size;
     return n;
   }
 }

@@ -13,9 +13,17 @@
 // - creating a set walks the table's set list: nft_set_lookup() by name (a miss for a new
 //   set), nf_tables_set_alloc_name()'s uniqueness pass, and for an anonymous set ("__map%d",
 //   "__set%d") a sscanf() of every name, one pass per 32,768 live sets of its format; looking
-//   a named set up (an element add, a rule with @set or vmap @map) walks the list to that set;
+//   a named set up (an element add, a rule with @set or vmap @map) walks the list to that set.
+//   Sets a transaction deletes (a flushed rule's anonymous sets) stay on the list, inactive,
+//   until the commit;
 // - the rest (parsing, netlink, object allocation) is per operation.
+// Both walks are counted exactly here (the exact* fields). What a sync reports, and the clock
+// prices (pricing.ts), are their linear ingredients instead: entries queued, anonymous sets
+// bound, list walks, the list's length before the transaction. A sync's work is then a sum over
+// services, which the control plane's work model (src/controlplane/work-model.ts) relies on,
+// and the walks' lengths are recovered from the ingredients as the kernel's loops make them.
 import { formatIPv4 } from '../../util/ipv4.ts';
+import { isAffinitySetName } from './names.ts';
 import { PROTO_NAME, type Rule, ruleText, S_NUMGEN } from './rule.ts';
 import {
   type BaseChainSpec,
@@ -42,14 +50,22 @@ export interface TxWork {
   elementsDeleted: number;
   setsCreated: number;
   anonymousSetsCreated: number;
-  /** Set-list entries compared by name (strcmp). */
-  setNameCompares: number;
+  /** Transaction objects queued on the kernel's commit list (struct nft_trans). */
+  commitEntries: number;
+  /** Walks of the set list to its end: a new set's name checks, lookups of a set this transaction made. */
+  setListWalks: number;
+  /** Walks to a set an earlier transaction made with a service (an affinity set): anywhere on the list. */
+  setListMidwayWalks: number;
+  /** Entries compared finding the fixed sets and maps (near the head of the list). */
+  setLookupCompares: number;
+  /** Exact walks (diagnostics and tests): set-list entries compared by name (strcmp). */
+  exactSetNameCompares: number;
   /** Set-list entries sscanf()ed while numbering an anonymous set. */
-  anonNameScans: number;
+  exactAnonNameScans: number;
   /** Commit-list entries walked by __nft_set_trans_bind (anonymous set binds). */
-  commitListVisits: number;
+  exactCommitListVisits: number;
   /** Of those, the ones in walks longer than COMMIT_ENTRIES_CACHED: walked from memory, not cache. */
-  commitListVisitsUncached: number;
+  exactCommitListVisitsUncached: number;
 }
 
 export function emptyWork(): TxWork {
@@ -64,10 +80,14 @@ export function emptyWork(): TxWork {
     elementsDeleted: 0,
     setsCreated: 0,
     anonymousSetsCreated: 0,
-    setNameCompares: 0,
-    anonNameScans: 0,
-    commitListVisits: 0,
-    commitListVisitsUncached: 0,
+    commitEntries: 0,
+    setListWalks: 0,
+    setListMidwayWalks: 0,
+    setLookupCompares: 0,
+    exactSetNameCompares: 0,
+    exactAnonNameScans: 0,
+    exactCommitListVisits: 0,
+    exactCommitListVisitsUncached: 0,
   };
 }
 
@@ -84,7 +104,7 @@ export function emptyWork(): TxWork {
 export const COMMIT_ENTRIES_CACHED = 80_000;
 
 /** BITS_PER_BYTE * PAGE_SIZE: the numbers nf_tables_set_alloc_name() checks per pass. */
-const ANON_NAMES_PER_PASS = 8 * 4096;
+export const ANON_NAMES_PER_PASS = 8 * 4096;
 
 export const protoPort = (proto: number, port: number): number => (proto << 16) | port;
 
@@ -109,8 +129,10 @@ export function verdictText(table: NftTable, v: number): string {
 export class Transaction {
   readonly work = emptyWork();
   private readonly prefix: string;
-  /** Transaction objects the kernel has queued on its commit list for this batch. */
-  private commitEntries = 0;
+  /** Creation numbers of sets deleted by this transaction: they leave the set list at commit. */
+  private readonly leaving: number[] = [];
+  /** Sets with creation numbers from this one on were made by this transaction (at the list's end). */
+  private readonly firstSeq: number;
 
   /** @param lines when given, every operation's `nft -f` line is appended to it. */
   constructor(
@@ -118,6 +140,7 @@ export class Transaction {
     private readonly lines: string[] | null = null,
   ) {
     this.prefix = `${table.family} ${table.name}`;
+    this.firstSeq = table.setList.nextSeq;
   }
 
   /** Counts one operation; its text is built only when the transaction is being written out. */
@@ -132,7 +155,7 @@ export class Transaction {
 
   addTable(comment: string): void {
     if (this.op()) this.write(`add table ${this.prefix} { comment ${JSON.stringify(comment)} ; }`);
-    if (!this.table.exists) this.commitEntries++;
+    if (!this.table.exists) this.work.commitEntries++;
     this.table.exists = true;
     this.table.comment = comment;
   }
@@ -140,7 +163,7 @@ export class Transaction {
   addChain(name: string, base: BaseChainSpec | null = null, comment: string | null = null): Chain {
     if (this.op()) this.write(`add chain ${this.prefix} ${name}${chainSpec(base, comment)}`);
     // nf_tables_updchain queues an update for an existing chain too.
-    this.commitEntries++;
+    this.work.commitEntries++;
     const c = this.table.chain(name);
     if (c) return c;
     this.work.chainsCreated++;
@@ -153,7 +176,7 @@ export class Transaction {
     this.work.chainsFlushed++;
     if (c.rules.length > 0) this.table.blobs.changed(c);
     for (const r of c.rules) this.releaseRule(r);
-    this.commitEntries += c.rules.length;
+    this.work.commitEntries += c.rules.length;
     c.rules = [];
   }
 
@@ -161,9 +184,9 @@ export class Transaction {
     if (this.op()) this.write(`delete chain ${this.prefix} ${name}`);
     const c = this.mustChain(name);
     for (const r of c.rules) this.releaseRule(r);
-    this.commitEntries += c.rules.length;
+    this.work.commitEntries += c.rules.length;
     this.work.chainsDeleted++;
-    this.commitEntries++;
+    this.work.commitEntries++;
     this.table.dropChain(c);
   }
 
@@ -172,7 +195,7 @@ export class Transaction {
     const s = this.existing(name);
     if (s) return s as NftSet;
     const set = new NftSet(name, comment, timeoutSeconds, this.newNamedSeq());
-    this.commitEntries++;
+    this.work.commitEntries++;
     this.table.sets.set(name, set);
     return set;
   }
@@ -182,7 +205,7 @@ export class Transaction {
     const s = this.existing(name);
     if (s) return s as VerdictMap;
     const map = new VerdictMap(name, comment, withAddress, this.newNamedSeq());
-    this.commitEntries++;
+    this.work.commitEntries++;
     this.table.sets.set(name, map);
     return map;
   }
@@ -191,7 +214,7 @@ export class Transaction {
     if (this.op()) this.write(`flush ${set.kind} ${this.prefix} ${set.name}`);
     this.lookup(set);
     this.work.elementsDeleted += set.elements.size;
-    this.commitEntries += set.elements.size;
+    this.work.commitEntries += set.elements.size;
     set.elements.clear();
     if (set.kind === 'map') set.comments.clear();
   }
@@ -199,8 +222,8 @@ export class Transaction {
   deleteSet(set: NamedSet): void {
     if (this.op()) this.write(`delete ${set.kind} ${this.prefix} ${set.name}`);
     this.lookup(set);
-    this.commitEntries++;
-    this.table.setList.remove(set.seq);
+    this.work.commitEntries++;
+    this.leaving.push(set.seq);
     this.table.sets.delete(set.name);
   }
 
@@ -211,7 +234,7 @@ export class Transaction {
     if (rule.set) this.lookup(rule.set);
     const anon = rule.anonymousSets();
     if (anon > 0) rule.anonSeq = this.newAnonymousSeqs(rule, anon);
-    this.commitEntries++;
+    this.work.commitEntries++;
     chain.rules.push(rule);
     this.table.blobs.changed(chain);
     this.table.ruleCount++;
@@ -222,7 +245,7 @@ export class Transaction {
     if (this.op()) this.write(`add element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
     this.lookup(set);
     set.elements.add(ip, nowMs);
-    this.commitEntries++;
+    this.work.commitEntries++;
     this.work.elementsAdded++;
   }
 
@@ -230,7 +253,7 @@ export class Transaction {
     if (this.op()) this.write(`delete element ${this.prefix} ${set.name} { ${formatIPv4(ip)} }`);
     this.lookup(set);
     set.elements.delete(ip);
-    this.commitEntries++;
+    this.work.commitEntries++;
     this.work.elementsDeleted++;
   }
 
@@ -240,7 +263,7 @@ export class Transaction {
     this.lookup(map);
     map.elements.set(ip, pp, verdict);
     if (comment !== null) map.comments.set(keyText(map, ip, pp), comment);
-    this.commitEntries++;
+    this.work.commitEntries++;
     this.work.elementsAdded++;
   }
 
@@ -249,12 +272,14 @@ export class Transaction {
     this.lookup(map);
     map.elements.delete(ip, pp);
     if (map.comments.size > 0) map.comments.delete(keyText(map, ip, pp));
-    this.commitEntries++;
+    this.work.commitEntries++;
     this.work.elementsDeleted++;
   }
 
   /** The kernel's commit: the packet path sees the changed chains from now on. */
   commit(): void {
+    for (const seq of this.leaving) this.table.setList.remove(seq);
+    this.leaving.length = 0;
     this.table.blobs.commit();
   }
 
@@ -267,17 +292,28 @@ export class Transaction {
   /** nf_tables_newset: the lookup by name walks to the set, or the whole list for a new one. */
   private existing(name: string): NamedSet | undefined {
     const s = this.table.sets.get(name);
-    this.work.setNameCompares += s ? this.table.setList.position(s.seq) : this.table.setList.size;
+    if (s) this.lookup(s);
+    else this.walkWholeList();
     return s;
   }
 
+  /** A lookup by name walks to the set: the fixed ones are near the head, a service's own further on. */
   private lookup(set: NamedSet): void {
-    this.work.setNameCompares += this.table.setList.position(set.seq);
+    const n = this.table.setList.position(set.seq);
+    this.work.exactSetNameCompares += n;
+    if (!isAffinitySetName(set.name)) this.work.setLookupCompares += n;
+    else if (set.seq >= this.firstSeq) this.work.setListWalks++;
+    else this.work.setListMidwayWalks++;
+  }
+
+  private walkWholeList(): void {
+    this.work.exactSetNameCompares += this.table.setList.size;
+    this.work.setListWalks++;
   }
 
   private newNamedSeq(): number {
     // The miss was counted by existing(); alloc_name's uniqueness pass walks the list again.
-    this.work.setNameCompares += this.table.setList.size;
+    this.walkWholeList();
     this.work.setsCreated++;
     return this.table.setList.append();
   }
@@ -289,14 +325,16 @@ export class Transaction {
       const isMap = k === 0 && rule.stmt === S_NUMGEN;
       const live = isMap ? t.anonMaps : t.anonSets;
       // Lookup of the literal "__map%d" (a miss), the sscanf passes, the uniqueness pass.
-      this.work.setNameCompares += 2 * t.setList.size;
-      this.work.anonNameScans += t.setList.size * (1 + Math.floor(live / ANON_NAMES_PER_PASS));
+      this.walkWholeList();
+      this.walkWholeList();
+      this.work.exactAnonNameScans += t.setList.size * (1 + Math.floor(live / ANON_NAMES_PER_PASS));
       if (isMap) t.anonMaps++;
       else t.anonSets++;
       // The set and its elements are queued, then binding it to the rule walks the queue.
-      this.commitEntries += 1 + (isMap ? rule.targets!.length : rule.matches.find((m) => m.cidrs && m.cidrs.length > 1)!.cidrs!.length);
-      this.work.commitListVisits += this.commitEntries;
-      if (this.commitEntries > COMMIT_ENTRIES_CACHED) this.work.commitListVisitsUncached += this.commitEntries;
+      this.work.commitEntries +=
+        1 + (isMap ? rule.targets!.length : rule.matches.find((m) => m.cidrs && m.cidrs.length > 1)!.cidrs!.length);
+      this.work.exactCommitListVisits += this.work.commitEntries;
+      if (this.work.commitEntries > COMMIT_ENTRIES_CACHED) this.work.exactCommitListVisitsUncached += this.work.commitEntries;
       const seq = t.setList.append();
       if (first < 0) first = seq;
       this.work.anonymousSetsCreated++;
@@ -309,7 +347,7 @@ export class Transaction {
     const t = this.table;
     const anon = r.anonymousSets();
     for (let k = 0; k < anon; k++) {
-      t.setList.remove(r.anonSeq + k);
+      this.leaving.push(r.anonSeq + k);
       if (k === 0 && r.stmt === S_NUMGEN) t.anonMaps--;
       else t.anonSets--;
     }
