@@ -191,3 +191,21 @@ test("render('nft') is the full-sync transaction: table, add+delete of base chai
   const state = overallPlane().render('nft-state').trimEnd().split('\n');
   for (const l of state) assert.ok(lines.includes(l), l);
 });
+
+test('the nftables: section gives the mode its masquerade bit and masqueradeAll (not iptables:)', () => {
+  const cluster = readClusterFile(fixture('overall.cluster.json')).cluster;
+  const rules = (cfg: Record<string, unknown>) => new NftablesDataPlane(cluster, nftConfig(cfg)).render('nft-state');
+  const mark = (text: string) => text.split('\n').find((l) => l.startsWith('add rule ip kube-proxy mark-for-masquerade '));
+  assert.equal(mark(rules({})), 'add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000');
+  assert.equal(mark(rules({ iptables: { masqueradeBit: 15 } })), 'add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000');
+  assert.equal(mark(rules({ nftables: { masqueradeBit: 15 } })), 'add rule ip kube-proxy mark-for-masquerade mark set mark or 0x8000');
+  const masqAll = 'add rule ip kube-proxy services ip daddr';
+  const allRules = rules({ nftables: { masqueradeAll: true } });
+  assert.notEqual(allRules, rules({}));
+  assert.ok(!rules({}).includes(`${masqAll} 172.30.0.41 tcp dport 80 jump mark-for-masquerade`));
+  assert.throws(
+    () => nftConfig({ nftables: { masqueradeBits: 15 } }),
+    (e: Error) => e.name === 'InputError' && /unknown field masqueradeBits/.test(e.message),
+  );
+  assert.throws(() => nftConfig({ nftables: { masqueradeBit: 40 } }), /nftables\.masqueradeBit/);
+});

@@ -1,6 +1,7 @@
 // kube-proxy's nftables mode (--proxy-mode=nftables, GA in Kubernetes 1.33): one table
 // `ip kube-proxy` whose verdict maps send a service's packets to its chains in one hash lookup.
 import type { ProxyModeDescriptor, QuantitySpec } from '../mode.ts';
+import { nftablesSection } from './config.ts';
 import { NftablesDataPlane } from './data-plane.ts';
 import { NFT_COSTS, nftPricing } from './pricing.ts';
 
@@ -101,6 +102,7 @@ export const nftablesMode: ProxyModeDescriptor = {
   ],
   costs: NFT_COSTS,
   pricing: nftPricing,
+  configSection: nftablesSection,
   expect: { lookupExponent: { min: -0.1, max: 0.2 }, wallLookupExponent: { max: 0.3 } },
   build: (cluster, config, opts) => new NftablesDataPlane(cluster, config, { fullSyncsOnly: opts?.variant === 'full' }),
 };

@@ -1,12 +1,13 @@
 // The settings syncProxyRules depends on, from the KubeProxyConfiguration, the node and the
-// cluster: the same resolution as iptables mode (NewNodePortAddresses, NewDetectLocalByCIDR,
-// the masquerade bit), plus the service CIDRs kube-proxy learns from ServiceCIDR objects
-// (OnServiceCIDRsChanged), here the cluster's serviceCIDR.
+// cluster: the same resolution as iptables mode (NewNodePortAddresses, NewDetectLocalByCIDR),
+// the masquerade bit of the `nftables:` section, and the service CIDRs kube-proxy learns from
+// ServiceCIDR objects (OnServiceCIDRsChanged), here the cluster's serviceCIDR.
 import type { Cluster } from '../../cluster/model.ts';
 import { InputError } from '../../util/errors.ts';
 import { type Cidr, formatCidr, tryParseCidr } from '../../util/ipv4.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { resolveOptions } from '../iptables/options.ts';
+import { DEFAULT_NFTABLES_SECTION, type NftablesSection } from './config.ts';
 import { type NodeView, nodeView } from '../node-view.ts';
 
 export interface NftOptions {
@@ -34,10 +35,12 @@ export function resolveNftOptions(cluster: Cluster, config: KubeProxyConfigurati
     if (!c) throw new InputError('not a valid CIDR', undefined, 'serviceCIDR', cluster.config.serviceCIDR);
     serviceCIDRs.push(c);
   }
+  // masqueradeBit and masqueradeAll come from the `nftables:` section in this mode (config.ts).
+  const section = (config.sections.nftables as NftablesSection | undefined) ?? DEFAULT_NFTABLES_SECTION;
   return {
     node,
-    masqueradeMark: base.masqueradeValue,
-    masqueradeAll: base.masqueradeAll,
+    masqueradeMark: 2 ** section.masqueradeBit,
+    masqueradeAll: section.masqueradeAll ?? base.masqueradeAll,
     localCIDR: base.localCIDR ? tryParseCidr(base.localCIDR, false) : null,
     nodePortMatchAll: base.nodePortMatchAll,
     nodePortIPs: base.nodePortIPs.filter((ip) => ip >>> 24 !== 127),

@@ -2,6 +2,7 @@
 // allocating, and as the text `nft -f` reads (ruleText). Only the expressions and statements
 // pkg/proxy/nftables/proxier.go uses are modelled; each opcode notes the text it renders to.
 import { type Cidr, formatIPv4 } from '../../util/ipv4.ts';
+import { protocolName } from '../../util/proto.ts';
 import type { Chain, NftSet, VerdictMap } from './table.ts';
 
 /** ip daddr [!=] ADDR[/N] */
@@ -102,8 +103,6 @@ export class Rule {
   }
 }
 
-export const PROTO_NAME: Record<number, string> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
-
 function hex(v: number): string {
   return `0x${(v >>> 0).toString(16)}`;
 }
@@ -126,9 +125,9 @@ function matchText(m: Match): string {
     case M_FIB_SADDR_LOCAL:
       return 'fib saddr type local';
     case M_DPORT:
-      return `${PROTO_NAME[m.a]} dport ${m.b}`;
+      return `${protocolName(m.a)} dport ${m.b}`;
     case M_L4PROTO:
-      return `meta l4proto ${PROTO_NAME[m.a]}`;
+      return `meta l4proto ${protocolName(m.a)}`;
     case M_CT_NEW:
       return 'ct state new';
     case M_MARK_ZERO:

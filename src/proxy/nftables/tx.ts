@@ -23,8 +23,9 @@
 // services, which the control plane's work model (src/controlplane/work-model.ts) relies on,
 // and the walks' lengths are recovered from the ingredients as the kernel's loops make them.
 import { formatIPv4 } from '../../util/ipv4.ts';
+import { protocolName } from '../../util/proto.ts';
 import { isAffinitySetName } from './names.ts';
-import { PROTO_NAME, type Rule, ruleText, S_NUMGEN } from './rule.ts';
+import { type Rule, ruleText, S_NUMGEN } from './rule.ts';
 import {
   type BaseChainSpec,
   type Chain,
@@ -109,7 +110,7 @@ export const ANON_NAMES_PER_PASS = 8 * 4096;
 export const protoPort = (proto: number, port: number): number => (proto << 16) | port;
 
 export function keyText(map: VerdictMap, ip: number, pp: number): string {
-  const pt = `${PROTO_NAME[pp >>> 16]} . ${pp & 0xffff}`;
+  const pt = `${protocolName(pp >>> 16)} . ${pp & 0xffff}`;
   return map.withAddress ? `${formatIPv4(ip)} . ${pt}` : pt;
 }
 
