@@ -7,26 +7,18 @@ import { readClusterFile } from '../../src/cluster/k8s-io.ts';
 import { loadKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import {
+  policyAndMasqueradeTests,
   clusterIPGeneralFlows,
   clusterIPGeneralObjects,
   affinityObjects,
   checkAffinityLookup,
-  checkInternalPolicy,
-  checkTerminating,
   checkUniformLookup,
-  INTERNAL_POLICY_CASES,
   loadBalancerFlows,
   loadBalancerObjects,
-  MASQUERADE_CASES,
-  masqueradeCaseFlows,
-  masqueradeServices,
   noEndpointsFlows,
   noEndpointsObjects,
   nodePortObjects,
-  policyClusterFlows,
-  policyLocalFlows,
   policyServices,
-  TERMINATING_CASES,
   uniformObjects,
 } from './kube-proxy-cases.ts';
 import {
@@ -156,26 +148,7 @@ test('TestHealthCheckNodePort: accepted in filter, gone with the service', () =>
   ]);
 });
 
-test('TestExternalTrafficPolicyLocal: external traffic only to local endpoints, not masqueraded', () => {
-  runPacketFlowTests(makePlane(policyServices('Local')), policyLocalFlows);
-});
-
-test('TestExternalTrafficPolicyCluster: external traffic to all endpoints, masqueraded', () => {
-  runPacketFlowTests(makePlane(policyServices('Cluster')), policyClusterFlows);
-});
-
-const env = { plane: (objects: unknown[]) => makePlane(objects), cluster: makeCluster };
-
-for (const tc of INTERNAL_POLICY_CASES) test(`TestInternalTrafficPolicy: ${tc.name}`, () => checkInternalPolicy(env, tc));
-
-for (const tc of TERMINATING_CASES) test(`TestTerminatingEndpointsTrafficPolicy${tc.policy}: ${tc.name}`, () => checkTerminating(env, tc));
-
-for (const tc of MASQUERADE_CASES) {
-  test(`TestInternalExternalMasquerade: ${tc.name}`, () => {
-    const plane = makePlane(masqueradeServices(), { masqueradeAll: tc.masqueradeAll, clusterCIDR: tc.localDetector ? '10.0.0.0/8' : '' });
-    runPacketFlowTests(plane, masqueradeCaseFlows(tc));
-  });
-}
+policyAndMasqueradeTests({ plane: makePlane, cluster: makeCluster });
 
 test('lookup picks one of the traced endpoints, spreading by the statistic probabilities', () => {
   checkUniformLookup(makePlane(uniformObjects()));

@@ -1,6 +1,7 @@
 // Cases of kube-proxy's packet-flow tests that its iptables and nftables proxier tests share
 // (pkg/proxy/{iptables,nftables}/proxier_test.go): the Services and EndpointSlices, and the
 // flows whose expected output is the same in both modes. Each mode's test adds its own.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Cluster } from '../../src/cluster/model.ts';
 import { Rng } from '../../src/engine/rng.ts';
@@ -338,10 +339,33 @@ export const internalPolicySlice = (nodes: string[]) =>
     [{ name: '', port: 80 }],
   );
 
-/** How a mode's test builds a data plane and a cluster from test objects. */
+/** How a mode's test builds a data plane (with KubeProxyConfiguration overrides) and a cluster from test objects. */
 export interface CaseEnv {
-  plane(objects: unknown[]): Pick<DataPlane, 'trace' | 'sync'>;
+  plane(objects: unknown[], config?: Record<string, unknown>): Pick<DataPlane, 'trace' | 'sync'>;
   cluster(objects: unknown[]): Cluster;
+}
+
+/**
+ * Registers the traffic-policy and masquerade tests both proxier tests have:
+ * TestExternalTrafficPolicy{Local,Cluster}, TestInternalTrafficPolicy,
+ * TestTerminatingEndpointsTrafficPolicy{Local,Cluster} and TestInternalExternalMasquerade (its
+ * flows those `keepMasquerade` keeps).
+ */
+export function policyAndMasqueradeTests(env: CaseEnv, keepMasquerade?: (f: FlowTest) => boolean): void {
+  test('TestExternalTrafficPolicyLocal: external traffic only to local endpoints, not masqueraded', () => {
+    runPacketFlowTests(env.plane(policyServices('Local')), policyLocalFlows);
+  });
+  test('TestExternalTrafficPolicyCluster: external traffic to all endpoints, masqueraded', () => {
+    runPacketFlowTests(env.plane(policyServices('Cluster')), policyClusterFlows);
+  });
+  for (const tc of INTERNAL_POLICY_CASES) test(`TestInternalTrafficPolicy: ${tc.name}`, () => checkInternalPolicy(env, tc));
+  for (const tc of TERMINATING_CASES)
+    test(`TestTerminatingEndpointsTrafficPolicy${tc.policy}: ${tc.name}`, () => checkTerminating(env, tc));
+  for (const tc of MASQUERADE_CASES)
+    test(`TestInternalExternalMasquerade: ${tc.name}`, () => {
+      const plane = env.plane(masqueradeServices(), { masqueradeAll: tc.masqueradeAll, clusterCIDR: tc.localDetector ? '10.0.0.0/8' : '' });
+      runPacketFlowTests(plane, masqueradeCaseFlows(tc, keepMasquerade));
+    });
 }
 
 /** A pod's packet to the ClusterIP, then again after the endpoints are deleted (REJECT). */

@@ -19,26 +19,18 @@ import {
   traceFlow,
 } from './kube-proxy-test-env.ts';
 import {
+  policyAndMasqueradeTests,
   affinityObjects,
   checkAffinityLookup,
-  checkInternalPolicy,
-  checkTerminating,
   checkUniformLookup,
   clusterIPGeneralFlows,
   clusterIPGeneralObjects,
-  INTERNAL_POLICY_CASES,
   loadBalancerFlows,
   loadBalancerObjects,
-  MASQUERADE_CASES,
-  masqueradeCaseFlows,
-  masqueradeServices,
   noEndpointsFlows,
   noEndpointsObjects,
   nodePortObjects,
-  policyClusterFlows,
-  policyLocalFlows,
   policyServices,
-  TERMINATING_CASES,
   uniformObjects,
 } from './kube-proxy-cases.ts';
 import { nftCluster, nftConfig, nftPlane } from './nftables-test-env.ts';
@@ -137,31 +129,9 @@ test('nodePortAddresses unset: NodePorts on every local address but 127.0.0.0/8 
   assert.ok(!plane.render('nft-state').includes('nodeport-ips'), 'nodeport-ips is added then deleted');
 });
 
-test('TestExternalTrafficPolicyLocal: external traffic only to local endpoints, not masqueraded', () => {
-  runPacketFlowTests(nftPlane(policyServices('Local')), policyLocalFlows);
-});
-
-test('TestExternalTrafficPolicyCluster: external traffic to all endpoints, masqueraded', () => {
-  runPacketFlowTests(nftPlane(policyServices('Cluster')), policyClusterFlows);
-});
-
-const env = { plane: (objects: unknown[]) => nftPlane(objects), cluster: nftCluster };
-
-// Deleting the endpoints is a partial sync here.
-for (const tc of INTERNAL_POLICY_CASES) test(`TestInternalTrafficPolicy: ${tc.name}`, () => checkInternalPolicy(env, tc));
-for (const tc of TERMINATING_CASES) test(`TestTerminatingEndpointsTrafficPolicy${tc.policy}: ${tc.name}`, () => checkTerminating(env, tc));
-
-// TestInternalExternalMasquerade: the nftables test's cases are the iptables ones without the
-// flows from 127.0.0.1 (no localhost NodePorts).
-for (const tc of MASQUERADE_CASES) {
-  test(`TestInternalExternalMasquerade: ${tc.name}`, () => {
-    const plane = nftPlane(masqueradeServices(), { masqueradeAll: tc.masqueradeAll, clusterCIDR: tc.localDetector ? '10.0.0.0/8' : '' });
-    runPacketFlowTests(
-      plane,
-      masqueradeCaseFlows(tc, (f) => f.sourceIP !== '127.0.0.1'),
-    );
-  });
-}
+// Deleting the endpoints is a partial sync here. TestInternalExternalMasquerade: the nftables
+// test's cases are the iptables ones without the flows from 127.0.0.1 (no localhost NodePorts).
+policyAndMasqueradeTests({ plane: nftPlane, cluster: nftCluster }, (f) => f.sourceIP !== '127.0.0.1');
 
 test('lookup picks one of the traced endpoints, uniformly (numgen random mod N)', () => {
   const out = checkUniformLookup(nftPlane(uniformObjects()));
