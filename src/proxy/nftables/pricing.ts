@@ -15,7 +15,8 @@ export const NFT_COSTS: CostTable = {
     source:
       'tigera2019-cpu and k8s-blog-2025-nftables-first-packet: 17.5 ns per iptables rule, and iptables-nft rules run in the same nf_tables VM as these (kernel-netns-2026-12 measures 8-10 ns per iptables-nft rule on this kernel; the published figure keeps both modes on one scale)',
   },
-  nftMapLookupNs: {
+  // kpsim calibrate measures this one by name (a first packet's map miss minus the same table without the lookup).
+  nftablesMapLookupNs: {
     value: 50,
     unit: 'ns',
     source:
@@ -135,7 +136,7 @@ export function kernelWalks(w: SyncWork, cached: number = COMMIT_ENTRIES_CACHED)
 
 export const nftPricing: ModePricing = {
   lookupNs(prices: Prices, r: LookupResult): number {
-    return r.rulesEvaluated * price(prices, 'nftRuleNs') + r.hashProbes * price(prices, 'nftMapLookupNs');
+    return r.rulesEvaluated * price(prices, 'nftRuleNs') + r.hashProbes * price(prices, 'nftablesMapLookupNs');
   },
   syncNs(prices: Prices, work: SyncWork): number {
     let ns = 0;
