@@ -17,6 +17,7 @@ import {
   loadBalancerObjects,
   noEndpointsFlows,
   noEndpointsObjects,
+  nodePortFlows,
   nodePortObjects,
   policyServices,
   uniformObjects,
@@ -95,25 +96,21 @@ for (const tc of [
       iptables: { localhostNodePorts: tc.localhostNodePorts },
       ...(tc.nodePortAddresses ? { nodePortAddresses: tc.nodePortAddresses } : {}),
     });
-    const output = '10.180.0.1:80, 10.180.2.1:80';
-    runPacketFlowTests(plane, [
-      { name: 'pod to cluster IP', sourceIP: '10.0.0.2', destIP: '172.30.0.41', destPort: 80, output },
-      { name: 'external to nodePort', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3001, output, masq: true },
-      { name: 'node to nodePort', sourceIP: testNodeIP, destIP: testNodeIP, destPort: 3001, output, masq: true },
-      tc.localhostNodePorts
-        ? { name: 'localhost to nodePort gets masqueraded', sourceIP: '127.0.0.1', destIP: '127.0.0.1', destPort: 3001, output, masq: true }
-        : { name: 'localhost to nodePort is ignored', sourceIP: '127.0.0.1', destIP: '127.0.0.1', destPort: 3001, output: '' },
-      tc.allowAltNodeIP
-        ? {
-            name: 'external to nodePort on secondary IP',
-            sourceIP: testExternalClient,
-            destIP: testNodeIPAlt,
-            destPort: 3001,
-            output,
-            masq: true,
-          }
-        : { name: 'secondary nodeIP ignores NodePorts', sourceIP: testExternalClient, destIP: testNodeIPAlt, destPort: 3001, output: '' },
-    ]);
+    runPacketFlowTests(
+      plane,
+      nodePortFlows(tc.allowAltNodeIP, (output) =>
+        tc.localhostNodePorts
+          ? {
+              name: 'localhost to nodePort gets masqueraded',
+              sourceIP: '127.0.0.1',
+              destIP: '127.0.0.1',
+              destPort: 3001,
+              output,
+              masq: true,
+            }
+          : { name: 'localhost to nodePort is ignored', sourceIP: '127.0.0.1', destIP: '127.0.0.1', destPort: 3001, output: '' },
+      ),
+    );
     // Checked on the rules, as kube-proxy does, since the tracer has no conntrack states.
     const firewall = plane
       .restoreText()

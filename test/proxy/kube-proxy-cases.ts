@@ -16,6 +16,7 @@ import {
   testExternalClient,
   testExternalClientBlocked,
   testNodeIP,
+  testNodeIPAlt,
   testNodeName,
   traceFlow,
 } from './kube-proxy-test-env.ts';
@@ -248,6 +249,31 @@ export const nodePortObjects = () => [
   }),
   makeSlice('ns1', 'svc1', [{ ip: '10.180.0.1' }, { ip: '10.180.2.1', node: testNodeName }], [{ name: 'p80', port: 80 }]),
 ];
+
+/**
+ * TestNodePorts' flows to nodePortObjects: both endpoints (masqueraded from outside the pod
+ * network), the secondary node IP a NodePort only with `allowAltNodeIP`, and the mode's own flow
+ * from localhost given the endpoints' output.
+ */
+export function nodePortFlows(allowAltNodeIP: boolean, localhost: (output: string) => FlowTest): FlowTest[] {
+  const output = '10.180.0.1:80, 10.180.2.1:80';
+  return [
+    { name: 'pod to cluster IP', sourceIP: '10.0.0.2', destIP: '172.30.0.41', destPort: 80, output },
+    { name: 'external to nodePort', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3001, output, masq: true },
+    { name: 'node to nodePort', sourceIP: testNodeIP, destIP: testNodeIP, destPort: 3001, output, masq: true },
+    localhost(output),
+    allowAltNodeIP
+      ? {
+          name: 'external to nodePort on secondary IP',
+          sourceIP: testExternalClient,
+          destIP: testNodeIPAlt,
+          destPort: 3001,
+          output,
+          masq: true,
+        }
+      : { name: 'secondary nodeIP ignores NodePorts', sourceIP: testExternalClient, destIP: testNodeIPAlt, destPort: 3001, output: '' },
+  ];
+}
 
 /** TestExternalTrafficPolicyLocal / Cluster: LoadBalancer + externalIP, a remote and a local endpoint. */
 export const policyServices = (policy: 'Local' | 'Cluster') => [

@@ -29,6 +29,7 @@ import {
   loadBalancerObjects,
   noEndpointsFlows,
   noEndpointsObjects,
+  nodePortFlows,
   nodePortObjects,
   policyServices,
   uniformObjects,
@@ -88,24 +89,15 @@ for (const tc of [
 ]) {
   test(`TestNodePorts: ${tc.name}`, () => {
     const plane = nftPlane(nodePortObjects(), tc.nodePortAddresses ? { nodePortAddresses: tc.nodePortAddresses } : {});
-    const output = '10.180.0.1:80, 10.180.2.1:80';
-    runPacketFlowTests(plane, [
-      { name: 'pod to cluster IP', sourceIP: '10.0.0.2', destIP: '172.30.0.41', destPort: 80, output },
-      { name: 'external to nodePort', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3001, output, masq: true },
-      { name: 'node to nodePort', sourceIP: testNodeIP, destIP: testNodeIP, destPort: 3001, output, masq: true },
-      tc.allowAltNodeIP
-        ? {
-            name: 'external to nodePort on secondary IP',
-            sourceIP: testExternalClient,
-            destIP: testNodeIPAlt,
-            destPort: 3001,
-            output,
-            masq: true,
-          }
-        : { name: 'secondary nodeIP ignores NodePorts', sourceIP: testExternalClient, destIP: testNodeIPAlt, destPort: 3001, output: '' },
-      // Not a kube-proxy case: nftables mode has no localhost NodePorts (iptables mode has them by default).
-      { name: 'localhost to nodePort is not a NodePort', sourceIP: '127.0.0.1', destIP: '127.0.0.1', destPort: 3001, output: '' },
-    ]);
+    // Not a kube-proxy case: nftables mode has no localhost NodePorts (iptables mode has them by default).
+    const localhost = () => ({
+      name: 'localhost to nodePort is not a NodePort',
+      sourceIP: '127.0.0.1',
+      destIP: '127.0.0.1',
+      destPort: 3001,
+      output: '',
+    });
+    runPacketFlowTests(plane, nodePortFlows(tc.allowAltNodeIP, localhost));
   });
 }
 
