@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { nftablesMode } from '../../src/proxy/nftables/index.ts';
 import { type NftablesDataPlane, syncWorkRecord } from '../../src/proxy/nftables/data-plane.ts';
-import type { SyncWork } from '../../src/proxy/types.ts';
 import { resolveNftOptions } from '../../src/proxy/nftables/options.ts';
 import { buildServiceMap } from '../../src/proxy/service-map.ts';
 import { generateCluster, scenarioConfig } from '../../src/scenario/generate.ts';
@@ -39,7 +38,7 @@ test(`a ${SERVICES}-service kube-proxy table loads with nft -f in a network name
   });
   const plane = nftablesMode.build(cluster, config) as NftablesDataPlane;
   const stats = plane.stats() as unknown as Record<string, number>;
-  const modelled = nftablesMode.pricing.syncNs({}, syncWorkRecord(plane.lastWork) as unknown as SyncWork, { iptablesProfile: 'modern' });
+  const modelled = nftablesMode.pricing.syncNs({}, syncWorkRecord(plane.lastWork), { iptablesProfile: 'modern' });
 
   // The partial transaction kube-proxy would write next: one more service.
   const proxier = plane.proxier;

@@ -11,7 +11,6 @@ import { type NftablesDataPlane, syncWorkRecord } from '../../src/proxy/nftables
 import { M_L4PROTO, Match, Rule, S_DNAT, S_NUMGEN, S_VMAP } from '../../src/proxy/nftables/rule.ts';
 import { NftTable, V_GOTO, verdictCode } from '../../src/proxy/nftables/table.ts';
 import { protoPort, Transaction } from '../../src/proxy/nftables/tx.ts';
-import type { SyncWork } from '../../src/proxy/types.ts';
 import { makeService, makeSlice } from './kube-proxy-test-env.ts';
 import { nftCluster, nftConfig } from './nftables-test-env.ts';
 
@@ -21,8 +20,7 @@ interface Figure {
 }
 const figures: Figure[] = JSON.parse(readFileSync(new URL('../../data/published-figures.json', import.meta.url), 'utf8')).figures;
 const figure = (id: string) => figures.find((f) => f.id === id)!;
-const price = (w: Readonly<Record<string, number>>) =>
-  nftablesMode.pricing.syncNs({}, w as unknown as SyncWork, { iptablesProfile: 'modern' });
+const price = (w: Readonly<Record<string, number>>) => nftablesMode.pricing.syncNs({}, w, { iptablesProfile: 'modern' });
 
 /** "5 lines per service": service and endpoint chains, the numgen vmap, the DNAT, the service-ips element. */
 function kubeProxyShapedLoad(services: number): number {
@@ -83,7 +81,7 @@ test('one service added to 10,000 (2 endpoints each) with partial sync: ~141 ms 
   };
   const plane = nftablesMode.build(nftCluster(objects(10000)), nftConfig()) as NftablesDataPlane;
   const full = price(syncWorkRecord(plane.lastWork));
-  const added = price(plane.sync(nftCluster(objects(10001))) as unknown as Record<string, number>);
+  const added = price(plane.sync(nftCluster(objects(10001))));
   const published = figure('k8s126013-nftables-partial-sync').points.find((p) => p.what === 'add one service, after the fix')!.value;
   t.diagnostic(
     `add one service: published ${published} s, simulated ${(added / 1e9).toFixed(3)} s; full sync simulated ${(full / 1e9).toFixed(1)} s`,

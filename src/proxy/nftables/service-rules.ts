@@ -185,7 +185,7 @@ export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: bo
   const endpointChain = (ep: EndpointInfo) => chain(ENDPOINT_PREFIX + epBase(ep));
   const toEndpoints = (ch: Chain, eps: EndpointInfo[]) => {
     for (const ep of eps) {
-      if (affinity) tx.addRule(ch, new Rule([new Match(M_SADDR_SET, false, 0, 0, null, affinitySets.get(ep)!)], S_GOTO, endpointChain(ep)));
+      if (affinity) tx.addRule(ch, new Rule([new Match(M_SADDR_SET, false, 0, 0, null, affinitySets.get(ep))], S_GOTO, endpointChain(ep)));
     }
     tx.addRule(ch, new Rule([], S_NUMGEN, null, null, eps.map(endpointChain)));
   };
@@ -195,7 +195,7 @@ export function syncServicePort(ctx: SyncContext, svc: ServicePortInfo, skip: bo
     const ch = endpointChain(ep);
     // Hairpin: a pod reaching itself through the service must be masqueraded.
     tx.addRule(ch, new Rule([addr(ep.ip)], S_JUMP, markMasq));
-    if (affinity) tx.addRule(ch, new Rule([], S_UPDATE, null, null, null, 0, 0, affinitySets.get(ep)!));
+    if (affinity) tx.addRule(ch, new Rule([], S_UPDATE, null, null, null, 0, 0, affinitySets.get(ep)));
     tx.addRule(ch, new Rule([new Match(M_L4PROTO, false, svc.protoNumber)], S_DNAT, null, null, null, ep.ip, ep.port));
   }
 }

@@ -26,18 +26,7 @@ import { formatIPv4 } from '../../util/ipv4.ts';
 import { protocolName } from '../../util/proto.ts';
 import { isAffinitySetName } from './names.ts';
 import { type Rule, ruleText, S_NUMGEN } from './rule.ts';
-import {
-  type BaseChainSpec,
-  type Chain,
-  type NamedSet,
-  NftSet,
-  type NftTable,
-  V_ACCEPT,
-  V_DROP,
-  V_GOTO,
-  V_JUMP,
-  VerdictMap,
-} from './table.ts';
+import { type BaseChainSpec, type Chain, type NamedSet, NftSet, type NftTable, V_ACCEPT, V_DROP, V_JUMP, VerdictMap } from './table.ts';
 
 /** What one transaction did (knftables NumOperations plus the kernel's list walks). */
 export interface TxWork {
