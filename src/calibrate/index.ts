@@ -35,7 +35,8 @@ const SOURCES: { constant: string; from: (string | undefined)[] }[] = [
   { constant: 'conntrackLookupNs', from: [undefined] },
   { constant: 'conntrackInsertNs', from: [undefined] },
   { constant: 'packetBaseNs', from: [undefined] },
-  // Proposals for the nftables mode: written once the cost model has them.
+  // The nftables mode's map lookup; the load per element is a proposal (the mode prices a load by
+  // its transaction's lines and commit walks): written once the cost model has it.
   { constant: 'nftablesMapLookupNs', from: ['nftables'] },
   { constant: 'nftablesLoadElementNs', from: ['nftables'] },
 ];

@@ -12,7 +12,7 @@ import type { Backend } from './plans.ts';
 export const GROUP_CONSTANTS: Record<string, string[]> = {
   'iptables-nft': ['iptablesRuleNs', 'iptablesRestoreLineNs'],
   'iptables-legacy': ['iptablesLegacyRuleSquaredNs', 'iptablesInvocationNs'],
-  nftables: ['(nftablesMapLookupNs)', '(nftablesLoadElementNs)'],
+  nftables: ['nftablesMapLookupNs', '(nftablesLoadElementNs)'],
   conntrack: ['conntrackLookupNs', 'conntrackInsertNs', 'packetBaseNs'],
 };
 

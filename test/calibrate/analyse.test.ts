@@ -199,12 +199,24 @@ test('the cost model file: best source per constant, known constants only, noise
     c('nftablesMapLookupNs', 'nftables', 300),
   ];
   const cm = chooseCostModel(ms);
-  assert.deepEqual(cm, { iptablesRuleNs: 10, iptablesInvocationNs: 4e6, iptablesLegacyRuleSquaredNs: 0, conntrackInsertNs: 1500 });
+  assert.deepEqual(cm, {
+    iptablesRuleNs: 10,
+    iptablesInvocationNs: 4e6,
+    iptablesLegacyRuleSquaredNs: 0,
+    conntrackInsertNs: 1500,
+    nftablesMapLookupNs: 300,
+  });
   assert.deepEqual(
     ms
       .filter((m) => m.kind === 'constant' && m.inCostModel)
       .map((m) => `${m.kind === 'constant' && m.constant}/${m.kind === 'constant' && m.backend}`),
-    ['iptablesRuleNs/nft', 'iptablesInvocationNs/legacy', 'iptablesLegacyRuleSquaredNs/legacy', 'conntrackInsertNs/undefined'],
+    [
+      'iptablesRuleNs/nft',
+      'iptablesInvocationNs/legacy',
+      'iptablesLegacyRuleSquaredNs/legacy',
+      'conntrackInsertNs/undefined',
+      'nftablesMapLookupNs/nftables',
+    ],
   );
   // What calibrate writes is what the cost model accepts.
   assert.equal(costModelWith(cm, 'cal.json').iptablesRuleNs, 10);

@@ -63,6 +63,16 @@ const STEPS: Step[] = [
   { service: 'kinds/itp-local', to: { ready: 3 } },
 ];
 
+/**
+ * Work a mode leaves for a later sync, which the model (each change priced in the sync that
+ * sees it) does not hold: kube-proxy's nftables mode flushes a chain that went stale at once
+ * but deletes it only in a sync at least a second later (kernels before 6.2 notice a dropped
+ * map reference late; docs/nftables.md). For such a mode each step is followed by a sync with
+ * nothing changed two seconds on: the stats are compared after it, and its work must be the
+ * model's no-change sync but for the fields listed here (the deletion's own nft run).
+ */
+const DEFERRED: Record<string, readonly string[]> = { nftables: ['nft_operations', 'nft_invocations', 'chains_deleted'] };
+
 for (const mode of allModes()) {
   for (const variant of [undefined, ...mode.variants.map((v) => v.name)]) {
     test(`work model = the ${mode.name}${variant ? ` ${variant}` : ''} data plane, sync by sync, for every kind of service`, () => {
@@ -101,6 +111,8 @@ for (const mode of allModes()) {
         dp.stats(),
         mode.stats.map((q) => q.name),
       );
+      const deferred = DEFERRED[mode.name];
+      let clock = 0;
       for (const [i, step] of STEPS.entries()) {
         let s = table.byKey.get(step.service)!;
         const was = model.stateOf(s, { alive: false, ready: 0, notReady: 0, terminating: 0 });
@@ -119,6 +131,17 @@ for (const mode of allModes()) {
         const predicted = model.syncWork(full, [[s, was]]);
         const real = dp.sync(clusterNow(), { full });
         compare(`step ${i + 1} (${step.service}, ${full ? 'full' : 'partial'} sync)`, predicted, real, model.fields as string[]);
+        if (deferred) {
+          dp.setNow?.((clock += 2));
+          const settled = dp.sync(clusterNow());
+          const noop = model.syncWork(false, []);
+          compare(
+            `step ${i + 1}, the sync after`,
+            noop,
+            settled,
+            model.fields.filter((f) => !deferred.includes(f)),
+          );
+        }
         compare(
           `step ${i + 1} stats`,
           model.size(),

@@ -79,6 +79,16 @@ const DIFFERENCES: Record<string, Record<string, { output: string; masq?: boolea
     },
     'localhost NodePort': { output: '', why: 'IPVS creates no virtual server on 127.0.0.1: no localhost NodePorts' },
   },
+  nftables: {
+    'health check NodePort: ACCEPT': {
+      output: '',
+      why: "kube-proxy's nftables table has no rule accepting the health-check NodePort: its filter chains only drop or reject, so the packet passes through unmatched",
+    },
+    'localhost NodePort': {
+      output: '',
+      why: 'no localhost NodePorts in nftables mode: the services chain matches NodePorts with `ip daddr != 127.0.0.0/8`',
+    },
+  },
   userspace: {
     'single endpoint': {
       output: '10.180.0.1:80',

@@ -7,7 +7,7 @@ import { clusterFromObjects } from '../../src/cluster/k8s-io.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
 import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
-import { type PacketOrigin, type TraceResult } from '../../src/proxy/types.ts';
+import { type DataPlane, type PacketOrigin, type TraceResult } from '../../src/proxy/types.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
 import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, type ProtoNumber } from '../../src/util/proto.ts';
 
@@ -98,7 +98,7 @@ export interface FlowTest {
 const PROTOS: Record<string, ProtoNumber> = { TCP: PROTO_TCP, UDP: PROTO_UDP, SCTP: PROTO_SCTP };
 
 /** A packet from a local address starts in nat OUTPUT, any other in nat PREROUTING. */
-export function traceFlow(plane: IptablesDataPlane, src: string, dst: string, dport: number, protocol = 'TCP'): TraceResult {
+export function traceFlow(plane: Pick<DataPlane, 'trace'>, src: string, dst: string, dport: number, protocol = 'TCP'): TraceResult {
   const origin: PacketOrigin = LOCAL_IPS.has(src) ? 'local' : 'forwarded';
   return plane.trace({ src: parseIPv4(src), dst: parseIPv4(dst), proto: PROTOS[protocol], sport: 40000, dport }, origin);
 }
@@ -111,7 +111,7 @@ export function tracerOutput(r: TraceResult): string {
 }
 
 /** runPacketFlowTests: every case's output and masquerade flag must match. */
-export function runPacketFlowTests(plane: IptablesDataPlane, cases: FlowTest[]): void {
+export function runPacketFlowTests(plane: Pick<DataPlane, 'trace'>, cases: FlowTest[]): void {
   const failures: string[] = [];
   for (const tc of cases) {
     const r = traceFlow(plane, tc.sourceIP, tc.destIP, tc.destPort, tc.protocol);

@@ -7,9 +7,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kpsim, ROOT, tempDir } from '../helpers/cli.ts';
+import { modeNames } from '../../src/proxy/modes.ts';
 
 const SCENARIO = 'test/fixtures/scenarios/tiny-sweep.yaml';
 const BIN = join(ROOT, 'bin', 'kpsim.js');
+// Every registered mode at the 2 scales the interrupted sweep runs.
+const POINTS = 2 * modeNames().length;
 
 /** Runs a sweep and sends SIGINT once `points` points are in its journal. */
 function interruptedSweep(dir: string, points: number): Promise<{ status: number | null; stderr: string }> {
@@ -45,13 +48,15 @@ test('Ctrl-C during a sweep keeps the finished points; --resume runs only the re
   assert.equal(r.status, 130, r.stderr);
   assert.match(
     r.stderr,
-    /kpsim: interrupted: \d finished points? kept in .*run \(interrupted: \d of 6 points not run; results\.json marks the run incomplete\)/,
+    new RegExp(
+      `kpsim: interrupted: \\d+ finished points? kept in .*run \\(interrupted: \\d+ of ${POINTS} points not run; results\\.json marks the run incomplete\\)`,
+    ),
   );
   assert.match(r.stderr, /finish it with: kpsim sweep --resume .*run/);
   const partial = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
   const kept = partial.points.length;
-  assert.ok(kept >= 2 && kept < 6, `${kept} points kept`);
-  assert.equal(partial.meta.incomplete.missingPoints, 6 - kept);
+  assert.ok(kept >= 2 && kept < POINTS, `${kept} points kept`);
+  assert.equal(partial.meta.incomplete.missingPoints, POINTS - kept);
   assert.ok(
     partial.points.every((p: { status: string }) => p.status === 'ok'),
     'a point cut short is missing, not failed',
@@ -64,7 +69,7 @@ test('Ctrl-C during a sweep keeps the finished points; --resume runs only the re
   const resumed = kpsim(['sweep', '--resume', dir, '-q']);
   assert.equal(resumed.status, 0, resumed.stderr);
   const done = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-  assert.equal(done.points.length, 6);
+  assert.equal(done.points.length, POINTS);
   assert.equal(done.meta.incomplete, undefined);
   assert.equal(done.meta.runId, partial.meta.runId);
   assert.ok(!existsSync(join(dir, 'results.partial.jsonl')), 'the journal goes once the run is complete');

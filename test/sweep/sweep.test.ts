@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kpsim, tempDir } from '../helpers/cli.ts';
+import { modeNames } from '../../src/proxy/modes.ts';
 
 const SCENARIO = 'test/fixtures/scenarios/tiny-sweep.yaml';
+// Every registered mode at the scenario's 3 scales.
+const POINTS = 3 * modeNames().length;
 
 function simulatedRows(dir: string): string {
   return readFileSync(join(dir, 'results.csv'), 'utf8')
@@ -32,7 +35,7 @@ test('simulated results are byte-identical across runs and worker counts', () =>
   assert.match(r.stdout, /complexity \(metric ~ services\^k\)/);
   const json = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8'));
   assert.equal(json.schema, 'kpsim-results/1');
-  assert.equal(json.points.length, 9);
+  assert.equal(json.points.length, POINTS);
   assert.ok(json.meta.git && json.meta.machine.cores >= 1 && json.meta.scenario.seed === 11);
   const header = readFileSync(join(a, 'results.csv'), 'utf8').split('\n')[0];
   assert.equal(header, 'mode,variant,scale,repetition,metric,clock,unit,statistic,value');
@@ -71,7 +74,7 @@ test('a point that throws fails alone; the sweep carries on and exits 1', () => 
     ['iptables/20'],
   );
   assert.match(failed[0].error, /injected failure/);
-  assert.equal(json.points.length, 9);
+  assert.equal(json.points.length, POINTS);
   assert.match(r.stdout, /FAILED: injected failure/);
 });
 
