@@ -126,7 +126,9 @@ export interface KnownModes {
 export function parseConfigWith(raw: unknown, path: string, known: KnownModes, section?: string): KubeProxyConfiguration {
   // A mode's own section is validated by the mode (its parser refuses unknown fields).
   const schema = (
-    known.sections.length > 0 ? configSchema.extend(Object.fromEntries(known.sections.map((sec) => [sec.key, z.unknown()]))) : configSchema
+    known.sections.length > 0
+      ? configSchema.extend(Object.fromEntries(known.sections.map((sec) => [sec.key, z.unknown().optional()])))
+      : configSchema
   ) as typeof configSchema;
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw schemaError(parsed.error, path, section);

@@ -4,3 +4,4 @@
 export { userspaceMode } from './userspace/index.ts';
 export { iptablesMode } from './iptables/index.ts';
 export { ipvsMode } from './ipvs/index.ts';
+export { ebpfMode } from './ebpf/index.ts';
