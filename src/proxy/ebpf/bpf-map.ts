@@ -2,8 +2,10 @@
 // 32-bit words and integer values, in typed arrays. Like the kernel's htab it holds at most
 // `maxEntries` elements: an update beyond that fails (E2BIG, which cilium-agent reports as "the
 // map is full"), or in an LRU map evicts the least recently used element. Keys are placed with
-// jhash as the kernel places them; kpsim's own table is open addressing with linear probing at
-// load <= 1/2 (backward-shift deletion, no tombstones), so every operation is O(1).
+// the kernel's jhash mixing (jhash_3words over three words, the fourth folded into the seed; the
+// kernel's htab runs jhash2 over the whole key into chained buckets); kpsim's own table is open
+// addressing with linear probing at load <= 1/2 (backward-shift deletion, no tombstones), so
+// every operation is O(1).
 //
 // The key of an operation is written into `key` first: on the packet path nothing but small
 // integers crosses a call, so lookups allocate nothing.

@@ -178,7 +178,7 @@ export class EbpfDataPlane implements DataPlane {
     res.masquerade = masq;
     const how = sock
       ? 'the socket is connected to the backend: no DNAT on the wire, no conntrack entry for the translation'
-      : `${this.settings.algorithm === 'maglev' && this.lb.tables.length > 0 ? 'Maglev table' : 'random slot'}, Cilium CT entry; ${masq ? `SNAT to the node (loadBalancer.mode=${this.settings.lbMode}) for a remote backend` : 'client source IP kept'}`;
+      : `${this.settings.algorithm === 'maglev' ? 'Maglev table' : 'random slot'}, Cilium CT entry; ${masq ? `SNAT to the node (loadBalancer.mode=${this.settings.lbMode}) for a remote backend` : 'client source IP kept'}`;
     path.push(`rev_nat_index ${revNat}: ${count} backend slot${count === 1 ? '' : 's'}; ${how}`);
     return res;
   }
@@ -235,8 +235,7 @@ export class EbpfDataPlane implements DataPlane {
       return R_NONE;
     }
     if (this.flags() & SVC_TWO_SCOPES) {
-      const k = this.lb.services.key;
-      this.master(k[0], port, proto, SCOPE_INT);
+      if (!this.master(this.lb.services.key[0], port, proto, SCOPE_INT)) return R_NONE;
       path?.push('two-scope service: connections from inside use the internal scope (internalTrafficPolicy)');
     }
     path?.push(`cilium_lb4_services_v2: ${FE_TYPE_NAMES[type]} frontend`);
