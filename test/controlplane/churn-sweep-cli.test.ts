@@ -8,17 +8,23 @@ import { InvalidArgumentError } from 'commander';
 import { parseRateList, parseScaleList } from '../../src/cli/commands/churn-sweep.ts';
 import { parseModes as parseModeList } from '../../src/cli/options.ts';
 import type { RunResults } from '../../src/metrics/results.ts';
+import { modeNames } from '../../src/proxy/modes.ts';
 import { kpsim, tempDir } from '../helpers/cli.ts';
 
 const SCENARIO = 'test/fixtures/scenarios/churn-tiny.yaml';
 const SWEEP = ['churn', SCENARIO, '--sweep', '--rates', '1,5'];
-// Series: each mode, and iptables' partial-restore variant (a column of its own).
-const SERIES = [
-  ['userspace', ''],
-  ['iptables', ''],
-  ['iptables', 'partial'],
-  ['ipvs', ''],
-] as const;
+// Series: each registered mode (the default), and iptables' partial-restore variant (a column of its own).
+const MODES = modeNames();
+const SERIES: [string, string][] = MODES.flatMap((m): [string, string][] =>
+  m === 'iptables'
+    ? [
+        [m, ''],
+        [m, 'partial'],
+      ]
+    : [[m, '']],
+);
+const POINTS = 2 * 2 * SERIES.length;
+const LAST = MODES[MODES.length - 1];
 const CHURN_CHARTS = ['churn-sync-time', 'churn-programming-latency', 'churn-latency-vs-rate'];
 
 test('kpsim churn --sweep writes results.csv/json and the report; the rows are the same on every run', () => {
@@ -26,10 +32,16 @@ test('kpsim churn --sweep writes results.csv/json and the report; the rows are t
   const first = kpsim([...SWEEP, '--out', a, '--progress']);
   assert.equal(first.status, 0, first.stderr);
   // Progress per point on stderr (asked for: stderr is not a terminal here), after the plan:
-  // 2 scales x 2 rates x 4 modes (iptables+partial by default).
-  assert.match(first.stderr, /^kpsim: 16 points in this process, one after the other\n/);
-  assert.match(first.stderr, /^kpsim: userspace @ 10 services, 1\/s: ok in \d+\.\d s — 1\/16 points \(6%\), .*ETA/m);
-  assert.match(first.stderr, /^kpsim: ipvs @ 40 services, 5\/s: ok in \d+\.\d s — 16\/16 points \(100%\)/m);
+  // 2 scales x 2 rates x every series (iptables+partial by default).
+  assert.match(first.stderr, new RegExp(`^kpsim: ${POINTS} points in this process, one after the other\\n`));
+  assert.match(
+    first.stderr,
+    new RegExp(`^kpsim: userspace @ 10 services, 1/s: ok in \\d+\\.\\d s — 1/${POINTS} points \\(\\d+%\\), .*ETA`, 'm'),
+  );
+  assert.match(
+    first.stderr,
+    new RegExp(`^kpsim: ${LAST} @ 40 services, 5/s: ok in \\d+\\.\\d s — ${POINTS}/${POINTS} points \\(100%\\)`, 'm'),
+  );
   assert.match(first.stdout, /^iptables\+partial +40 +5 /m);
   assert.match(first.stdout, /^- Full sync time grows as services\^k/m);
   assert.match(first.stdout, /^- ipvs keeps up at every scale and rate of this run/m);
@@ -50,13 +62,13 @@ test('kpsim churn --sweep writes results.csv/json and the report; the rows are t
   assert.ok(lines.some((l) => l.startsWith('ipvs,,10,0,queue.length@1/s,simulated,changes,final,')));
   const results = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')) as RunResults;
   assert.equal(results.schema, 'kpsim-results/1');
-  assert.deepEqual(results.meta.modes, ['userspace', 'iptables', 'ipvs']);
+  assert.deepEqual(results.meta.modes, MODES);
   assert.deepEqual(results.meta.scales, [10, 40]);
   assert.deepEqual(results.meta.churn?.rates, [1, 5]);
   assert.equal(results.meta.churn?.nodes, 3);
   assert.equal(results.meta.churn?.durationS, 30);
   assert.equal(results.meta.iptablesProfile, 'modern');
-  assert.equal(results.points.length, 16);
+  assert.equal(results.points.length, POINTS);
   assert.ok(results.points.every((p) => p.status === 'ok' && typeof p.rate === 'number'));
   assert.equal(results.rows.length, lines.length - 2, 'results.json holds the CSV rows');
   assert.match(readFileSync(join(a, 'fits.csv'), 'utf8'), /^iptables,,sync\.duration\.full@1\/s,simulated,p50,s,/m);
