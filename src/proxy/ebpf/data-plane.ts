@@ -180,6 +180,10 @@ export class EbpfDataPlane implements DataPlane {
       ? 'the socket is connected to the backend: no DNAT on the wire, no conntrack entry for the translation'
       : `${this.settings.algorithm === 'maglev' ? 'Maglev table' : 'random slot'}, Cilium CT entry; ${masq ? `SNAT to the node (loadBalancer.mode=${this.settings.lbMode}) for a remote backend` : 'client source IP kept'}`;
     path.push(`rev_nat_index ${revNat}: ${count} backend slot${count === 1 ? '' : 's'}; ${how}`);
+    if (this.flags() & SVC_AFFINITY)
+      path.push(
+        `ClientIP affinity: cilium_lb4_affinity keeps the client's backend for ${m.vals[v]} s (checked in cilium_lb_affinity_match)`,
+      );
     return res;
   }
 
@@ -266,6 +270,7 @@ export class EbpfDataPlane implements DataPlane {
         path?.push('cilium_lb4_source_range: client not in loadBalancerSourceRanges: DROP');
         return R_DROP;
       }
+      path?.push('cilium_lb4_source_range: client in loadBalancerSourceRanges');
     }
     if (this.lb.services.vals[this.svcElem * 4 + V_COUNT] === 0) {
       const reject = this.settings.noBackendResponse === 'reject';
