@@ -32,7 +32,7 @@ export interface QuantitySpec {
 export interface ModeCapabilities {
   /** Every packet of a connection crosses into a user-space process (the legacy userspace proxy). */
   readonly perPacketUserspace: boolean;
-  /** NodePorts answer on 127.0.0.1 (iptables mode's route_localnet; not ipvs, nftables or eBPF). */
+  /** NodePorts answer on 127.0.0.1 (iptables mode's route_localnet; eBPF socket LB; not ipvs or nftables). */
   readonly localhostNodePorts: boolean;
   /** The mode keeps a connection table of its own beside the kernel's conntrack (IPVS, Cilium's CT map). */
   readonly ownConnectionTracking: boolean;

@@ -5,3 +5,4 @@ export { userspaceMode } from './userspace/index.ts';
 export { iptablesMode } from './iptables/index.ts';
 export { ipvsMode } from './ipvs/index.ts';
 export { nftablesMode } from './nftables/index.ts';
+export { ebpfMode } from './ebpf/index.ts';

@@ -89,6 +89,30 @@ const DIFFERENCES: Record<string, Record<string, { output: string; masq?: boolea
       why: 'no localhost NodePorts in nftables mode: the services chain matches NodePorts with `ip daddr != 127.0.0.0/8`',
     },
   },
+  ebpf: {
+    'single endpoint': {
+      output: '10.180.0.1:80',
+      why: 'same endpoint, but chosen by socket LB at connect(): the socket is connected to the backend, the ClusterIP never appears on the wire (kubeproxy-free.rst, "Socket LoadBalancer Bypass in Pod Namespace")',
+    },
+    'multiple endpoints': { output: '10.180.0.4:80, 10.180.0.5:80', why: 'as above: translated at connect(), no DNAT' },
+    'affinity service, pod to cluster IP': { output: '10.180.0.3:80', why: "as above; affinity keyed by the client's network namespace" },
+    'LOCAL to an external IP, KUBE-MARK-MASQ': {
+      output: '',
+      why: "socket LB does not translate externalIPs that are not the node's own (CVE-2020-8554 mitigation, bpf.disableExternalIPMitigation)",
+    },
+    'external IP with eTP Local and no local endpoint: DROP': {
+      output: 'REJECT',
+      why: 'no backend in the external scope is a service without backends: ICMP unreachable with serviceNoBackendResponse=reject, the default (cilium#28157)',
+    },
+    'pod to NodePort': {
+      output: '10.180.0.3:80',
+      why: "socket LB connects the pod's socket to the backend: no SNAT, the pod's address is kept",
+    },
+    'localhost NodePort': {
+      output: '10.180.0.3:80',
+      why: 'socket LB serves NodePorts on loopback through the 0.0.0.0 frontend; the socket connects to the backend directly, no SNAT',
+    },
+  },
   userspace: {
     'single endpoint': {
       output: '10.180.0.1:80',
