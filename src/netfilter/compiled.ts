@@ -234,30 +234,29 @@ function compileMatches(rows: RuleColumns, r: number, matches: Match[], unsuppor
   if (unsupported) return rows.never(r);
   impure.length = 0;
   for (const m of matches) {
-    const self = () => m;
+    let stored = true;
     switch (m.kind) {
       case 'addr':
-        rows.addr(r, m.dir === 'src', m.negate, m.addr, m.mask, self);
+        stored = rows.addr(r, m.dir === 'src', m.negate, m.addr, m.mask);
         break;
       case 'proto':
         if (m.code === 0 && !m.negate) break; // -p all
-        if (m.code === 0) rows.other(r, m);
-        else rows.protocol(r, m.negate, m.code, self);
+        stored = m.code !== 0 && rows.protocol(r, m.negate, m.code);
         break;
       case 'iface':
-        rows.iface(r, m.dir === 'in', m.negate, m.name, m.wildcard, self);
+        stored = rows.iface(r, m.dir === 'in', m.negate, m.name, m.wildcard);
         break;
       case 'port':
-        rows.port(r, m.dir === 'dst', m.negate, protoCode(m.proto), m.lo, m.hi, self);
+        stored = rows.port(r, m.dir === 'dst', m.negate, protoCode(m.proto), m.lo, m.hi);
         break;
       case 'addrtype':
-        rows.addrtypeLocal(r, m.dir === 'src', m.negate, self);
+        stored = rows.addrtypeLocal(r, m.dir === 'src', m.negate);
         break;
       case 'mark':
-        rows.mark(r, m.negate, m.value, m.mask, self);
+        stored = rows.mark(r, m.negate, m.value, m.mask);
         break;
       case 'ctstate':
-        rows.ctstate(r, m.negate, m.bits, self);
+        stored = rows.ctstate(r, m.negate, m.bits);
         break;
       case 'statistic':
       case 'recent':
@@ -265,12 +264,13 @@ function compileMatches(rows: RuleColumns, r: number, matches: Match[], unsuppor
         break;
       case 'set':
       case 'physdev':
-        rows.other(r, m);
+        stored = false;
         break;
       case 'comment':
       case 'unknown':
         break;
     }
+    if (!stored) rows.other(r, m);
   }
   rows.impure(r, impure);
 }

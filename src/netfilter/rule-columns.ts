@@ -196,19 +196,14 @@ export class RuleColumns {
     return this.extras[a];
   }
 
-  // --- tests: the first of a kind goes to its column, any further one to the slow list -------
+  // --- tests: the first of a kind goes to its column; each returns false when the rule has
+  // one already, and the caller adds the match to the slow list with other().
 
-  private slow(r: number, m: Match): void {
-    const x = this.extra(r);
-    (x.slowPure ??= []).push(m);
-    this.flags[r] |= F_SLOW_PURE;
-  }
-
-  /** [!] -s/-d ADDR/MASK; `m` is the match object for the slow list (made only when needed). */
-  addr(r: number, src: boolean, negate: boolean, addr: number, mask: number, m: () => Match): void {
+  /** [!] -s/-d ADDR/MASK. */
+  addr(r: number, src: boolean, negate: boolean, addr: number, mask: number): boolean {
     const f = this.flags[r];
     if (src) {
-      if (f & F_SRC) return this.slow(r, m());
+      if (f & F_SRC) return false;
       this.flags[r] = f | F_SRC | (negate ? F_SRC_NEG : 0);
       this.srcAddr[r] = addr & mask;
       this.srcMask[r] = mask;
@@ -221,70 +216,77 @@ export class RuleColumns {
       const x = this.extra(r);
       x.dstNegAddr = addr & mask;
       x.dstNegMask = mask;
-    } else this.slow(r, m());
+    } else return false;
+    return true;
   }
 
   /** [!] -p N (N > 0; `-p all` is no test). */
-  protocol(r: number, negate: boolean, code: number, m: () => Match): void {
-    if (this.flags[r] & F_PROTO) return this.slow(r, m());
+  protocol(r: number, negate: boolean, code: number): boolean {
+    if (this.flags[r] & F_PROTO) return false;
     this.flags[r] |= F_PROTO | (negate ? F_PROTO_NEG : 0);
     this.proto[r] = code;
+    return true;
   }
 
-  iface(r: number, input: boolean, negate: boolean, name: string, wildcard: boolean, m: () => Match): void {
-    const has = input ? F_IN : F_OUT;
-    if (this.flags[r] & has) return this.slow(r, m());
+  iface(r: number, input: boolean, negate: boolean, name: string, wildcard: boolean): boolean {
+    if (this.flags[r] & (input ? F_IN : F_OUT)) return false;
     this.flags[r] |= input
       ? F_IN | (negate ? F_IN_NEG : 0) | (wildcard ? F_IN_WILD : 0)
       : F_OUT | (negate ? F_OUT_NEG : 0) | (wildcard ? F_OUT_WILD : 0);
     const x = this.extra(r);
     if (input) x.inIface = name;
     else x.outIface = name;
+    return true;
   }
 
   /** -m tcp/udp/sctp [!] --dport/--sport LO[:HI]; only packets of protocol `proto` match. */
-  port(r: number, dst: boolean, negate: boolean, proto: number, lo: number, hi: number, m: () => Match): void {
+  port(r: number, dst: boolean, negate: boolean, proto: number, lo: number, hi: number): boolean {
     const f = this.flags[r];
     if (dst) {
-      if (f & F_DPORT) return this.slow(r, m());
+      if (f & F_DPORT) return false;
       this.flags[r] = f | F_DPORT | (negate ? F_DPORT_NEG : 0);
       this.dportProto[r] = proto;
       this.dportLo[r] = lo;
       this.dportHi[r] = hi;
     } else {
-      if (f & F_SPORT) return this.slow(r, m());
+      if (f & F_SPORT) return false;
       this.flags[r] = f | F_SPORT | (negate ? F_SPORT_NEG : 0);
       const x = this.extra(r);
       x.sportProto = proto;
       x.sportLo = lo;
       x.sportHi = hi;
     }
+    return true;
   }
 
   /** -m addrtype [!] --src-type/--dst-type LOCAL. */
-  addrtypeLocal(r: number, src: boolean, negate: boolean, m: () => Match): void {
-    const has = src ? F_SRCLOCAL : F_DSTLOCAL;
-    if (this.flags[r] & has) return this.slow(r, m());
+  addrtypeLocal(r: number, src: boolean, negate: boolean): boolean {
+    if (this.flags[r] & (src ? F_SRCLOCAL : F_DSTLOCAL)) return false;
     this.flags[r] |= src ? F_SRCLOCAL | (negate ? F_SRCLOCAL_NEG : 0) : F_DSTLOCAL | (negate ? F_DSTLOCAL_NEG : 0);
+    return true;
   }
 
-  mark(r: number, negate: boolean, value: number, mask: number, m: () => Match): void {
-    if (this.flags[r] & F_MARK) return this.slow(r, m());
+  mark(r: number, negate: boolean, value: number, mask: number): boolean {
+    if (this.flags[r] & F_MARK) return false;
     this.flags[r] |= F_MARK | (negate ? F_MARK_NEG : 0);
     const x = this.extra(r);
     x.markValue = value >>> 0;
     x.markMask = mask >>> 0;
+    return true;
   }
 
-  ctstate(r: number, negate: boolean, bits: number, m: () => Match): void {
-    if (this.flags[r] & F_CT) return this.slow(r, m());
+  ctstate(r: number, negate: boolean, bits: number): boolean {
+    if (this.flags[r] & F_CT) return false;
     this.flags[r] |= F_CT | (negate ? F_CT_NEG : 0);
     this.ctBits[r] = bits;
+    return true;
   }
 
-  /** A match the columns do not hold (-m set, -m physdev): always the slow list. */
+  /** A match the columns do not hold (a second one of a kind, -m set, -m physdev): the slow list. */
   other(r: number, m: Match): void {
-    this.slow(r, m);
+    const x = this.extra(r);
+    (x.slowPure ??= []).push(m);
+    this.flags[r] |= F_SLOW_PURE;
   }
 
   /** The rule's impure matches (statistic, recent), in rule order: one statistic alone is a column. */
