@@ -168,12 +168,19 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
 /** Names and texts straight from a parsed table's objects. */
 class RulesetText implements TableText {
   private readonly index: Map<string, number>;
+  private lazyText: ((r: number) => string) | null = null;
 
   constructor(
     private readonly names: string[],
-    private readonly rules: Rule[],
+    private rules: Rule[],
   ) {
     this.index = new Map(names.map((n, i) => [n, i]));
+  }
+
+  /** Lets the Rule objects go: texts come from `ruleText` from now on. */
+  release(ruleText: (r: number) => string): void {
+    this.rules = [];
+    this.lazyText = ruleText;
   }
 
   chainName(c: number): string {
@@ -185,8 +192,16 @@ class RulesetText implements TableText {
   }
 
   ruleText(r: number): string {
-    return this.rules[r].text;
+    return this.lazyText !== null ? this.lazyText(r) : this.rules[r].text;
   }
+}
+
+/**
+ * A table compiled from objects its owner can build again (a renderer's output) need not keep
+ * them: walks read only the columns, and paths get each rule's text from `ruleText`.
+ */
+export function releaseRuleObjects(ct: CompiledTable, ruleText: (r: number) => string): void {
+  if (ct.text instanceof RulesetText) ct.text.release(ruleText);
 }
 
 /** Compiles one table; throws on a jump loop. */
