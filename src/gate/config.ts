@@ -124,6 +124,7 @@ export const DEFAULT_GATE_CONFIG: GateConfig = {
   overrides: [],
   ignore: [
     { metric: 'memory.heap_bytes', clock: 'wall' },
+    { metric: 'memory.bytes_per_rule', clock: 'wall', statistic: 'peak_sync' },
     { metric: 'throughput.engine', clock: 'wall' },
   ],
   complexity: defaultBands(),

@@ -70,7 +70,10 @@ export const KUBE_IPVS_SETS: readonly KubeSetInfo[] = [
   { name: KUBE_HEALTH_CHECK_NODE_PORT, type: 'bitmap:port', comment: 'Kubernetes health check node port' },
 ];
 
-/** Creates the sets as ensureIPSet does (defaults hashsize 1024, maxelem 65536, range 0-65535). */
-export function createKubeIpvsSets(): Map<string, IpSet> {
-  return new Map(KUBE_IPVS_SETS.map((s) => [s.name, new IpSet(s.name, s.type, { comment: s.comment })]));
+/**
+ * Creates the sets as ensureIPSet does (defaults hashsize 1024, maxelem 65536, range 0-65535);
+ * `maxelem` other than 65536 models the --ipvs-ipset-maxelements of kubernetes PR #129390 (not merged).
+ */
+export function createKubeIpvsSets(maxelem?: number): Map<string, IpSet> {
+  return new Map(KUBE_IPVS_SETS.map((s) => [s.name, new IpSet(s.name, s.type, { comment: s.comment, maxelem })]));
 }

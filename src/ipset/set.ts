@@ -50,6 +50,11 @@ export class IpSet {
     this.bitmap = type === 'bitmap:port' ? new Uint8Array(65536) : null;
   }
 
+  /** Hash sets hold at most maxelem members; a bitmap holds its whole range. */
+  get full(): boolean {
+    return this.type !== 'bitmap:port' && this.members.size >= this.maxelem;
+  }
+
   get size(): number {
     return this.members.size;
   }
@@ -71,7 +76,7 @@ export class IpSet {
     if (this.type === 'bitmap:port' && (e.port < this.rangeLo || e.port > this.rangeHi)) {
       throw new InputError(`port ${e.port} is outside the range ${this.rangeLo}-${this.rangeHi} of set ${this.name}`);
     }
-    if (this.members.size >= this.maxelem) throw new InputError(`set ${this.name} is full (maxelem ${this.maxelem})`);
+    if (this.full) throw new InputError(`set ${this.name} is full (maxelem ${this.maxelem})`);
     this.members.set(key, e);
     this.index(e, true);
     return true;
@@ -88,8 +93,11 @@ export class IpSet {
   }
 
   /**
-   * Replace the members with `wanted` as kube-proxy's syncIPSetEntries does (delete the
-   * stale ones, add the new ones); returns the number of add + del commands issued.
+   * Replace the members with `wanted` as kube-proxy's syncIPSetEntries does: delete the stale
+   * ones, then `ipset add` each new one in sorted order (sets.String.List()). An add to a full
+   * set fails; kube-proxy logs it and goes on, so the member is left out (see `lastFailed`) and
+   * retried on every later sync (kubernetes#129389). Returns the add + del commands issued,
+   * failed adds included.
    */
   sync(wanted: Iterable<string>): number {
     const want = new Set<string>();
@@ -98,9 +106,21 @@ export class IpSet {
     let ops = 0;
     // Deleting the entry being visited is safe in a Map iteration; members kept are not re-parsed.
     for (const k of this.members.keys()) if (!want.has(k) && this.delete(k)) ops++;
-    for (const k of want) if (!this.members.has(k) && this.add(k)) ops++;
+    const adds: string[] = [];
+    for (const k of want) if (!this.members.has(k)) adds.push(k);
+    adds.sort(); // Go's sort.Strings: byte order, the same as UTF-16 order for these ASCII texts
+    const failed: string[] = [];
+    for (const k of adds) {
+      ops++;
+      if (this.full) failed.push(k);
+      else this.add(k);
+    }
+    this.lastFailed = failed;
     return ops;
   }
+
+  /** Members the last sync() could not add because the set was full (maxelem), in the order tried. */
+  lastFailed: readonly string[] = [];
 
   // --- membership, one per set type; `proto` is the packet's protocol number -------------
 

@@ -18,10 +18,10 @@ import {
   F_CT_NEG,
   F_DPORT,
   F_DPORT_NEG,
-  F_DST,
   F_DSTLOCAL,
   F_DSTLOCAL_NEG,
   F_DST_NEG,
+  F_EXTRAS,
   F_IN,
   F_IN_NEG,
   F_IN_WILD,
@@ -44,11 +44,12 @@ import {
   F_STAT,
   F_STAT_NEG,
   type CompiledTable,
+  type RuleExtras,
 } from './compiled.ts';
 import { impureResult, pureMatches, IMPURE_BRANCH, IMPURE_FAIL, IMPURE_MATCH, type ImpureMatch, type MatchEnv } from './match-eval.ts';
 import { makeEnv, type PathStep, type WalkOptions, type WalkResult } from './trace.ts';
 import type { Match, Packet, WalkContext } from './types.ts';
-import { ctStateBits, protoCode } from './values.ts';
+import { CT_STATES } from './values.ts';
 
 /** Reusable walk result: numbers and rule ids only. */
 export class CompiledWalkResult {
@@ -102,22 +103,22 @@ export class CompiledWalker {
   private out!: CompiledWalkResult;
 
   constructor(ctx: WalkContext, opts: WalkOptions = {}) {
-    this.env = makeEnv({ src: 0, dst: 0, proto: 'tcp', sport: 0, dport: 0, mark: 0 }, ctx, opts);
+    this.env = makeEnv({ src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0 }, ctx, opts);
     this.recordPath = opts.recordPath ?? true;
   }
 
   /** Walks chain `chain` (index or name) of `ct` with `pkt`, filling and returning `out`. */
   walk(ct: CompiledTable, chain: number | string, pkt: Packet, out: CompiledWalkResult = new CompiledWalkResult()): CompiledWalkResult {
-    const c = typeof chain === 'number' ? chain : ct.chainIndex.get(chain);
-    if (c === undefined || c < 0 || c >= ct.chainNames.length) throw new Error(`no chain "${chain}" in table ${ct.name}`);
+    const c = typeof chain === 'number' ? chain : ct.chainId(chain);
+    if (c < 0 || c >= ct.chainCount) throw new Error(`no chain "${chain}" in table ${ct.name}`);
     const env = this.env;
     env.src = pkt.src >>> 0;
     env.dst = pkt.dst >>> 0;
-    env.proto = protoCode(pkt.proto);
+    env.proto = pkt.proto;
     env.sport = pkt.sport;
     env.dport = pkt.dport;
     env.mark = pkt.mark >>> 0;
-    env.ctBits = pkt.ctBits ?? ctStateBits(pkt.ctstate);
+    env.ctBits = pkt.ctBits ?? CT_STATES.NEW;
     env.inIface = pkt.inIface ?? '';
     env.outIface = pkt.outIface ?? '';
     env.bridged = pkt.bridged === true;
@@ -138,58 +139,47 @@ export class CompiledWalker {
     return out;
   }
 
+  // The hot loop. Its first test needs no flag: a rule without a positive -d has mask and
+  // address 0, which every destination passes, so the common miss in a long chain such as
+  // KUBE-SERVICES (another service's cluster IP) costs two array reads and a compare. Every
+  // rule reached counts as evaluated, added up where the chain is left.
   private runChain(c: number): boolean {
     const ct = this.ct;
     const out = this.out;
     const env = this.env;
     const flags = ct.flags;
-    const src = env.src,
-      dst = env.dst,
+    const dstAddr = ct.dstAddr;
+    const dstMask = ct.dstMask;
+    const src = env.src | 0,
+      dst = env.dst | 0,
       proto = env.proto,
-      sport = env.sport,
       dport = env.dport,
       ctBits = env.ctBits;
     const historyNever = env.historyNever,
       explore = env.explore;
+    const start = ct.chainStart[c];
     const end = ct.chainEnd[c];
-    for (let r = ct.chainStart[c]; r < end; r++) {
-      out.rulesEvaluated++;
+    for (let r = start; r < end; r++) {
+      if ((dst & dstMask[r]) !== dstAddr[r]) continue;
       const f = flags[r];
       if (f !== 0) {
         if (f & F_NEVER) {
           out.unsupportedSkipped++;
           continue;
         }
-        if (f & F_SRC && ((src & ct.srcMask[r]) >>> 0 === ct.srcAddr[r]) === ((f & F_SRC_NEG) !== 0)) continue;
-        if (f & F_DST && ((dst & ct.dstMask[r]) >>> 0 === ct.dstAddr[r]) === ((f & F_DST_NEG) !== 0)) continue;
         if (f & F_PROTO && (proto === ct.proto[r]) === ((f & F_PROTO_NEG) !== 0)) continue;
-        if (f & F_IN) {
-          const hit = f & F_IN_WILD ? env.inIface.startsWith(ct.inIface[r]) : env.inIface === ct.inIface[r];
-          if (hit === ((f & F_IN_NEG) !== 0)) continue;
-        }
-        if (f & F_OUT) {
-          const hit = f & F_OUT_WILD ? env.outIface.startsWith(ct.outIface[r]) : env.outIface === ct.outIface[r];
-          if (hit === ((f & F_OUT_NEG) !== 0)) continue;
-        }
         if (f & F_DPORT) {
           if (proto !== ct.dportProto[r]) continue;
           if ((dport >= ct.dportLo[r] && dport <= ct.dportHi[r]) === ((f & F_DPORT_NEG) !== 0)) continue;
         }
-        if (f & F_SPORT) {
-          if (proto !== ct.sportProto[r]) continue;
-          if ((sport >= ct.sportLo[r] && sport <= ct.sportHi[r]) === ((f & F_SPORT_NEG) !== 0)) continue;
-        }
-        if (f & F_SRCLOCAL && env.ctx.isLocal(src) === ((f & F_SRCLOCAL_NEG) !== 0)) continue;
-        if (f & F_DSTLOCAL && env.ctx.isLocal(dst) === ((f & F_DSTLOCAL_NEG) !== 0)) continue;
-        if (f & F_MARK) {
-          if (historyNever) continue;
-          if (((env.mark & ct.markMask[r]) >>> 0 === ct.markValue[r]) === ((f & F_MARK_NEG) !== 0)) continue;
-        }
+        if (f & F_SRC && ((src & ct.srcMask[r]) === ct.srcAddr[r]) === ((f & F_SRC_NEG) !== 0)) continue;
+        if (f & F_SRCLOCAL && env.ctx.isLocal(src >>> 0) === ((f & F_SRCLOCAL_NEG) !== 0)) continue;
+        if (f & F_DSTLOCAL && env.ctx.isLocal(dst >>> 0) === ((f & F_DSTLOCAL_NEG) !== 0)) continue;
         if (f & F_CT) {
           if (historyNever) continue;
           if (((ctBits & ct.ctBits[r]) !== 0) === ((f & F_CT_NEG) !== 0)) continue;
         }
-        if (f & F_SLOW_PURE && !allPure(ct.slowPure[r]!, env)) continue;
+        if (f & F_EXTRAS && !extrasMatch(ct.extras[ct.aux[r]], f, env)) continue;
       }
       let branch = false;
       if (f & F_STAT) {
@@ -202,7 +192,7 @@ export class CompiledWalker {
           if (hit === ((f & F_STAT_NEG) !== 0)) continue;
         }
       } else if (f & F_SLOW_IMPURE) {
-        const v = impure(ct.slowImpure[r]!, env);
+        const v = impure(ct.extras[ct.aux[r]].slowImpure!, env);
         if (v === IMPURE_FAIL) continue;
         branch = v === IMPURE_BRANCH;
       }
@@ -216,32 +206,61 @@ export class CompiledWalker {
           out.unknownTargets++;
           break;
         case T_MARK:
-          env.mark = ((env.mark & ~ct.markClear[r]) ^ ct.markXor[r]) >>> 0;
+          env.mark = ((env.mark & ~ct.targetB[r]) ^ ct.targetA[r]) >>> 0;
           break;
         case T_JUMP:
         case T_GOTO: {
-          const next = ct.jumpChain[r];
+          const next = ct.targetA[r];
           if (next < 0) {
             out.unknownTargets++;
             break;
           }
           const terminal = this.runChain(next);
           if (branch) break;
-          if (terminal || kind === T_GOTO) return terminal;
+          if (terminal || kind === T_GOTO) {
+            out.rulesEvaluated += r - start + 1;
+            return terminal;
+          }
           break;
         }
         case T_RETURN:
           if (branch) break;
+          out.rulesEvaluated += r - start + 1;
           return false;
         default:
           out.pushOutput(r);
           if (out.verdict === 0) out.verdict = kind;
           if (branch) break;
+          out.rulesEvaluated += r - start + 1;
           return true;
       }
     }
+    out.rulesEvaluated += end - start;
     return false;
   }
+}
+
+/** The tests whose operands are in the rule's extras object (rare in kube-proxy's rules). */
+function extrasMatch(x: RuleExtras, f: number, env: MatchEnv): boolean {
+  if (f & F_DST_NEG && (env.dst & x.dstNegMask) >>> 0 === x.dstNegAddr >>> 0) return false;
+  if (f & F_IN) {
+    const hit = f & F_IN_WILD ? env.inIface.startsWith(x.inIface) : env.inIface === x.inIface;
+    if (hit === ((f & F_IN_NEG) !== 0)) return false;
+  }
+  if (f & F_OUT) {
+    const hit = f & F_OUT_WILD ? env.outIface.startsWith(x.outIface) : env.outIface === x.outIface;
+    if (hit === ((f & F_OUT_NEG) !== 0)) return false;
+  }
+  if (f & F_SPORT) {
+    if (env.proto !== x.sportProto) return false;
+    if ((env.sport >= x.sportLo && env.sport <= x.sportHi) === ((f & F_SPORT_NEG) !== 0)) return false;
+  }
+  if (f & F_MARK) {
+    if (env.historyNever) return false;
+    if (((env.mark & x.markMask) >>> 0 === x.markValue) === ((f & F_MARK_NEG) !== 0)) return false;
+  }
+  if (f & F_SLOW_PURE && !allPure(x.slowPure!, env)) return false;
+  return true;
 }
 
 function allPure(ms: Match[], env: MatchEnv): boolean {
@@ -277,9 +296,9 @@ export function toWalkResult(ct: CompiledTable, out: CompiledWalkResult): WalkRe
   const snat: string[] = [];
   for (let k = 0; k < out.outputCount; k++) {
     const r = out.outputs[k];
-    outputs.push(ct.outputText[r]);
-    if (ct.targetKind[r] === T_DNAT) dnat.push(ct.natText[r]);
-    else if (ct.targetKind[r] === T_SNAT) snat.push(ct.natText[r]);
+    outputs.push(ct.outputText(r));
+    if (ct.targetKind[r] === T_DNAT) dnat.push(ct.natText(r));
+    else if (ct.targetKind[r] === T_SNAT) snat.push(ct.natText(r));
   }
   const path: PathStep[] = [];
   for (let k = 0; k < out.pathLength; k++) path.push(describeRule(ct, out.path[k]));

@@ -35,7 +35,15 @@ export {
   type HooksResult,
   type HookStepResult,
 } from './hooks.ts';
-export { compileRuleset, compileTable, describeRule, verdictName, type CompiledTable, type CompiledRuleset } from './compiled.ts';
+export {
+  compileRuleset,
+  compileTable,
+  describeRule,
+  releaseRuleObjects,
+  verdictName,
+  type CompiledTable,
+  type CompiledRuleset,
+} from './compiled.ts';
 export { CompiledWalker, CompiledWalkResult, walkCompiled, toWalkResult } from './compiled-walk.ts';
 export { PacketWalk } from './packet-walk.ts';
 export { T_ACCEPT, T_DNAT, T_DROP, T_MASQUERADE, T_REDIRECT, T_REJECT, T_SNAT } from './compiled.ts';

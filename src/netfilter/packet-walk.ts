@@ -2,15 +2,14 @@
 // interpreter (compiled-walk.ts): the mark carries over from walk to walk, the rules tested add
 // up, and the matched rules are recorded when a path is asked for. Modes that compose the
 // kernel's hooks themselves (IPVS at LOCAL_IN, the userspace proxy's portals) walk with it.
-import { describeRule, type CompiledTable } from './compiled.ts';
+import { describeRule, T_DNAT, T_REDIRECT, type CompiledTable } from './compiled.ts';
 import { CompiledWalker, CompiledWalkResult } from './compiled-walk.ts';
 import type { WalkOptions } from './trace.ts';
 import type { Packet, WalkContext } from './types.ts';
-import { PROTO_SCTP, PROTO_UDP } from '../util/proto.ts';
 
 export class PacketWalk {
   /** The packet as the rules see it (reused; set with load()). */
-  readonly pkt: Packet = { src: 0, dst: 0, proto: 'tcp', sport: 0, dport: 0, mark: 0 };
+  readonly pkt: Packet = { src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0 };
   /** Rules tested since load(). */
   rules = 0;
   /** Port of the DNAT or REDIRECT that ended the last walk (0: none, or keep the port). */
@@ -28,7 +27,7 @@ export class PacketWalk {
     const p = this.pkt;
     p.src = src >>> 0;
     p.dst = dst >>> 0;
-    p.proto = proto === PROTO_UDP ? 'udp' : proto === PROTO_SCTP ? 'sctp' : 'tcp';
+    p.proto = proto;
     p.sport = sport;
     p.dport = dport;
     p.mark = 0;
@@ -41,8 +40,8 @@ export class PacketWalk {
 
   /** Walks `chain` of `ct` (no-op when the chain is absent); returns the verdict code (compiled.ts T_*; 0: fell off the chain). */
   walk(ct: CompiledTable, chain: string): number {
-    const c = ct.chainIndex.get(chain);
-    if (c === undefined) return 0;
+    const c = ct.chainId(chain);
+    if (c < 0) return 0;
     const r = this.walker.walk(ct, c, this.pkt, this.res);
     this.pkt.mark = r.mark;
     this.rules += r.rulesEvaluated;
@@ -52,7 +51,9 @@ export class PacketWalk {
         this.path.push(`${step.table} ${step.chain} #${step.index}: ${step.text}`);
       }
     }
-    this.natPort = r.outputCount > 0 ? ct.dnatPort[r.outputs[0]] : 0;
+    const first = r.outputCount > 0 ? r.outputs[0] : -1;
+    const kind = first >= 0 ? ct.targetKind[first] : 0;
+    this.natPort = kind === T_DNAT || kind === T_REDIRECT ? ct.targetB[first] : 0;
     return r.verdict;
   }
 }

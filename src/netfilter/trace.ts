@@ -20,7 +20,7 @@
 import { impureResult, isImpure, pureMatches, IMPURE_BRANCH, IMPURE_FAIL, IMPURE_MATCH, type MatchEnv } from './match-eval.ts';
 import type { RecentStore } from './recent.ts';
 import type { Chain, Packet, Rule, Table, WalkContext } from './types.ts';
-import { ctStateBits, protoCode } from './values.ts';
+import { CT_STATES } from './values.ts';
 
 export type Verdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT' | 'NONE';
 
@@ -88,11 +88,11 @@ export function makeEnv(pkt: Packet, ctx: WalkContext, opts: WalkOptions): Match
   return {
     src: pkt.src >>> 0,
     dst: pkt.dst >>> 0,
-    proto: protoCode(pkt.proto),
+    proto: pkt.proto,
     sport: pkt.sport,
     dport: pkt.dport,
     mark: pkt.mark >>> 0,
-    ctBits: pkt.ctBits ?? ctStateBits(pkt.ctstate),
+    ctBits: pkt.ctBits ?? CT_STATES.NEW,
     inIface: pkt.inIface ?? '',
     outIface: pkt.outIface ?? '',
     bridged: pkt.bridged === true,

@@ -278,14 +278,13 @@ export type Proto = 'tcp' | 'udp' | 'sctp';
 export interface Packet {
   src: number;
   dst: number;
-  proto: Proto;
+  /** IP protocol number (6 tcp, 17 udp, 132 sctp). */
+  proto: number;
   sport: number;
   dport: number;
   /** skb mark, uint32. */
   mark: number;
-  /** Conntrack state(s), e.g. 'NEW' or 'ESTABLISHED' or 'NEW,DNAT'; default 'NEW'. */
-  ctstate?: string;
-  /** The same as CT_STATES bits; when set it wins over `ctstate` (hot paths set it, no string parsing). */
+  /** Conntrack state bits (CT_STATES: NEW, ESTABLISHED, ..., DNAT; ctStateBits('NEW,DNAT') from text); default NEW. */
   ctBits?: number;
   inIface?: string;
   outIface?: string;

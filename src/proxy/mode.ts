@@ -108,6 +108,11 @@ export interface ProxyModeDescriptor {
   readonly stats: readonly QuantitySpec[];
   /** The fields of the SyncWork its data plane's sync() returns. */
   readonly syncWork: readonly QuantitySpec[];
+  /**
+   * The stats quantity that counts its rules, when its size is rules: the sweep divides the
+   * heap by it (memory.bytes_per_rule). Omitted where rules are not what grows (IPVS).
+   */
+  readonly ruleCount?: string;
   readonly variants: readonly VariantSpec[];
   /** The mode's own constants of the simulated clock (core ones live in src/metrics/cost-model.ts). */
   readonly costs: CostTable;

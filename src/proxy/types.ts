@@ -88,7 +88,7 @@ export type SyncWork = Readonly<Record<string, number>>;
  * it instead of failing: the sweep keeps the point and states the limit as a finding.
  */
 export interface LimitReport {
-  /** e.g. 'ipset KUBE-CLUSTER-IP' or 'bpf-lb-map-max'. */
+  /** e.g. 'ipset.KUBE-CLUSTER-IP' or 'bpf-lb-map-max'. */
   name: string;
   capacity: number;
   /** What the cluster needs. */

@@ -1,5 +1,7 @@
 // One sweep point: a (mode, scale, repetition) measured end to end. Everything simulated is a
 // deterministic function of the scenario and the point; wall-clock figures are measured here.
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Bench } from 'tinybench';
 import { Rng } from '../engine/rng.ts';
 import type { Cluster } from '../cluster/model.ts';
@@ -78,10 +80,16 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   const proxy = getMode(mode, file, '--modes');
   const empty: Cluster = { ...cluster, services: [], endpointSlices: [], pods: [] };
   const heapBefore = heapUsed();
+  const before = process.memoryUsage();
   const dp = proxy.build(empty, kpc);
   let t0 = process.hrtime.bigint();
   const fullWork = dp.sync(cluster);
   const fullWallNs = Number(process.hrtime.bigint() - t0);
+  // The sync's peak heap above what was live before, estimated before any collection from what
+  // it left (live and garbage) and from how far V8 had to grow the heap to hold its peak.
+  const atEnd = process.memoryUsage();
+  const buffers = atEnd.arrayBuffers - before.arrayBuffers;
+  const peakSyncBytes = Math.max(0, atEnd.heapUsed + atEnd.arrayBuffers - heapBefore, atEnd.heapTotal - before.heapTotal + buffers);
   const heapBytes = Math.max(0, heapUsed() - heapBefore);
   sim('sync.full', 's', 'value', syncCostNs(cm, proxy, fullWork, profile) / 1e9);
   syncWorkRows('full', fullWork);
@@ -172,6 +180,13 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
     sim(`limit.${l.name}`, 'count', 'dropped', l.droppedCount);
   }
   wall('memory.heap_bytes', 'bytes', 'value', heapBytes);
+  wall('memory.heap_bytes', 'bytes', 'peak_sync', peakSyncBytes);
+  // Bytes per rule of this process's data plane (docs/scale.md): retained, and at the sync's peak.
+  const rules = proxy.ruleCount ? (stats[proxy.ruleCount] ?? 0) : 0;
+  if (rules > 0) {
+    wall('memory.bytes_per_rule', 'bytes/rule', 'steady', heapBytes / rules);
+    wall('memory.bytes_per_rule', 'bytes/rule', 'peak_sync', peakSyncBytes / rules);
+  }
 
   if (!task.simulatedOnly) {
     // The calibration loop runs right before and right after the lookups, so it sees the same
@@ -270,8 +285,24 @@ function withoutOneEndpoint(cluster: Cluster): Cluster {
   return { ...cluster, endpointSlices: slices };
 }
 
+/** The live heap and array buffers (typed arrays' memory is outside the heap): collected first. */
 function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) gc();
-  return process.memoryUsage().heapUsed;
+  collectGarbage();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+let gcFn: (() => void) | null = null;
+
+/** A full collection; gc() is exposed at run time (a worker thread cannot take --expose-gc). */
+function collectGarbage(): void {
+  if (gcFn === null) {
+    const exposed = (globalThis as { gc?: () => void }).gc;
+    if (exposed) gcFn = exposed;
+    else {
+      v8.setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
 }

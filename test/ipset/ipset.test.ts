@@ -75,6 +75,28 @@ test('sync issues one command per added or removed member', () => {
   assert.deepEqual(s.entries(), ['10.0.0.2,tcp:80', '10.0.0.3,tcp:80']);
 });
 
+test('sync into a full set adds in sorted order, keeps what is there and reports what did not fit', () => {
+  const s = new IpSet('T', 'hash:ip,port', { maxelem: 2 });
+  // kube-proxy adds sets.String.List(): sorted, so 10.96.0.10 goes before 10.96.0.9.
+  assert.equal(s.sync(['10.96.0.9,tcp:80', '10.96.0.10,tcp:80', '10.96.0.1,tcp:80']), 3);
+  assert.deepEqual(s.entries(), ['10.96.0.1,tcp:80', '10.96.0.10,tcp:80']);
+  assert.deepEqual(s.lastFailed, ['10.96.0.9,tcp:80']);
+  assert.ok(s.full);
+  // Every later sync tries the missing member again (one failed command each time).
+  assert.equal(s.sync(['10.96.0.9,tcp:80', '10.96.0.10,tcp:80', '10.96.0.1,tcp:80']), 1);
+  assert.deepEqual(s.lastFailed, ['10.96.0.9,tcp:80']);
+  // A member removed makes room: deletes go first, then the adds.
+  assert.equal(s.sync(['10.96.0.9,tcp:80', '10.96.0.10,tcp:80']), 2);
+  assert.deepEqual(s.entries(), ['10.96.0.10,tcp:80', '10.96.0.9,tcp:80']);
+  assert.deepEqual(s.lastFailed, []);
+  assert.throws(() => s.add('10.96.0.2,tcp:80'), /set T is full \(maxelem 2\)/);
+  // A bitmap holds its whole range whatever maxelem says.
+  const b = new IpSet('B', 'bitmap:port', { maxelem: 1 });
+  b.sync(['30001', '30002']);
+  assert.equal(b.size, 2);
+  assert.deepEqual(b.lastFailed, []);
+});
+
 test("kube-proxy's sets have kube-proxy's names, types and comments", () => {
   assert.equal(KUBE_IPVS_SETS.length, 16);
   const sets = createKubeIpvsSets();

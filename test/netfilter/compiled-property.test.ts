@@ -22,6 +22,8 @@ import {
   type WalkOptions,
 } from '../../src/netfilter/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
+import { ctStateBits } from '../../src/netfilter/values.ts';
+import { PROTO_SCTP, PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 import { IpSet, setLookup } from '../../src/ipset/index.ts';
 
 /** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
@@ -177,11 +179,11 @@ function randomPacket(rnd: Rand): Packet {
   return {
     src: parseIPv4(pick(rnd, ADDRS)),
     dst: parseIPv4(pick(rnd, ADDRS)),
-    proto: pick(rnd, ['tcp', 'udp', 'sctp'] as const),
+    proto: pick(rnd, [PROTO_TCP, PROTO_UDP, PROTO_SCTP]),
     sport: pick(rnd, PORTS),
     dport: pick(rnd, PORTS),
     mark: pick(rnd, MARKS),
-    ctstate: maybe(['NEW', 'ESTABLISHED', 'INVALID', 'RELATED', 'NEW,DNAT']),
+    ctBits: ctStateBits(maybe(['NEW', 'ESTABLISHED', 'INVALID', 'RELATED', 'NEW,DNAT'])),
     inIface: maybe(['eth0', 'eth1', 'lo', 'cni0']),
     outIface: maybe(['eth0', 'lo', 'cni0']),
     bridged: chance(rnd, 0.5),

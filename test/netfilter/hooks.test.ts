@@ -13,6 +13,8 @@ import {
   type Packet,
 } from '../../src/netfilter/index.ts';
 import { formatIPv4, parseIPv4 } from '../../src/util/ipv4.ts';
+import { CT_STATES } from '../../src/netfilter/values.ts';
+import { PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 
 const ip = parseIPv4;
 const rs = parseIptablesSave(readFileSync(new URL('../fixtures/netfilter/kube-proxy-save.txt', import.meta.url), 'utf8'));
@@ -21,7 +23,7 @@ const ctx = { isLocal: (a: number) => a === ip(NODE_IP) || a === ip('127.0.0.1')
 const MASQ = 0x4000;
 
 function pkt(src: string, dst: string, dport: number, extra: Partial<Packet> = {}): Packet {
-  return { src: ip(src), dst: ip(dst), proto: 'tcp', sport: 40000, dport, mark: 0, ...extra };
+  return { src: ip(src), dst: ip(dst), proto: PROTO_TCP, sport: 40000, dport, mark: 0, ...extra };
 }
 
 test('kernel hook orders', () => {
@@ -79,7 +81,7 @@ test('service without endpoints is rejected in filter FORWARD', () => {
 });
 
 test('established packets skip the nat table', () => {
-  const r = walkInbound(rs, pkt('10.244.9.9', '10.244.1.5', 8080, { ctstate: 'ESTABLISHED' }), ctx);
+  const r = walkInbound(rs, pkt('10.244.9.9', '10.244.1.5', 8080, { ctBits: CT_STATES.ESTABLISHED }), ctx);
   assert.equal(r.verdict, 'ACCEPT');
   assert.deepEqual(
     r.steps.map((s) => s.chain),
@@ -109,7 +111,7 @@ test('explore mode through hooks lists every endpoint and uses the first', () =>
 // kube-proxy's tracePacket (pkg/proxy/iptables/proxier_test.go) runs nat PREROUTING, rewrites
 // the destination IP to the first DNAT output, then runs four filter chains directly, with
 // `-m mark`/`-m conntrack`/`--rcheck` never matching. The same walk with this model:
-function tracePacket(src: string, dst: string, dport: number, proto: Packet['proto'] = 'tcp') {
+function tracePacket(src: string, dst: string, dport: number, proto: Packet['proto'] = PROTO_TCP) {
   const opts = { mode: 'explore', history: 'never' } as const;
   const p = { ...pkt(src, dst, dport), proto };
   const nat = walkChain(getTable(rs, 'nat')!, 'PREROUTING', p, ctx, opts);
@@ -132,7 +134,7 @@ test('the tracer-style walk gives kube-proxy TestTracePacket-style answers', () 
     output: '10.244.1.6:8080, 10.244.2.7:8080, 10.244.3.8:8080',
     masq: false,
   });
-  assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.43', 53, 'udp'), { output: '10.244.1.9:53, 10.244.2.9:53', masq: false });
+  assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.43', 53, PROTO_UDP), { output: '10.244.1.9:53, 10.244.2.9:53', masq: false });
   assert.deepEqual(tracePacket('8.8.8.8', NODE_IP, 30080), { output: '10.244.1.6:8080, 10.244.2.7:8080, 10.244.3.8:8080', masq: true });
   assert.deepEqual(tracePacket('10.244.9.9', '172.30.0.44', 80), { output: 'REJECT', masq: false });
   assert.deepEqual(tracePacket(NODE_IP, NODE_IP, 30000), { output: 'ACCEPT', masq: false });

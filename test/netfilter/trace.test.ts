@@ -14,6 +14,8 @@ import {
   type WalkResult,
 } from '../../src/netfilter/index.ts';
 import { parseIPv4 } from '../../src/util/ipv4.ts';
+import { CT_STATES } from '../../src/netfilter/values.ts';
+import { PROTO_TCP, PROTO_UDP } from '../../src/util/proto.ts';
 import { IpSet, setLookup } from '../../src/ipset/index.ts';
 
 const ip = parseIPv4;
@@ -21,7 +23,7 @@ const NODE_IP = '192.168.0.10';
 const ctx = { isLocal: (a: number) => a === ip(NODE_IP) || a === ip('127.0.0.1') };
 
 function pkt(src: string, dst: string, dport: number, extra: Partial<Packet> = {}): Packet {
-  return { src: ip(src), dst: ip(dst), proto: 'tcp', sport: 40000, dport, mark: 0, ...extra };
+  return { src: ip(src), dst: ip(dst), proto: PROTO_TCP, sport: 40000, dport, mark: 0, ...extra };
 }
 
 /**
@@ -112,7 +114,7 @@ test('REJECT, policy DROP, goto and RETURN', () => {
   assert.equal(rej.rulesEvaluated, 7);
   assert.deepEqual(steps(rej), ['INPUT#1', 'A#2', 'INPUT#3']);
   // udp: B#1 RETURN returns to INPUT (not to A, which did the goto): A#3 is never tested.
-  const udp = walk(filter, 'INPUT', { ...pkt('8.8.8.8', NODE_IP, 53), proto: 'udp' });
+  const udp = walk(filter, 'INPUT', { ...pkt('8.8.8.8', NODE_IP, 53), proto: PROTO_UDP });
   assert.equal(udp.verdict, 'ACCEPT');
   assert.deepEqual(steps(udp), ['INPUT#1', 'A#2', 'B#1', 'INPUT#2']);
   assert.equal(udp.rulesEvaluated, 5);
@@ -136,15 +138,15 @@ test('marks, conntrack state, interfaces, ports and negation', () => {
     },
   });
   const f = getTable(rs, 'filter')!;
-  assert.equal(walk(f, 'FORWARD', pkt('1.1.1.1', '2.2.2.2', 80, { ctstate: 'INVALID' })).verdict, 'DROP');
+  assert.equal(walk(f, 'FORWARD', pkt('1.1.1.1', '2.2.2.2', 80, { ctBits: CT_STATES.INVALID })).verdict, 'DROP');
   assert.equal(walk(f, 'FORWARD', pkt('1.1.1.1', '2.2.2.2', 80, { mark: 0x4001 })).verdict, 'ACCEPT');
   assert.equal(walk(f, 'FORWARD', pkt('1.1.1.1', '2.2.2.2', 80, { mark: 0x4001 }), { history: 'never' }).verdict, 'NONE');
-  const udp = { ...pkt('1.1.1.1', '2.2.2.2', 80, { inIface: 'eth1', outIface: 'cni0', sport: 1500 }), proto: 'udp' as const };
+  const udp = { ...pkt('1.1.1.1', '2.2.2.2', 80, { inIface: 'eth1', outIface: 'cni0', sport: 1500 }), proto: PROTO_UDP };
   assert.equal(walk(f, 'FORWARD', udp).verdict, 'REJECT');
   assert.equal(walk(f, 'FORWARD', { ...udp, outIface: 'lo' }).verdict, 'NONE');
   assert.equal(walk(f, 'FORWARD', { ...udp, inIface: 'wlan0' }).verdict, 'NONE');
   assert.equal(walk(f, 'FORWARD', { ...udp, sport: 999 }).verdict, 'NONE');
-  assert.equal(walk(f, 'FORWARD', pkt('1.1.1.1', '2.2.2.2', 80, { ctstate: 'ESTABLISHED' })).verdict, 'ACCEPT');
+  assert.equal(walk(f, 'FORWARD', pkt('1.1.1.1', '2.2.2.2', 80, { ctBits: CT_STATES.ESTABLISHED })).verdict, 'ACCEPT');
 });
 
 test('unknown matches never match and are counted; unknown targets are no-ops', () => {

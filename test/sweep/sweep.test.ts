@@ -42,6 +42,18 @@ test('simulated results are byte-identical across runs and worker counts', () =>
   // Every row says which clock it is.
   for (const row of json.rows) assert.ok(row.clock === 'simulated' || row.clock === 'wall');
   assert.ok(json.samples.some((s: { metric: string; values: number[] }) => s.metric === 'lookup.latency' && s.values.length > 0));
+  // Memory per rule: wall clock, only for modes whose size is rules, the sync's peak at least what it retains.
+  const perRule = (stat: string) =>
+    json.rows.filter((x: Record<string, unknown>) => x.metric === 'memory.bytes_per_rule' && x.statistic === stat);
+  const steady = perRule('steady');
+  const measured = new Set(steady.map((x: Record<string, unknown>) => x.mode));
+  assert.ok(measured.has('iptables') && !measured.has('ipvs'), [...measured].join());
+  for (const x of steady) {
+    assert.equal(x.clock, 'wall');
+    assert.ok(x.value > 0);
+    const peak = perRule('peak_sync').find((p: Record<string, unknown>) => p.mode === x.mode && p.scale === x.scale);
+    assert.ok(peak && peak.value >= x.value, `${x.scale}: peak ${peak?.value} < steady ${x.value}`);
+  }
 });
 
 test('iptables lookups grow with services, IPVS stays nearly flat', () => {

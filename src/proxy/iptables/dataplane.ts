@@ -18,7 +18,10 @@ import { type DetailedTrace, RulesetPlane } from './ruleset-plane.ts';
 export class IptablesDataPlane implements DataPlane {
   readonly mode = 'iptables' as const;
   private plane!: RulesetPlane;
-  private payload!: RestorePayload;
+  /** What the last sync rendered from; its rules are rendered again when asked for (render, restoreText, trace texts). */
+  private services: ServicePortInfo[] = [];
+  /** Per-service nat chains the last sync wrote (a full sync deletes the ones gone). */
+  private serviceChains: Set<string> | undefined;
   private saveText: string | null = null;
   private options!: IptablesOptions;
   private seconds = 0;
@@ -45,25 +48,28 @@ export class IptablesDataPlane implements DataPlane {
   sync(cluster: Cluster, opts: SyncOptions = {}): SyncWork {
     const node = nodeView(cluster, this.config.hostnameOverride, this.configFile);
     this.options = resolveOptions(this.config, node, this.features, this.configFile);
-    const previous = this.payload?.serviceChains;
+    const previous = this.serviceChains;
     const services = buildServiceMap(cluster, node);
     // Let the old ruleset go before the new one is built: at 50,000 services each is ~10^6
     // objects, and holding both doubles the heap the collector has to mark.
     this.plane = undefined!;
-    this.payload = undefined!;
     this.saveText = null;
-    this.payload = renderRestore(services, this.options);
-    // The rules are built as netfilter objects directly (equal to parsing render('iptables-save')).
-    this.plane = new RulesetPlane(buildNodeRuleset(this.payload), {
+    const options = this.options;
+    this.services = services;
+    const p = renderRestore(services, options);
+    // The rules are built as netfilter objects directly (equal to parsing render('iptables-save')),
+    // compiled, and then let go: the plane keeps the compiled columns and renders again on demand.
+    this.plane = new RulesetPlane(buildNodeRuleset(p), {
       localIPs: node.localIPs,
-      masqueradeMark: this.options.masqueradeValue,
+      masqueradeMark: options.masqueradeValue,
       recent: this.recent,
       generated: true,
+      rebuild: () => buildNodeRuleset(renderRestore(services, options)),
     });
+    this.serviceChains = p.serviceChains;
     // A full sync flushes chains that are gone: one chain line and one -X line each.
     let stale = 0;
-    if (previous) for (const c of previous) if (!this.payload.serviceChains.has(c)) stale++;
-    const p = this.payload;
+    if (previous) for (const c of previous) if (!p.serviceChains.has(c)) stale++;
     let restoreLines = 4 + p.filterChains.length + p.filterRules.length + p.natChains.length + p.natRules.length + 2 * stale;
     if (this.partial) {
       // kube-proxy's change trackers say which ports changed; here, what each port was synced from.
@@ -105,12 +111,17 @@ export class IptablesDataPlane implements DataPlane {
   render(format: string): string {
     if (format !== 'iptables-save')
       throw new InputError(`the iptables mode has no ${format} output (formats: iptables-save)`, undefined, 'format', format);
-    return (this.saveText ??= fullSaveText(this.payload));
+    return (this.saveText ??= fullSaveText(this.payload()));
   }
 
   /** What kube-proxy hands to iptables-restore on a full sync (its iptablesData). */
   restoreText(): string {
-    return restoreText(this.payload);
+    return restoreText(this.payload());
+  }
+
+  /** The last sync's restore payload, rendered again (the data plane keeps only the compiled rules). */
+  private payload(): RestorePayload {
+    return renderRestore(this.services, this.options);
   }
 
   /** The ruleset the packets walk (what parsing render('iptables-save') gives). */

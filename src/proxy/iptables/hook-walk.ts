@@ -23,7 +23,6 @@ import {
 import { T_ACCEPT, T_DNAT, T_DROP, T_MASQUERADE, T_REJECT, T_SNAT } from '../../netfilter/compiled.ts';
 import { CT_STATES } from '../../netfilter/values.ts';
 import type { Packet, PacketOrigin, Verdict } from '../types.ts';
-import { PROTO_SCTP, PROTO_UDP } from '../../util/proto.ts';
 
 /** One hook walked, for trace output. */
 export interface HookTrace {
@@ -74,7 +73,7 @@ export class HookWalker {
   private readonly filterInput: number;
   private readonly filterForward: number;
   private readonly filterOutput: number;
-  private readonly nf: NfPacket = { src: 0, dst: 0, proto: 'tcp', sport: 0, dport: 0, mark: 0, ctBits: CT_STATES.NEW };
+  private readonly nf: NfPacket = { src: 0, dst: 0, proto: 0, sport: 0, dport: 0, mark: 0, ctBits: CT_STATES.NEW };
   private readonly res = new CompiledWalkResult();
 
   /**
@@ -89,7 +88,7 @@ export class HookWalker {
   ) {
     this.nat = compiled.tables.get('nat');
     this.filter = compiled.tables.get('filter');
-    const idx = (t: CompiledTable | undefined, c: string) => t?.chainIndex.get(c) ?? -1;
+    const idx = (t: CompiledTable | undefined, c: string) => t?.chainId(c) ?? -1;
     this.natPrerouting = idx(this.nat, 'PREROUTING');
     this.natInput = idx(this.nat, 'INPUT');
     this.natOutput = idx(this.nat, 'OUTPUT');
@@ -105,7 +104,7 @@ export class HookWalker {
     const nf = this.nf;
     nf.src = pkt.src >>> 0;
     nf.dst = pkt.dst >>> 0;
-    nf.proto = pkt.proto === PROTO_UDP ? 'udp' : pkt.proto === PROTO_SCTP ? 'sctp' : 'tcp';
+    nf.proto = pkt.proto;
     nf.sport = pkt.sport;
     nf.dport = pkt.dport;
     nf.mark = 0;
@@ -123,11 +122,11 @@ export class HookWalker {
       for (let k = 0; k < r.outputCount; k++) {
         const rid = r.outputs[k];
         if (ct.targetKind[rid] !== T_DNAT) continue;
-        if (st.endpoints) st.endpoints.push(ct.outputText[rid]);
+        if (st.endpoints) st.endpoints.push(ct.outputText(rid));
         if (!st.dnat) {
           st.dnat = true;
-          st.endpointIP = ct.dnatIp[rid];
-          st.endpointPort = ct.dnatPort[rid] === 0 ? nf.dport : ct.dnatPort[rid];
+          st.endpointIP = ct.targetA[rid] >>> 0;
+          st.endpointPort = ct.targetB[rid] === 0 ? nf.dport : ct.targetB[rid];
         }
       }
       if (st.dnat) {
@@ -190,7 +189,7 @@ export class HookWalker {
       for (let k = 0; k < r.pathLength; k++) matched.push(describeRule(ct, r.path[k]));
       st.hooks.push({
         table: ct.name,
-        chain: ct.chainNames[chain],
+        chain: ct.chainName(chain),
         matched,
         verdict: verdictName(r.verdict),
         byPolicy: r.byPolicy,

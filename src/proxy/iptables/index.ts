@@ -32,6 +32,7 @@ export const iptablesMode: ProxyModeDescriptor = {
       countIn: { format: 'iptables-save', line: /^:/ },
     },
   ],
+  ruleCount: 'iptables_rules',
   syncWork: [
     { name: 'restore_lines', unit: 'lines', help: 'lines of iptables-restore input written' },
     { name: 'total_rules', unit: 'count', help: 'rules in the tables after the sync (legacy restore re-validates them all)' },

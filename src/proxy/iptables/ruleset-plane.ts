@@ -8,6 +8,7 @@ import {
   CompiledWalker,
   MemoryRecentStore,
   type RecentStore,
+  releaseRuleObjects,
   type Ruleset,
 } from '../../netfilter/index.ts';
 import type { Rng } from '../../engine/rng.ts';
@@ -24,6 +25,11 @@ export interface RulesetPlaneOptions {
   recent?: RecentStore;
   /** The ruleset comes from kpsim's own renderer (no jump-loop check); false for user dumps. */
   generated?: boolean;
+  /**
+   * Builds the same ruleset again (a renderer's output): the plane then keeps only the compiled
+   * tables, and `ruleset` and the rule texts of trace paths are built again when asked for.
+   */
+  rebuild?: () => Ruleset;
 }
 
 export interface DetailedTrace {
@@ -39,13 +45,17 @@ export class RulesetPlane {
   private readonly state = new WalkState();
   private readonly traceState = new WalkState();
   private rng: Rng | null = null;
+  private kept: Ruleset | null;
+  private readonly rebuild: (() => Ruleset) | null;
+  /** Rule texts per table of a rebuilt ruleset, made on the first trace that needs them. */
+  private texts: Map<string, string[]> | null = null;
 
-  constructor(
-    readonly ruleset: Ruleset,
-    opts: RulesetPlaneOptions,
-  ) {
+  constructor(ruleset: Ruleset, opts: RulesetPlaneOptions) {
     treatNfacctAsAlwaysMatching(ruleset);
     this.compiled = compileRuleset(ruleset, { checkLoops: !opts.generated });
+    this.kept = opts.rebuild ? null : ruleset;
+    this.rebuild = opts.rebuild ?? null;
+    if (this.rebuild) for (const [name, ct] of this.compiled.tables) releaseRuleObjects(ct, (r) => this.ruleText(name, r));
     const local = opts.localIPs;
     const ctx = { isLocal: (ip: number) => local.has(ip) };
     this.hooks = new HookWalker(this.compiled, ctx.isLocal, opts.masqueradeMark);
@@ -96,15 +106,31 @@ export class RulesetPlane {
     return out;
   }
 
+  /** The ruleset the packets walk (built again each time when the plane keeps only its compiled form). */
+  get ruleset(): Ruleset {
+    if (this.kept) return this.kept;
+    const rs = this.rebuild!();
+    treatNfacctAsAlwaysMatching(rs);
+    return rs;
+  }
+
   /** Rules and chains in every table of the ruleset. */
   counts(): { rules: number; chains: number } {
     let rules = 0;
     let chains = 0;
-    for (const t of this.ruleset.tables) {
-      chains += t.chains.length;
-      for (const c of t.chains) rules += c.rules.length;
+    for (const ct of this.compiled.tables.values()) {
+      chains += ct.chainCount;
+      rules += ct.ruleCount;
     }
     return { rules, chains };
+  }
+
+  private ruleText(table: string, r: number): string {
+    if (this.texts === null) {
+      // In compile order: chain by chain, as compileTable numbers the rules.
+      this.texts = new Map(this.ruleset.tables.map((t) => [t.name, t.chains.flatMap((c) => c.rules.map((x) => x.text))]));
+    }
+    return this.texts.get(table)![r];
   }
 }
 

@@ -26,13 +26,23 @@ import { formatIPv4 } from '../../util/ipv4.ts';
 import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { buildServiceMap } from '../service-map.ts';
-import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncWork, TraceResult, Verdict } from '../types.ts';
+import type {
+  DataPlane,
+  DataPlaneStats,
+  LimitReport,
+  LookupResult,
+  Packet,
+  PacketOrigin,
+  SyncWork,
+  TraceResult,
+  Verdict,
+} from '../types.ts';
 import { clearLookupResult } from '../types.ts';
 import { applyDesired, GracefulTermination } from './apply.ts';
 import { computeDesired } from './desired.ts';
 import { resolveIpvsOptions, type IpvsModeOptions, type IpvsOptions } from './options.ts';
 import { crossedBridge } from '../node-view.ts';
-import { serviceProtocolName } from '../../util/proto.ts';
+import { protocolName, serviceProtocolName } from '../../util/proto.ts';
 import { buildFixedRules, type FixedRules } from './rules.ts';
 
 /** Counts of the last sync, beyond SyncWork. */
@@ -47,7 +57,9 @@ export interface IpvsSyncDetail {
 export class IpvsDataPlane implements DataPlane {
   readonly mode = 'ipvs' as const;
   readonly ipvs: Ipvs;
-  private readonly sets: Map<string, IpSet> = createKubeIpvsSets();
+  private readonly sets: Map<string, IpSet>;
+  /** Members the last sync could not add to a full set, with their service ports (kubernetes#129389). */
+  private notAdded: { set: IpSet; members: readonly string[]; owners: ReadonlyMap<string, string> }[] = [];
   private readonly loopback: IpSet;
   private readonly graceful = new GracefulTermination();
   /** Addresses on the kube-ipvs0 dummy interface. */
@@ -67,6 +79,7 @@ export class IpvsDataPlane implements DataPlane {
   ) {
     this.opts = resolveIpvsOptions(cluster, config, modeOptions);
     this.ipvs = new Ipvs({ bits: this.opts.tableBits, salt: this.opts.hashSalt });
+    this.sets = createKubeIpvsSets(modeOptions.ipsetMaxElem);
     this.loopback = this.sets.get(KUBE_LOOP_BACK)!;
     this.isLocal = (ip: number) => ip >>> 24 === 127 || this.opts.node.localIPs.has(ip) || this.boundAddrs.has(ip);
     this.walk = new PacketWalk({ isLocal: this.isLocal, matchSet: setLookup(this.sets) });
@@ -82,7 +95,13 @@ export class IpvsDataPlane implements DataPlane {
     const reaped = this.graceful.flush(this.ipvs);
     const want = computeDesired(buildServiceMap(cluster, this.opts.node), this.opts);
     let ipsetOps = 0;
-    for (const info of KUBE_IPVS_SETS) ipsetOps += this.sets.get(info.name)!.sync(want.ipsets.get(info.name)!);
+    this.notAdded = [];
+    for (const info of KUBE_IPVS_SETS) {
+      const set = this.sets.get(info.name)!;
+      const members = want.ipsets.get(info.name)!;
+      ipsetOps += set.sync(members.keys());
+      if (set.lastFailed.length > 0) this.notAdded.push({ set, members: set.lastFailed, owners: members });
+    }
     this.rules = buildFixedRules(this.sets, this.opts);
     this.nat = compileTable(getTable(this.rules.ruleset, 'nat')!, { checkLoops: false });
     this.filter = compileTable(getTable(this.rules.ruleset, 'filter')!, { checkLoops: false });
@@ -110,6 +129,26 @@ export class IpvsDataPlane implements DataPlane {
       netlink_ops: this.ipvs.netlinkOps - opsBefore,
       ipset_ops: ipsetOps,
     };
+  }
+
+  /**
+   * A full set (kube-proxy's hash sets have maxelem 65536): kube-proxy logs each failed
+   * `ipset add` and carries on, so those services silently lack their set entries
+   * (kubernetes#129389). What that does to their packets is what the rules below give.
+   */
+  limits(): LimitReport[] {
+    return this.notAdded.map(({ set, members, owners }) => {
+      const services = new Set<string>();
+      for (const m of members) services.add(owners.get(m) ?? m);
+      return {
+        name: `ipset.${set.name}`,
+        capacity: set.maxelem,
+        wanted: set.size + members.length,
+        droppedCount: services.size,
+        dropped: [...services].slice(0, 10),
+        consequence: `${members.length} ${set.name} entries not added ("set is full", logged by kube-proxy and retried every sync, kubernetes#129389): ${SET_CONSEQUENCE[set.name] ?? 'the rules matching the set miss them'}`,
+      };
+    });
   }
 
   setNow(seconds: number): void {
@@ -151,6 +190,7 @@ export class IpvsDataPlane implements DataPlane {
     const env = this.reset(packet, origin, path);
     const res: TraceResult = { verdict: 'NONE', endpoints: [], masquerade: false, rulesEvaluated: 0, path };
     const pre = this.beforeIpvs(origin);
+    if (this.notAdded.length > 0) this.traceNotAdded(packet, path);
     if (pre === 'DROP') {
       res.verdict = 'DROP';
     } else if (pre === 'LOCAL' || pre === 'ACCEPTED') {
@@ -228,6 +268,16 @@ export class IpvsDataPlane implements DataPlane {
     if (i >= 0) this.ipvs.connectionClosed(svc, svc.dests[i]);
   }
 
+  /** The set entries for the packet's destination that a full set left out, as trace lines. */
+  private traceNotAdded(p: Packet, path: string[]): void {
+    const member = `${formatIPv4(p.dst)},${protocolName(p.proto)}:${p.dport}`;
+    for (const { set, members } of this.notAdded)
+      if (members.some((m) => m === member || m.startsWith(`${member},`)))
+        path.push(
+          `ipset ${set.name}: ${member} is not a member: the set was full (maxelem ${set.maxelem}) when kube-proxy added it (kubernetes#129389)`,
+        );
+  }
+
   // --- walk steps ---------------------------------------------------------------------
 
   private reset(p: Packet, origin: PacketOrigin, path: string[] | null): PacketWalk {
@@ -278,6 +328,13 @@ export class IpvsDataPlane implements DataPlane {
     return (this.walk.pkt.mark & this.opts.masqueradeValue) !== 0;
   }
 }
+
+/** What a missing entry does under kube-proxy 1.25's rules (rules.ts); later versions differ (docs/ipvs.md). */
+const SET_CONSEQUENCE: Record<string, string> = {
+  'KUBE-CLUSTER-IP':
+    'IPVS still serves those ClusterIPs, but KUBE-SERVICES neither marks them for masquerade (clients outside the cluster CIDR, the node itself included, are not SNATed) nor ACCEPTs them; kube-proxy 1.26+ also rejects new connections to them in KUBE-IPVS-FILTER (not modelled)',
+  'KUBE-LOOP-BACK': 'a pod reaching itself through the service is not masqueraded (hairpin replies bypass IPVS)',
+};
 
 function countRules(r: FixedRules): number {
   let n = 0;

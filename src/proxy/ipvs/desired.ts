@@ -25,8 +25,8 @@ export interface DesiredService {
 export interface DesiredState {
   /** Virtual servers by "proto/addr/port". */
   services: Map<string, DesiredService>;
-  /** Members per ipset name. */
-  ipsets: Map<string, Set<string>>;
+  /** Members per ipset name, each with the service port it is for (to name what a full set left out). */
+  ipsets: Map<string, Map<string, string>>;
   /** Addresses to bind to kube-ipvs0 (ClusterIPs, external IPs, LB ingress IPs). */
   bindAddrs: Set<number>;
 }
@@ -37,11 +37,11 @@ export const vsKey = (proto: number, addr: number, port: number): string => `${p
 export const destKey = (addr: number, port: number): number => (addr >>> 0) * 65536 + port;
 
 export function computeDesired(services: ServicePortInfo[], o: IpvsOptions): DesiredState {
-  const ipsets = new Map<string, Set<string>>(K.KUBE_IPVS_SETS.map((s) => [s.name, new Set<string>()]));
-  const add = (set: string, member: string) => ipsets.get(set)!.add(member);
+  const ipsets = new Map<string, Map<string, string>>(K.KUBE_IPVS_SETS.map((s) => [s.name, new Map<string, string>()]));
   const out: DesiredState = { services: new Map(), ipsets, bindAddrs: new Set() };
 
   for (const svc of services) {
+    const add = (set: string, member: string) => ipsets.get(set)!.set(member, svc.name);
     const proto = svc.protocol.toLowerCase();
     const ipPort = (ip: number) => `${formatIPv4(ip)},${proto}:${svc.port}`;
     const vs = (addr: number, port: number, onlyLocal: boolean) => {

@@ -15,6 +15,11 @@ export interface IpvsModeOptions {
   hashSalt?: number;
   /** iptables supports MASQUERADE --random-fully. */
   randomFully?: boolean;
+  /**
+   * maxelem of kube-proxy's hash ipsets (65536, fixed in kube-proxy; kubernetes PR #129390
+   * proposed --ipvs-ipset-maxelements and was not merged): for experiments and tests.
+   */
+  ipsetMaxElem?: number;
 }
 
 export interface IpvsOptions {
