@@ -327,7 +327,7 @@ export class RuleColumns {
     const a = this.alloc;
     const grow = <T extends ColumnArray>(kind: ColumnKind<T>, old: T | undefined): T => {
       const next = a(kind, cap);
-      if (old && n > 0) next.set(old.subarray(0, n) as never);
+      if (old && n > 0) next.set(old.subarray(0, n));
       return next;
     };
     this.flags = grow(Uint32Array, this.flags);
