@@ -11,7 +11,7 @@ export const EXIT_USAGE = 2;
 export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('kpsim')
     .description(
-      'Discrete-event simulator and benchmark harness for Kubernetes service networking\n(kube-proxy userspace, iptables and IPVS data planes, conntrack, SNAT, cluster DNS).',
+      'Discrete-event simulator and benchmark harness for Kubernetes service networking\n(kube-proxy userspace, iptables, IPVS and nftables modes, Cilium eBPF service load\nbalancing, conntrack, SNAT, cluster DNS).',
     )
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
