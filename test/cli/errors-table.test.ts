@@ -18,7 +18,7 @@ interface Row {
   exit: number;
 }
 
-const ROW = /^\| (\d+) \| (.+?) \| `(kpsim [^`]+)` \| `([^`]+)` \| (\d+) \|$/;
+const ROW = /^\| (\d+) \| (.+?) \| `((?:[A-Z_][A-Z0-9_]*=\S* )*kpsim [^`]+)` \| `([^`]+)` \| (\d+) \|$/;
 
 export function errorRows(): Row[] {
   const rows: Row[] = [];
@@ -30,18 +30,35 @@ export function errorRows(): Row[] {
   return rows;
 }
 
-/** Splits a command line as a shell would for these rows: spaces, '...' and "..." quoting. */
-function argv(command: string, tmp: string): string[] {
-  const out: string[] = [];
-  for (const m of command.replaceAll('$TMP', tmp).matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]);
-  return out.slice(1);
+/**
+ * Splits a command line as a shell would for these rows: spaces, '...' and "..." quoting, and
+ * leading NAME=value words that set environment variables.
+ */
+function argv(command: string, tmp: string): { args: string[]; env: Record<string, string> } {
+  const words: string[] = [];
+  for (const m of command.replaceAll('$TMP', tmp).matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) words.push(m[1] ?? m[2] ?? m[3]);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const word = words.shift() as string;
+    env[word.slice(0, word.indexOf('='))] = word.slice(word.indexOf('=') + 1);
+  }
+  assert.equal(words[0], 'kpsim', command);
+  return { args: words.slice(1), env };
 }
 
-async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+/** Variables kpsim reads that a row sets when it needs them: unset otherwise (this test may itself run in an Indexed Job). */
+const ROW_ENV = ['JOB_COMPLETION_INDEX'];
+
+async function inProcess({ args, env }: ReturnType<typeof argv>): Promise<{ status: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const stdout = process.stdout.write;
   const stderr = process.stderr.write;
+  const names = [...new Set([...ROW_ENV, ...Object.keys(env)])];
+  const saved = names.map((name) => process.env[name]);
+  for (const name of names)
+    if (name in env) process.env[name] = env[name];
+    else delete process.env[name];
   process.stdout.write = (chunk: string | Uint8Array) => out.push(String(chunk)) > 0;
   process.stderr.write = (chunk: string | Uint8Array) => err.push(String(chunk)) > 0;
   process.exitCode = undefined;
@@ -52,6 +69,10 @@ async function inProcess(args: string[]): Promise<{ status: number; stdout: stri
     process.stdout.write = stdout;
     process.stderr.write = stderr;
     process.exitCode = undefined;
+    names.forEach((name, i) => {
+      if (saved[i] === undefined) delete process.env[name];
+      else process.env[name] = saved[i];
+    });
   }
 }
 
@@ -81,11 +102,18 @@ test('docs/errors.md: every row exits with its code, prints its message and no s
 
 test('docs/errors.md: rows run as real processes exit with the same codes', () => {
   const rows = errorRows();
-  // One of each kind: a cluster check, an option commander rejects, a sweep refused before it starts.
-  const sample = [rows[0], rows.find((r) => r.command.includes('--scales 0')), rows.find((r) => r.command.startsWith('kpsim merge'))];
+  // One of each kind: a cluster check, an option commander rejects, a sweep refused before it starts,
+  // a variable from the environment.
+  const sample = [
+    rows[0],
+    rows.find((r) => r.command.includes('--scales 0')),
+    rows.find((r) => r.command.startsWith('kpsim merge')),
+    rows.find((r) => r.command.startsWith('JOB_COMPLETION_INDEX=')),
+  ];
   for (const row of sample) {
     assert.ok(row, 'the sample rows exist');
-    const r = kpsim(argv(row.command, tempDir('kpsim-errors-')));
+    const { args, env } = argv(row.command, tempDir('kpsim-errors-'));
+    const r = kpsim(args, { env });
     assert.equal(r.status, row.exit, `${row.command}: ${r.stderr}`);
     assert.ok(r.stderr.includes(row.message), `${row.command}: ${r.stderr}`);
   }

@@ -3,18 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kpsim, tempDir } from '../helpers/cli.ts';
+import { simulatedRows } from '../helpers/results.ts';
 import { modeNames } from '../../src/proxy/modes.ts';
 
 const SCENARIO = 'test/fixtures/scenarios/tiny-sweep.yaml';
 // Every registered mode at the scenario's 3 scales.
 const POINTS = 3 * modeNames().length;
-
-function simulatedRows(dir: string): string {
-  return readFileSync(join(dir, 'results.csv'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(',simulated,'))
-    .join('\n');
-}
 
 function sweep(dir: string, ...extra: string[]) {
   const r = kpsim(['sweep', SCENARIO, '--out', dir, '--no-report', '-q', ...extra]);

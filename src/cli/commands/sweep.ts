@@ -15,7 +15,10 @@ export function registerSweep(program: Command): void {
     )
     .argument('[scenario]', 'scenario file, e.g. scenarios/scale-sweep.yaml (not with --resume)')
     .option('-w, --workers <n>', 'worker threads (default: the number of cores)', parsePositive)
-    .option('--shard <i/N>', 'run only slice i of N of the points (merge shards with `kpsim merge`)')
+    .option(
+      '--shard <i/N|auto/N>',
+      'run only slice i of N of the points, 1 <= i <= N (merge the shards with `kpsim merge`); auto/N: i = $JOB_COMPLETION_INDEX + 1, the 0-based index a Kubernetes Indexed Job gives each pod (docs/distributed.md)',
+    )
     .option('--modes <list>', `comma-separated proxy modes (default: the scenario's; known: ${knownModes()})`, parseModes)
     .option('--scales <list>', "comma-separated numbers of services (default: the scenario's)", parseScales)
     .option('--repetitions <n>', 'repetitions of each point', parsePositive)
@@ -34,7 +37,7 @@ export function registerSweep(program: Command): void {
     .option('--progress', 'progress lines on stderr even when it is not a terminal (default: only on a terminal)')
     .addHelpText(
       'after',
-      '\nEvery finished point is on disk as it completes (results.csv, results.partial.jsonl): after Ctrl-C\nthe run folder keeps them, results.json says the run is incomplete, and --resume finishes it.\n\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep --resume reports/<run-id>\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1\n  kpsim sweep scenarios/scale-sweep.yaml --cost-model cal.json   # prices measured by kpsim calibrate',
+      '\nEvery finished point is on disk as it completes (results.csv, results.partial.jsonl): after Ctrl-C\nthe run folder keeps them, results.json says the run is incomplete, and --resume finishes it.\n\nExamples:\n  kpsim sweep scenarios/scale-sweep.yaml\n  kpsim sweep --resume reports/<run-id>\n  kpsim sweep scenarios/scale-sweep.yaml --modes iptables,ipvs --scales 1000,10000 --workers 2\n  kpsim sweep scenarios/scale-sweep.yaml --shard 1/4 --out reports/shard1\n  kpsim sweep scenarios/scale-sweep.yaml --shard auto/4 --out /results/shard-$JOB_COMPLETION_INDEX  # a pod of an Indexed Job\n  kpsim sweep scenarios/scale-sweep.yaml --cost-model cal.json   # prices measured by kpsim calibrate',
     )
     .action(
       async (
