@@ -1,8 +1,8 @@
 // Child process of the data-plane contract: bytes the heap grows by over 100,000 first-packet
-// lookups of one mode, after a warm-up (JIT, lazily built state). Run with --expose-gc and a
+// lookups of one mode (least of three rounds), after a warm-up (JIT, lazily built state). Run with --expose-gc and a
 // young generation big enough that no scavenge runs during the measured loop, so whatever the
 // loop allocates is still counted in heapUsed at the end.
-//   node --expose-gc --max-semi-space-size=64 --import tsx test/proxy/lookup-alloc.ts MODE
+//   node --expose-gc --no-concurrent-recompilation --max-semi-space-size=64 --import tsx test/proxy/lookup-alloc.ts MODE
 import { Rng } from '../../src/engine/rng.ts';
 import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { getMode } from '../../src/proxy/modes.ts';
@@ -34,10 +34,16 @@ const run = (n: number) => {
 };
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
-run(50_000);
-gc();
-gc();
-const before = process.memoryUsage().heapUsed;
-run(100_000);
-const after = process.memoryUsage().heapUsed;
-process.stdout.write(`${JSON.stringify({ mode: mode.name, lookups: 100_000, heapDeltaBytes: after - before })}\n`);
+run(200_000);
+// The least of three rounds: an optimizing compile that lands mid-round (a busy machine delays
+// it) puts its code and feedback on the heap once, hundreds of KB; an allocation per lookup
+// shows in every round.
+let heapDeltaBytes = Infinity;
+for (let round = 0; round < 3; round++) {
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  run(100_000);
+  heapDeltaBytes = Math.min(heapDeltaBytes, process.memoryUsage().heapUsed - before);
+}
+process.stdout.write(`${JSON.stringify({ mode: mode.name, lookups: 100_000, heapDeltaBytes })}\n`);
