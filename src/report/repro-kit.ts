@@ -1,7 +1,9 @@
 // What every reproduction chart shares (data-plane and control-plane alike): how kpsim's line and
 // a published value are drawn, finding a published figure, and the note shown when it is absent.
 import type { TopLevelSpec } from 'vega-lite';
+import type { RunResults } from '../metrics/results.ts';
 import { unitLabel } from '../metrics/units.ts';
+import { runScales } from './charts.ts';
 import { fmt, NOT_IN_RUN } from './format.ts';
 import type { PublishedFigure, PublishedFigures } from './published.ts';
 import { CONFIG, VL_SCHEMA, servicesX } from './spec-kit.ts';
@@ -20,6 +22,34 @@ export function figure(pub: PublishedFigures, id: string): PublishedFigure | und
 export function missingFigure(name: string, title: string, id: string, pub: PublishedFigures): Block {
   const why = pub.error ? pub.error : `figure "${id}" is not in ${pub.file}`;
   return { chart: { name, title, caption: '', spec: null, notes: [`No published figure to compare with: ${why}.`] } };
+}
+
+/** Tooltip of a published mark: its source, figure id and caveat. */
+export function publishedTooltip(valueTitle: string): Record<string, unknown>[] {
+  return [
+    { field: 'source', type: 'nominal', title: 'source' },
+    { field: 'figure', type: 'nominal', title: 'figure id' },
+    { field: 'mode', type: 'nominal', title: 'mode' },
+    { field: 'services', type: 'quantitative', title: 'services', format: ',d' },
+    { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
+    { field: 'caveat', type: 'nominal', title: 'note' },
+  ];
+}
+
+/** Tooltip of a point on a kpsim line. */
+export function kpsimTooltip(valueTitle: string, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
+  return [
+    { field: 'series', type: 'nominal', title: 'series' },
+    { field: 'mode', type: 'nominal', title: 'mode' },
+    { field: 'services', type: 'quantitative', title: 'services', format: ',d' },
+    { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
+    ...extra,
+  ];
+}
+
+/** The x ticks of a reproduction chart: the run's scales and the published conditions. */
+export function ticks(results: RunResults, published: number[]): number[] {
+  return [...new Set([...runScales(results), ...published])].sort((a, b) => a - b);
 }
 
 /** A chart layer; `noX` marks a published value without a cluster size (drawn across the width). */

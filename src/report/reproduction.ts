@@ -1,180 +1,23 @@
 // The reproduction panel: published measurements (data/published-figures.json) beside kpsim's
 // own simulated numbers for the same conditions. Published points are marks with a tooltip that
 // cites the source; kpsim's are lines. A figure whose kpsim metric the run lacks gets a note.
+// The first-packet block (the Kubernetes nftables blog) is in first-packet-reproduction.ts.
 import type { RunResults } from '../metrics/results.ts';
 import { unitLabel } from '../metrics/units.ts';
 import { parseSweep } from '../workload/schema.ts';
-import { runScales } from './charts.ts';
 import { type SeriesPoint, positiveOnly, series, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigures, num, sourceOf } from './published.ts';
-import { KPSIM_LINE, PUBLISHED_MARK, figure, layered, missingFigure } from './repro-kit.ts';
+import { firstPacketBlock } from './first-packet-reproduction.ts';
+import { KPSIM_LINE, PUBLISHED_MARK, figure, kpsimTooltip, layered, missingFigure, publishedTooltip, ticks } from './repro-kit.ts';
 import { runScenario } from './run-scenario.ts';
-import { logY, modeColor, solidDashed } from './spec-kit.ts';
+import { logY, modeColor } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
-export const FIRST_PACKET_FIGURE = 'k8s-blog-2025-nftables-first-packet';
+export { FIRST_PACKET_FIGURE, firstPacketBlock } from './first-packet-reproduction.ts';
 export const CPU_FIGURE = 'tigera2019-cpu';
 export const RULE_ADD_FIGURE = 'huawei2017-iptables-rule-add';
 const IPVS_RULE_ADD_FIGURE = 'huawei2017-ipvs-rule-add';
-
-function publishedTooltip(valueTitle: string): Record<string, unknown>[] {
-  return [
-    { field: 'source', type: 'nominal', title: 'source' },
-    { field: 'figure', type: 'nominal', title: 'figure id' },
-    { field: 'mode', type: 'nominal', title: 'mode' },
-    { field: 'services', type: 'quantitative', title: 'services', format: ',d' },
-    { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
-    { field: 'caveat', type: 'nominal', title: 'note' },
-  ];
-}
-
-function kpsimTooltip(valueTitle: string, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
-  return [
-    { field: 'series', type: 'nominal', title: 'series' },
-    { field: 'mode', type: 'nominal', title: 'mode' },
-    { field: 'services', type: 'quantitative', title: 'services', format: ',d' },
-    { field: 'value', type: 'quantitative', title: valueTitle, format: ',.4~g' },
-    ...extra,
-  ];
-}
-
-/** The x ticks of a reproduction chart: the run's scales and the published conditions. */
-function ticks(results: RunResults, published: number[]): number[] {
-  return [...new Set([...runScales(results), ...published])].sort((a, b) => a - b);
-}
-
-/** (e1) First-packet latency p50/p99: Kubernetes blog 2025 (iptables) vs kpsim iptables and ipvs. */
-export function firstPacketBlock(results: RunResults, pub: PublishedFigures): Block {
-  const name = 'repro-first-packet';
-  const title = 'First-packet latency: Kubernetes blog (2025) vs kpsim';
-  const fig = figure(pub, FIRST_PACKET_FIGURE);
-  if (!fig) return missingFigure(name, title, FIRST_PACKET_FIGURE, pub);
-  const source = sourceOf(pub, fig);
-  const caveat = fig.approx ? 'approximate: read off the published chart' : '';
-  const published = fig.points
-    .filter((p) => p.mode === 'iptables' && num(p.services) !== null)
-    .flatMap((p) =>
-      (['p50', 'p99'] as const)
-        .filter((s) => num(p[s]) !== null)
-        .map((s) => ({
-          series: 'published',
-          mode: 'iptables',
-          services: num(p.services)!,
-          publishedStat: s,
-          value: num(p[s])!,
-          source,
-          figure: fig.id,
-          caveat,
-        })),
-    );
-  const kp = {
-    p50: series(results.rows, 'first_packet.latency', 'simulated', 'p50'),
-    p99: series(results.rows, 'first_packet.latency', 'simulated', 'p99'),
-  };
-  const modes = sortModes(['iptables', 'ipvs'].filter((m) => kp.p50.some((p) => p.mode === m) || kp.p99.some((p) => p.mode === m)));
-  const unit = unitLabel(fig.unit ?? 'us');
-  const table: SmallTable = {
-    caption: `Published iptables values beside kpsim's simulated first_packet.latency (${unit}) at the same number of services.`,
-    columns: [
-      'services',
-      'published iptables p50',
-      'kpsim iptables p50',
-      'kpsim ipvs p50',
-      'published iptables p99',
-      'kpsim iptables p99',
-      'kpsim ipvs p99',
-    ],
-    rows: [...new Set(published.map((p) => p.services))]
-      .sort((a, b) => a - b)
-      .map((s) => {
-        const pubAt = (stat: string) => fmt(published.find((p) => p.services === s && p.publishedStat === stat)?.value);
-        return [
-          fmt(s),
-          pubAt('p50'),
-          fmtKpsim(valueAt(kp.p50, 'iptables', s)),
-          fmtKpsim(valueAt(kp.p50, 'ipvs', s)),
-          pubAt('p99'),
-          fmtKpsim(valueAt(kp.p99, 'iptables', s)),
-          fmtKpsim(valueAt(kp.p99, 'ipvs', s)),
-        ];
-      }),
-  };
-  const caption = `Latency of a new connection's first packet through the node, p50 and p99, in ${unit}. Marks: the published iptables measurements (${fig.approx ? "approximate, read off the blog's chart" : 'as published'}). Lines: kpsim's simulated first_packet.latency for iptables and ipvs at the run's scales (simulated clock). The blog reports nftables about equal to IPVS; its nftables points are not drawn.`;
-  if (modes.length === 0) {
-    return {
-      chart: {
-        name,
-        title,
-        caption,
-        spec: null,
-        notes: [
-          'This run has no simulated first_packet.latency rows for iptables or ipvs, so there is nothing to draw against the published points; the table lists them.',
-        ],
-      },
-      table,
-      source,
-    };
-  }
-  const kpsim = modes.flatMap((mode) =>
-    (['p50', 'p99'] as const).flatMap((stat) =>
-      positiveOnly(kp[stat].filter((p) => p.mode === mode)).kept.map((p) => ({
-        series: 'kpsim (simulated)',
-        mode,
-        services: p.scale,
-        kpsimStat: stat,
-        value: p.value,
-      })),
-    ),
-  );
-  const colorModes = sortModes([...modes, 'iptables']);
-  const y = logY(
-    'value',
-    `first-packet latency (${unit}, log scale)`,
-    [...kpsim, ...published].map((p) => p.value),
-    ',~g',
-  );
-  const spec = layered(
-    'First-packet latency',
-    `${unit}, log-log; marks: published; lines: kpsim simulated`,
-    [...kpsim, ...published],
-    ticks(
-      results,
-      published.map((p) => p.services),
-    ),
-    [
-      {
-        transform: [{ filter: { field: 'series', equal: 'kpsim (simulated)' } }],
-        mark: KPSIM_LINE,
-        encoding: {
-          y,
-          color: modeColor(colorModes),
-          strokeDash: solidDashed('kpsimStat', 'kpsim (lines)', ['p50', 'p99']),
-          detail: { field: 'kpsimStat' },
-          tooltip: kpsimTooltip(unit, [{ field: 'kpsimStat', type: 'nominal', title: 'percentile' }]),
-        },
-      },
-      {
-        transform: [{ filter: { field: 'series', equal: 'published' } }],
-        mark: PUBLISHED_MARK,
-        encoding: {
-          y,
-          color: modeColor(colorModes),
-          shape: {
-            field: 'publishedStat',
-            type: 'nominal',
-            title: 'published (marks)',
-            scale: { domain: ['p50', 'p99'], range: ['diamond', 'triangle-up'] },
-          },
-          tooltip: [...publishedTooltip(unit), { field: 'publishedStat', type: 'nominal', title: 'percentile' }],
-        },
-      },
-    ],
-    unit,
-  );
-  const notes = modes.length < 2 ? [`This run has first_packet.latency only for ${modes.join(', ')}.`] : [];
-  return { chart: { name, title, caption, spec, notes }, table, source };
-}
 
 /** (e2) CPU for 1,000 new connections/s at 10,000 services: Tigera (2019) vs kpsim. */
 export function cpuBlock(results: RunResults, pub: PublishedFigures): Block {

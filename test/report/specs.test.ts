@@ -83,8 +83,9 @@ test('reproduction tables put kpsim beside the published numbers at the same con
   // First packet: the fixture's scales include 5k, 10k and 30k, so kpsim's values are exact.
   const p50 = series(results.rows, 'first_packet.latency', 'simulated', 'p50');
   const at5k = p50.find((p) => p.mode === 'iptables' && p.scale === 5000)!.value;
-  assert.deepEqual(fp.table!.rows[0].slice(0, 2), ['5,000', '47']);
-  assert.equal(fp.table!.rows[0][2], new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3 }).format(at5k));
+  const col = (name: string) => fp.table!.columns.indexOf(name);
+  assert.deepEqual([fp.table!.rows[0][col('services')], fp.table!.rows[0][col('published iptables p50')]], ['5,000', '47']);
+  assert.equal(fp.table!.rows[0][col('kpsim iptables p50')], new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3 }).format(at5k));
   assert.match(fp.source!, /Kubernetes blog/);
   // CPU: 1,000 connections/s x ns per connection / 1e9 at 10,000 services.
   const ns = results.rows.find((r) => r.metric === 'cpu.per_connection' && r.mode === 'iptables' && r.scale === 10000)!.value;
