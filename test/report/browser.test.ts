@@ -211,7 +211,9 @@ test('a comparison report at 1400 px: what changed first, charts side by side, n
     const box = (id: string) =>
       wide.page.evaluate((sel) => {
         const r = document.querySelector(sel)!.querySelector('svg')!.getBoundingClientRect();
-        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width };
+        // The row is the blocks' (heading, caption, chart): captions of different lengths move the svg.
+        const top = document.querySelector(sel)!.closest('.block')!.getBoundingClientRect().top;
+        return { left: r.left, right: r.right, top, bottom: r.bottom, width: r.width };
       }, id);
     const a = await box('#chart-repro-first-packet');
     const b = await box('#chart-repro-cpu');
