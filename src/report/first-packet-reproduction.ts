@@ -5,11 +5,21 @@
 // comes from the published file or from the run's rows: nothing is derived.
 import type { ResultRow, RunResults } from '../metrics/results.ts';
 import { unitLabel } from '../metrics/units.ts';
-import { type SeriesPoint, positiveOnly, series, sortModes, valueAt } from './data.ts';
+import { type SeriesPoint, series, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigure, type PublishedFigures, num, sourceOf } from './published.ts';
 import { DASH_LEGEND, logY, modeColor } from './spec-kit.ts';
-import { KPSIM_LINE, PUBLISHED_MARK, figure, kpsimTooltip, layered, missingFigure, publishedTooltip, ticks } from './repro-kit.ts';
+import {
+  KPSIM_LINE,
+  PUBLISHED_MARK,
+  figure,
+  kpsimPoints,
+  kpsimTooltip,
+  layered,
+  missingFigure,
+  publishedTooltip,
+  ticks,
+} from './repro-kit.ts';
 import type { Block, SmallTable } from './types.ts';
 
 export const FIRST_PACKET_FIGURE = 'k8s-blog-2025-nftables-first-packet';
@@ -144,17 +154,7 @@ function notesOf(p: Panel): string[] {
 }
 
 function kpsimLines(p: Panel) {
-  return p.modes.flatMap((mode) =>
-    p.stats.flatMap((q) =>
-      positiveOnly(p.kp.get(q)!.filter((pt) => pt.mode === mode)).kept.map((pt) => ({
-        series: 'kpsim (simulated)',
-        mode,
-        services: pt.scale,
-        kpsimStat: q,
-        value: pt.value,
-      })),
-    ),
-  );
+  return p.modes.flatMap((mode) => p.stats.flatMap((q) => kpsimPoints(p.kp.get(q)!, [mode], { kpsimStat: q })));
 }
 
 function chartSpec(results: RunResults, p: Panel) {

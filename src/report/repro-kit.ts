@@ -7,7 +7,21 @@ import { runScales } from './charts.ts';
 import { fmt, NOT_IN_RUN } from './format.ts';
 import type { PublishedFigure, PublishedFigures } from './published.ts';
 import { CONFIG, VL_SCHEMA, servicesX } from './spec-kit.ts';
+import { type SeriesPoint, positiveOnly } from './data.ts';
 import type { Block, SmallTable } from './types.ts';
+
+/** kpsim's points of each mode, as its lines' data (values a log axis cannot show are left out). */
+export function kpsimPoints(points: SeriesPoint[], modes: string[], extra: Record<string, unknown> = {}) {
+  return modes.flatMap((mode) =>
+    positiveOnly(points.filter((p) => p.mode === mode)).kept.map((p) => ({
+      series: 'kpsim (simulated)',
+      mode,
+      services: p.scale,
+      ...extra,
+      value: p.value,
+    })),
+  );
+}
 
 /** kpsim's own series: a line with small filled points. */
 export const KPSIM_LINE = { type: 'line', point: { size: 22, filled: true }, strokeWidth: 2 };

@@ -5,11 +5,21 @@
 import type { RunResults } from '../metrics/results.ts';
 import { unitLabel } from '../metrics/units.ts';
 import { parseSweep } from '../workload/schema.ts';
-import { type SeriesPoint, positiveOnly, series, sortModes, valueAt } from './data.ts';
+import { type SeriesPoint, series, sortModes, valueAt } from './data.ts';
 import { fmt, fmtKpsim } from './format.ts';
 import { type PublishedFigures, num, sourceOf } from './published.ts';
 import { firstPacketBlock } from './first-packet-reproduction.ts';
-import { KPSIM_LINE, PUBLISHED_MARK, figure, kpsimTooltip, layered, missingFigure, publishedTooltip, ticks } from './repro-kit.ts';
+import {
+  KPSIM_LINE,
+  PUBLISHED_MARK,
+  figure,
+  kpsimPoints,
+  kpsimTooltip,
+  layered,
+  missingFigure,
+  publishedTooltip,
+  ticks,
+} from './repro-kit.ts';
 import { runScenario } from './run-scenario.ts';
 import { logY, modeColor } from './spec-kit.ts';
 import type { Block, SmallTable } from './types.ts';
@@ -63,14 +73,7 @@ export function cpuBlock(results: RunResults, pub: PublishedFigures): Block {
       source,
     };
   }
-  const kpsim = modes.flatMap((mode) =>
-    positiveOnly(fraction.filter((p) => p.mode === mode)).kept.map((p) => ({
-      series: 'kpsim (simulated)',
-      mode,
-      services: p.scale,
-      value: p.value,
-    })),
-  );
+  const kpsim = kpsimPoints(fraction, modes);
   const colorModes = sortModes([...modes, ...published.map((p) => p.mode)]);
   const y = logY(
     'value',
@@ -187,14 +190,7 @@ export function ruleAddBlock(results: RunResults, pub: PublishedFigures): Block 
       source,
     };
   }
-  const kpsim = modes.flatMap((mode) =>
-    positiveOnly(add.filter((p) => p.mode === mode)).kept.map((p) => ({
-      series: 'kpsim (simulated)',
-      mode,
-      services: p.scale,
-      value: p.value,
-    })),
-  );
+  const kpsim = kpsimPoints(add, modes);
   const y = logY(
     'value',
     `time to add a service (${unit}, log scale)`,
