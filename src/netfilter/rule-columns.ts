@@ -317,6 +317,43 @@ export class RuleColumns {
     this.targetB[r] = b;
   }
 
+  /**
+   * Moves row i to row perm[i] (perm: a permutation of the rows), one column at a time so only
+   * one spare column exists at once; extras are renumbered in the new row order.
+   */
+  permute(perm: Int32Array): void {
+    const n = this.count;
+    const a = this.alloc;
+    const move = <T extends ColumnArray>(kind: ColumnKind<T>, old: T): T => {
+      const next = a(kind, Math.max(1, n));
+      for (let i = 0; i < n; i++) next[perm[i]] = old[i];
+      return next;
+    };
+    this.flags = move(Uint32Array, this.flags);
+    this.dstAddr = move(Int32Array, this.dstAddr);
+    this.dstMask = move(Int32Array, this.dstMask);
+    this.srcAddr = move(Int32Array, this.srcAddr);
+    this.srcMask = move(Int32Array, this.srcMask);
+    this.proto = move(Uint8Array, this.proto);
+    this.dportProto = move(Uint8Array, this.dportProto);
+    this.dportLo = move(Uint16Array, this.dportLo);
+    this.dportHi = move(Uint16Array, this.dportHi);
+    this.ctBits = move(Uint8Array, this.ctBits);
+    this.statProb = move(Float64Array, this.statProb);
+    this.targetKind = move(Uint8Array, this.targetKind);
+    this.targetA = move(Int32Array, this.targetA);
+    this.targetB = move(Int32Array, this.targetB);
+    this.aux = move(Int32Array, this.aux);
+    const extras: RuleExtras[] = [];
+    for (let r = 0; r < n; r++) {
+      const x = this.aux[r];
+      if (x < 0) continue;
+      this.aux[r] = extras.length;
+      extras.push(this.extras[x]);
+    }
+    this.extras = extras;
+  }
+
   /** Shrinks the arrays to the rows in use when more than a quarter is spare (a finished table keeps no slack). */
   trim(): void {
     if (this.flags.length > this.count + (this.count >> 2) + 16) this.allocate(this.count);

@@ -23,13 +23,13 @@ export interface RulesetPlaneOptions {
   masqueradeMark: number;
   /** `-m recent` lists (ClientIP affinity); shared across syncs as the kernel keeps them. */
   recent?: RecentStore;
-  /** The ruleset comes from kpsim's own renderer (no jump-loop check); false for user dumps. */
-  generated?: boolean;
-  /**
-   * Builds the same ruleset again (a renderer's output): the plane then keeps only the compiled
-   * tables, and `ruleset` and the rule texts of trace paths are built again when asked for.
-   */
-  rebuild?: () => Ruleset;
+}
+
+/** A renderer's ruleset, already compiled (no jump-loop check: its chains are a DAG) and with no rule objects kept. */
+export interface GeneratedRuleset {
+  compiled: CompiledRuleset;
+  /** Builds the same ruleset again: `ruleset` and the rule texts of trace paths come from it. */
+  rebuild: () => Ruleset;
 }
 
 export interface DetailedTrace {
@@ -50,12 +50,18 @@ export class RulesetPlane {
   /** Rule texts per table of a rebuilt ruleset, made on the first trace that needs them. */
   private texts: Map<string, string[]> | null = null;
 
-  constructor(ruleset: Ruleset, opts: RulesetPlaneOptions) {
-    treatNfacctAsAlwaysMatching(ruleset);
-    this.compiled = compileRuleset(ruleset, { checkLoops: !opts.generated });
-    this.kept = opts.rebuild ? null : ruleset;
-    this.rebuild = opts.rebuild ?? null;
-    if (this.rebuild) for (const [name, ct] of this.compiled.tables) releaseRuleObjects(ct, (r) => this.ruleText(name, r));
+  constructor(source: Ruleset | GeneratedRuleset, opts: RulesetPlaneOptions) {
+    if ('rebuild' in source) {
+      this.compiled = source.compiled;
+      this.kept = null;
+      this.rebuild = source.rebuild;
+      for (const [name, ct] of this.compiled.tables) releaseRuleObjects(ct, (r) => this.ruleText(name, r));
+    } else {
+      treatNfacctAsAlwaysMatching(source);
+      this.compiled = compileRuleset(source);
+      this.kept = source;
+      this.rebuild = null;
+    }
     const local = opts.localIPs;
     const ctx = { isLocal: (ip: number) => local.has(ip) };
     this.hooks = new HookWalker(this.compiled, ctx.isLocal, opts.masqueradeMark);
