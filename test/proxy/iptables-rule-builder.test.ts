@@ -60,7 +60,7 @@ const COLUMNS = [
   'aux',
 ] as const;
 
-/** Row for row, column for column: the streamed compilation is the parsed text's compilation. */
+/** Row for row, column for column, text for text: the streamed compilation is the parsed text's compilation. */
 function assertSameColumns(built: CompiledRuleset, parsed: CompiledRuleset): void {
   assert.deepEqual([...built.tables.keys()], [...parsed.tables.keys()]);
   for (const [name, pt] of parsed.tables) {
@@ -73,6 +73,7 @@ function assertSameColumns(built: CompiledRuleset, parsed: CompiledRuleset): voi
       assert.deepEqual(bt[col].subarray(0, n), pt[col].subarray(0, n), `${name} ${col}`);
     }
     assert.deepEqual(bt.extras, pt.extras, `${name} extras`);
+    for (let r = 0; r < pt.ruleCount; r++) assert.equal(bt.text.ruleText(r), pt.text.ruleText(r), `${name} rule ${r} text`);
   }
 }
 

@@ -12,7 +12,7 @@ import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, Syn
 import { fullSaveText } from './full-save.ts';
 import { type HostFeatures, type IptablesOptions, resolveOptions } from './options.ts';
 import { renderRestore, restoreText, type RestorePayload } from './render.ts';
-import { buildNodeRuleset, compileNodeTables } from './rule-builder.ts';
+import { buildNodeRuleset, compileNodeTables, nodeRuleTexts } from './rule-builder.ts';
 import { type DetailedTrace, RulesetPlane } from './ruleset-plane.ts';
 
 export class IptablesDataPlane implements DataPlane {
@@ -60,8 +60,9 @@ export class IptablesDataPlane implements DataPlane {
     // render('iptables-save')): the plane keeps the columns and renders again on demand.
     const { compiled, summary: p } = compileNodeTables(services, options);
     const rebuild = () => buildNodeRuleset(renderRestore(services, options));
+    const texts = () => nodeRuleTexts(services, options, compiled);
     this.plane = new RulesetPlane(
-      { compiled, rebuild },
+      { compiled, rebuild, texts },
       { localIPs: node.localIPs, masqueradeMark: options.masqueradeValue, recent: this.recent },
     );
     this.serviceChains = p.serviceChains;

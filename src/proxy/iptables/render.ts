@@ -59,8 +59,8 @@ export interface RestorePayload extends RenderSummary {
  */
 export type RuleSink = (filterRules: RuleBuf[], natRules: RuleBuf[]) => void;
 
-/** Rules per batch handed to a sink: a few services' worth. */
-const BATCH = 4096;
+/** Rules per batch handed to a sink: a few services' worth, few enough to die young (a scavenge, not a full collection). */
+const BATCH = 256;
 
 /** The restore payload with every rule kept (for the texts; a sync streams with renderRules). */
 export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): RestorePayload {

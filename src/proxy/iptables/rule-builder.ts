@@ -22,29 +22,63 @@ export function buildNodeRuleset(p: RestorePayload): Ruleset {
   return rs;
 }
 
+type TableName = 'filter' | 'nat';
+
+/** Takes the node's chains and rules as they are rendered; a rule is garbage once it returns. */
+interface NodeSink {
+  chain(table: TableName, name: string, builtin: boolean): void;
+  rule(table: TableName, r: RuleBuf): void;
+}
+
+/** Every chain and rule of nodeTables(renderRestore(services, o)), streamed; each chain's rules in order. */
+function streamNodeRules(services: ServicePortInfo[], o: IptablesOptions, sink: NodeSink): RenderSummary {
+  for (const table of ['filter', 'nat'] as const) {
+    for (const c of BUILTIN[table]) sink.chain(table, c, true);
+    // nodeTables prepends each jump rule: the last one comes first.
+    for (let i = JUMP_CHAINS.length - 1; i >= 0; i--) if (JUMP_CHAINS[i].table === table) sink.rule(table, jumpRule(JUMP_CHAINS[i]));
+    for (const j of JUMP_CHAINS) if (j.table === table) sink.chain(table, j.dst, false);
+  }
+  const summary = renderRules(services, o, (filterRules, natRules) => {
+    for (let i = 0; i < filterRules.length; i++) sink.rule('filter', filterRules[i]);
+    for (let i = 0; i < natRules.length; i++) sink.rule('nat', natRules[i]);
+  });
+  for (const c of summary.filterChains) sink.chain('filter', c, false);
+  for (const c of summary.natChains) sink.chain('nat', c, false);
+  return summary;
+}
+
 /**
  * The compiled tables of buildNodeRuleset(renderRestore(services, o)), each rule compiled as
  * it is rendered and then dropped: a sync never holds every rule object at once.
  */
 export function compileNodeTables(services: ServicePortInfo[], o: IptablesOptions): { compiled: CompiledRuleset; summary: RenderSummary } {
   const tables = { filter: new TableCompiler('filter'), nat: new TableCompiler('nat') };
-  for (const name of ['filter', 'nat'] as const) {
-    const tc = tables[name];
-    for (const c of BUILTIN[name]) tc.chain(c, true);
-    // nodeTables prepends each jump rule: the last one comes first.
-    for (let i = JUMP_CHAINS.length - 1; i >= 0; i--) if (JUMP_CHAINS[i].table === name) add(tc, jumpRule(JUMP_CHAINS[i]));
-    for (const j of JUMP_CHAINS) if (j.table === name) tc.chain(j.dst);
-  }
-  const summary = renderRules(services, o, (filterRules, natRules) => {
-    for (let i = 0; i < filterRules.length; i++) add(tables.filter, filterRules[i]);
-    for (let i = 0; i < natRules.length; i++) add(tables.nat, natRules[i]);
+  const summary = streamNodeRules(services, o, {
+    chain: (table, name, builtin) => tables[table].chain(name, builtin),
+    rule: (table, r) => tables[table].add(tables[table].chain(r.chain), r),
   });
-  for (const c of summary.filterChains) tables.filter.chain(c);
-  for (const c of summary.natChains) tables.nat.chain(c);
   const compiled: CompiledRuleset = { tables: new Map([tables.filter, tables.nat].map((tc) => [tc.name, tc.finish(true)])) };
   return { compiled, summary };
 }
 
-function add(tc: TableCompiler, r: RuleBuf): void {
-  tc.add(tc.chain(r.chain), r);
+/** Each compiled table's rule texts in row order, rendered again without keeping the rule objects. */
+export function nodeRuleTexts(services: ServicePortInfo[], o: IptablesOptions, compiled: CompiledRuleset): Map<string, string[]> {
+  const byChain = { filter: new Map<string, string[]>(), nat: new Map<string, string[]>() };
+  streamNodeRules(services, o, {
+    chain: () => {},
+    rule: (table, r) => {
+      const m = byChain[table];
+      let list = m.get(r.chain);
+      if (!list) m.set(r.chain, (list = []));
+      list.push(r.text);
+    },
+  });
+  const texts = new Map<string, string[]>();
+  for (const [name, ct] of compiled.tables) {
+    const out: string[] = [];
+    const m = byChain[name as TableName];
+    for (let c = 0; c < ct.chainCount; c++) for (const t of m.get(ct.chainName(c)) ?? []) out.push(t);
+    texts.set(name, out);
+  }
+  return texts;
 }
