@@ -322,30 +322,26 @@ export class RuleColumns {
    * one spare column exists at once; extras are renumbered in the new row order.
    */
   permute(perm: Int32Array): void {
-    const n = this.count;
+    const n = Math.max(1, this.count);
     const a = this.alloc;
-    const move = <T extends ColumnArray>(kind: ColumnKind<T>, old: T): T => {
-      const next = a(kind, Math.max(1, n));
-      for (let i = 0; i < n; i++) next[perm[i]] = old[i];
-      return next;
-    };
-    this.flags = move(Uint32Array, this.flags);
-    this.dstAddr = move(Int32Array, this.dstAddr);
-    this.dstMask = move(Int32Array, this.dstMask);
-    this.srcAddr = move(Int32Array, this.srcAddr);
-    this.srcMask = move(Int32Array, this.srcMask);
-    this.proto = move(Uint8Array, this.proto);
-    this.dportProto = move(Uint8Array, this.dportProto);
-    this.dportLo = move(Uint16Array, this.dportLo);
-    this.dportHi = move(Uint16Array, this.dportHi);
-    this.ctBits = move(Uint8Array, this.ctBits);
-    this.statProb = move(Float64Array, this.statProb);
-    this.targetKind = move(Uint8Array, this.targetKind);
-    this.targetA = move(Int32Array, this.targetA);
-    this.targetB = move(Int32Array, this.targetB);
-    this.aux = move(Int32Array, this.aux);
+    // One scatter function per element type: a single generic loop over five array types is megamorphic and slow.
+    this.flags = scatterU32(perm, this.flags, a(Uint32Array, n));
+    this.dstAddr = scatterI32(perm, this.dstAddr, a(Int32Array, n));
+    this.dstMask = scatterI32(perm, this.dstMask, a(Int32Array, n));
+    this.srcAddr = scatterI32(perm, this.srcAddr, a(Int32Array, n));
+    this.srcMask = scatterI32(perm, this.srcMask, a(Int32Array, n));
+    this.proto = scatterU8(perm, this.proto, a(Uint8Array, n));
+    this.dportProto = scatterU8(perm, this.dportProto, a(Uint8Array, n));
+    this.dportLo = scatterU16(perm, this.dportLo, a(Uint16Array, n));
+    this.dportHi = scatterU16(perm, this.dportHi, a(Uint16Array, n));
+    this.ctBits = scatterU8(perm, this.ctBits, a(Uint8Array, n));
+    this.statProb = scatterF64(perm, this.statProb, a(Float64Array, n));
+    this.targetKind = scatterU8(perm, this.targetKind, a(Uint8Array, n));
+    this.targetA = scatterI32(perm, this.targetA, a(Int32Array, n));
+    this.targetB = scatterI32(perm, this.targetB, a(Int32Array, n));
+    this.aux = scatterI32(perm, this.aux, a(Int32Array, n));
     const extras: RuleExtras[] = [];
-    for (let r = 0; r < n; r++) {
+    for (let r = 0; r < this.count; r++) {
       const x = this.aux[r];
       if (x < 0) continue;
       this.aux[r] = extras.length;
@@ -383,4 +379,25 @@ export class RuleColumns {
     this.targetB = grow(Int32Array, this.targetB);
     this.aux = grow(Int32Array, this.aux);
   }
+}
+
+function scatterU32(perm: Int32Array, from: Uint32Array, to: Uint32Array): Uint32Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterI32(perm: Int32Array, from: Int32Array, to: Int32Array): Int32Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterU16(perm: Int32Array, from: Uint16Array, to: Uint16Array): Uint16Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterU8(perm: Int32Array, from: Uint8Array, to: Uint8Array): Uint8Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterF64(perm: Int32Array, from: Float64Array, to: Float64Array): Float64Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
 }
