@@ -49,11 +49,12 @@ export class IptablesDataPlane implements DataPlane {
     const node = nodeView(cluster, this.config.hostnameOverride, this.configFile);
     this.options = resolveOptions(this.config, node, this.features, this.configFile);
     const previous = this.serviceChains;
-    const services = buildServiceMap(cluster, node);
-    // Let the old ruleset go before the new one is built: at 50,000 services each is ~10^6
-    // objects, and holding both doubles the heap the collector has to mark.
+    // Let the old plane and service map go before the new ones are built: at 100,000 services
+    // they are ~600 MB, and holding both raises the sync's peak by that much.
     this.plane = undefined!;
+    this.services = [];
     this.saveText = null;
+    const services = buildServiceMap(cluster, node);
     const options = this.options;
     this.services = services;
     // Each rule is compiled as it is rendered and let go (equal to compiling the parsed
