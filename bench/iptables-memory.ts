@@ -1,7 +1,8 @@
 // Where the iptables data plane's heap goes: each stage of a full sync built and kept in turn,
 // the live heap measured after a full collection. Wall clock (this process), noisy on a shared
 // machine: compare stages and ratios. Run:
-//   node --expose-gc --import tsx bench/iptables-memory.ts [scenario.yaml] [services]
+//   node --expose-gc --import tsx bench/iptables-memory.ts [scenario.yaml] [services] [--plane]
+// --plane: only the cluster and the real IptablesDataPlane's full sync (its peak RSS and time).
 import { loadScenario } from '../src/scenario/load.ts';
 import { generateCluster } from '../src/scenario/generate.ts';
 import { buildServiceMap } from '../src/proxy/service-map.ts';
@@ -12,6 +13,7 @@ import { buildNodeRuleset } from '../src/proxy/iptables/rule-builder.ts';
 import { compileRuleset } from '../src/netfilter/index.ts';
 import { parseKubeProxyConfig } from '../src/proxy/load-config.ts';
 import { scenarioConfig } from '../src/scenario/generate.ts';
+import { IptablesDataPlane } from '../src/proxy/iptables/dataplane.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -45,6 +47,14 @@ const kpc = parseKubeProxyConfig(
   { ...(scenario.proxy ?? {}), mode: 'iptables', hostnameOverride: 'node-1', clusterCIDR: scenarioConfig(scenario).clusterCIDR },
   file,
 );
+if (process.argv.includes('--plane')) {
+  const rssBefore = process.resourceUsage().maxRSS * 1024;
+  const plane = stage('data plane full sync', () => new IptablesDataPlane(cluster, kpc)) as IptablesDataPlane;
+  console.log(
+    `${plane.stats().iptables_rules} rules; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)} (${mb(rssBefore)} before the sync)`,
+  );
+  process.exit(0);
+}
 const node = nodeView(cluster, 'node-1');
 const opts = resolveOptions(kpc, node, {});
 const services = stage('service map', () => buildServiceMap(cluster, node)) as ReturnType<typeof buildServiceMap>;

@@ -35,9 +35,8 @@ export {
   type HooksResult,
   type HookStepResult,
 } from './hooks.ts';
+export { compileRuleset, compileTable, TableCompiler, type CompileOptions } from './table-compile.ts';
 export {
-  compileRuleset,
-  compileTable,
   describeRule,
   releaseRuleObjects,
   verdictName,

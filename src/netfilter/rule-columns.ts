@@ -317,6 +317,39 @@ export class RuleColumns {
     this.targetB[r] = b;
   }
 
+  /**
+   * Moves row i to row perm[i] (perm: a permutation of the rows), one column at a time so only
+   * one spare column exists at once; extras are renumbered in the new row order.
+   */
+  permute(perm: Int32Array): void {
+    const n = Math.max(1, this.count);
+    const a = this.alloc;
+    // One scatter function per element type: a single generic loop over five array types is megamorphic and slow.
+    this.flags = scatterU32(perm, this.flags, a(Uint32Array, n));
+    this.dstAddr = scatterI32(perm, this.dstAddr, a(Int32Array, n));
+    this.dstMask = scatterI32(perm, this.dstMask, a(Int32Array, n));
+    this.srcAddr = scatterI32(perm, this.srcAddr, a(Int32Array, n));
+    this.srcMask = scatterI32(perm, this.srcMask, a(Int32Array, n));
+    this.proto = scatterU8(perm, this.proto, a(Uint8Array, n));
+    this.dportProto = scatterU8(perm, this.dportProto, a(Uint8Array, n));
+    this.dportLo = scatterU16(perm, this.dportLo, a(Uint16Array, n));
+    this.dportHi = scatterU16(perm, this.dportHi, a(Uint16Array, n));
+    this.ctBits = scatterU8(perm, this.ctBits, a(Uint8Array, n));
+    this.statProb = scatterF64(perm, this.statProb, a(Float64Array, n));
+    this.targetKind = scatterU8(perm, this.targetKind, a(Uint8Array, n));
+    this.targetA = scatterI32(perm, this.targetA, a(Int32Array, n));
+    this.targetB = scatterI32(perm, this.targetB, a(Int32Array, n));
+    this.aux = scatterI32(perm, this.aux, a(Int32Array, n));
+    const extras: RuleExtras[] = [];
+    for (let r = 0; r < this.count; r++) {
+      const x = this.aux[r];
+      if (x < 0) continue;
+      this.aux[r] = extras.length;
+      extras.push(this.extras[x]);
+    }
+    this.extras = extras;
+  }
+
   /** Shrinks the arrays to the rows in use when more than a quarter is spare (a finished table keeps no slack). */
   trim(): void {
     if (this.flags.length > this.count + (this.count >> 2) + 16) this.allocate(this.count);
@@ -346,4 +379,25 @@ export class RuleColumns {
     this.targetB = grow(Int32Array, this.targetB);
     this.aux = grow(Int32Array, this.aux);
   }
+}
+
+function scatterU32(perm: Int32Array, from: Uint32Array, to: Uint32Array): Uint32Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterI32(perm: Int32Array, from: Int32Array, to: Int32Array): Int32Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterU16(perm: Int32Array, from: Uint16Array, to: Uint16Array): Uint16Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterU8(perm: Int32Array, from: Uint8Array, to: Uint8Array): Uint8Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
+}
+function scatterF64(perm: Int32Array, from: Float64Array, to: Float64Array): Float64Array {
+  for (let i = 0; i < perm.length; i++) to[perm[i]] = from[i];
+  return to;
 }

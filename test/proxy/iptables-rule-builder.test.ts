@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readClusterFile } from '../../src/cluster/k8s-io.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { generateCluster } from '../../src/scenario/generate.ts';
-import { parseIptablesSave, writeIptablesSave, type Ruleset } from '../../src/netfilter/index.ts';
+import { type CompiledRuleset, compileRuleset, parseIptablesSave, writeIptablesSave, type Ruleset } from '../../src/netfilter/index.ts';
 import { loadKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { IptablesDataPlane } from '../../src/proxy/iptables/dataplane.ts';
 import { treatNfacctAsAlwaysMatching } from '../../src/proxy/iptables/nfacct-adapter.ts';
@@ -38,10 +38,51 @@ function assertSameRules(built: Ruleset, parsed: Ruleset): void {
   });
 }
 
+const COLUMNS = [
+  'chainStart',
+  'chainEnd',
+  'chainBuiltin',
+  'chainDrop',
+  'flags',
+  'dstAddr',
+  'dstMask',
+  'srcAddr',
+  'srcMask',
+  'proto',
+  'dportProto',
+  'dportLo',
+  'dportHi',
+  'ctBits',
+  'statProb',
+  'targetKind',
+  'targetA',
+  'targetB',
+  'aux',
+] as const;
+
+/** Row for row, column for column, text for text: the streamed compilation is the parsed text's compilation. */
+function assertSameColumns(built: CompiledRuleset, parsed: CompiledRuleset): void {
+  assert.deepEqual([...built.tables.keys()], [...parsed.tables.keys()]);
+  for (const [name, pt] of parsed.tables) {
+    const bt = built.tables.get(name)!;
+    assert.equal(bt.ruleCount, pt.ruleCount, `${name} rules`);
+    assert.equal(bt.chainCount, pt.chainCount, `${name} chains`);
+    for (let c = 0; c < pt.chainCount; c++) assert.equal(bt.chainName(c), pt.chainName(c));
+    for (const col of COLUMNS) {
+      const n = col.startsWith('chain') ? pt.chainCount : pt.ruleCount;
+      assert.deepEqual(bt[col].subarray(0, n), pt[col].subarray(0, n), `${name} ${col}`);
+    }
+    assert.deepEqual(bt.extras, pt.extras, `${name} extras`);
+    for (let r = 0; r < pt.ruleCount; r++) assert.equal(bt.text.ruleText(r), pt.text.ruleText(r), `${name} rule ${r} text`);
+  }
+}
+
 function check(plane: IptablesDataPlane): void {
   const text = plane.render('iptables-save');
   assert.equal(writeIptablesSave(plane.ruleset), text, 'the built ruleset writes back as render() prints it');
-  assertSameRules(plane.ruleset, parseIptablesSave(text));
+  const parsed = parseIptablesSave(text);
+  assertSameRules(plane.ruleset, parsed);
+  assertSameColumns(plane.compiled, compileRuleset(parsed));
 }
 
 test('built rules equal the parsed rendering: kube-proxy golden clusters', () => {

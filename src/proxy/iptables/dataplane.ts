@@ -12,7 +12,7 @@ import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, Syn
 import { fullSaveText } from './full-save.ts';
 import { type HostFeatures, type IptablesOptions, resolveOptions } from './options.ts';
 import { renderRestore, restoreText, type RestorePayload } from './render.ts';
-import { buildNodeRuleset } from './rule-builder.ts';
+import { buildNodeRuleset, compileNodeTables, nodeRuleTexts } from './rule-builder.ts';
 import { type DetailedTrace, RulesetPlane } from './ruleset-plane.ts';
 
 export class IptablesDataPlane implements DataPlane {
@@ -49,28 +49,28 @@ export class IptablesDataPlane implements DataPlane {
     const node = nodeView(cluster, this.config.hostnameOverride, this.configFile);
     this.options = resolveOptions(this.config, node, this.features, this.configFile);
     const previous = this.serviceChains;
-    const services = buildServiceMap(cluster, node);
-    // Let the old ruleset go before the new one is built: at 50,000 services each is ~10^6
-    // objects, and holding both doubles the heap the collector has to mark.
+    // Let the old plane and service map go before the new ones are built: at 100,000 services
+    // they are ~600 MB, and holding both raises the sync's peak by that much.
     this.plane = undefined!;
+    this.services = [];
     this.saveText = null;
+    const services = buildServiceMap(cluster, node);
     const options = this.options;
     this.services = services;
-    const p = renderRestore(services, options);
-    // The rules are built as netfilter objects directly (equal to parsing render('iptables-save')),
-    // compiled, and then let go: the plane keeps the compiled columns and renders again on demand.
-    this.plane = new RulesetPlane(buildNodeRuleset(p), {
-      localIPs: node.localIPs,
-      masqueradeMark: options.masqueradeValue,
-      recent: this.recent,
-      generated: true,
-      rebuild: () => buildNodeRuleset(renderRestore(services, options)),
-    });
+    // Each rule is compiled as it is rendered and let go (equal to compiling the parsed
+    // render('iptables-save')): the plane keeps the columns and renders again on demand.
+    const { compiled, summary: p } = compileNodeTables(services, options);
+    const rebuild = () => buildNodeRuleset(renderRestore(services, options));
+    const texts = () => nodeRuleTexts(services, options, compiled);
+    this.plane = new RulesetPlane(
+      { compiled, rebuild, texts },
+      { localIPs: node.localIPs, masqueradeMark: options.masqueradeValue, recent: this.recent },
+    );
     this.serviceChains = p.serviceChains;
     // A full sync flushes chains that are gone: one chain line and one -X line each.
     let stale = 0;
     if (previous) for (const c of previous) if (!p.serviceChains.has(c)) stale++;
-    let restoreLines = 4 + p.filterChains.length + p.filterRules.length + p.natChains.length + p.natRules.length + 2 * stale;
+    let restoreLines = 4 + p.filterChains.length + p.filterRuleCount + p.natChains.length + p.natRuleCount + 2 * stale;
     if (this.partial) {
       // kube-proxy's change trackers say which ports changed; here, what each port was synced from.
       const full = opts.full === true || previous === undefined;
@@ -122,6 +122,11 @@ export class IptablesDataPlane implements DataPlane {
   /** The last sync's restore payload, rendered again (the data plane keeps only the compiled rules). */
   private payload(): RestorePayload {
     return renderRestore(this.services, this.options);
+  }
+
+  /** The compiled tables the packets walk (what compiling the parsed render('iptables-save') gives). */
+  get compiled() {
+    return this.plane.compiled;
   }
 
   /** The ruleset the packets walk (what parsing render('iptables-save') gives). */

@@ -30,12 +30,13 @@ const NFACCT_LOCALHOST_NODEPORT = 'localhost_nps_accepted_pkts';
 
 export type RuleLine = RuleBuf;
 
-export interface RestorePayload {
+/** What a rendering wrote besides the rules themselves. */
+export interface RenderSummary {
   /** Each section as kube-proxy's LineBuffers hold it: chains declared, rules written. */
   filterChains: string[];
-  filterRules: RuleBuf[];
   natChains: string[];
-  natRules: RuleBuf[];
+  filterRuleCount: number;
+  natRuleCount: number;
   /** Per-service nat chains written (KUBE-SVC/SVL/EXT/FW/SEP). */
   serviceChains: Set<string>;
   /**
@@ -47,11 +48,44 @@ export interface RestorePayload {
   largeClusterMode: boolean;
 }
 
+export interface RestorePayload extends RenderSummary {
+  filterRules: RuleBuf[];
+  natRules: RuleBuf[];
+}
+
+/**
+ * Takes finished rules in batches, in the order written; the arrays are the renderer's and
+ * are reused after the call, so a sink that keeps no rule lets each batch become garbage.
+ */
+export type RuleSink = (filterRules: RuleBuf[], natRules: RuleBuf[]) => void;
+
+/** Rules per batch handed to a sink: a few services' worth, few enough to die young (a scavenge, not a full collection). */
+const BATCH = 256;
+
+/** The restore payload with every rule kept (for the texts; a sync streams with renderRules). */
 export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): RestorePayload {
+  const filterRules: RuleBuf[] = [];
+  const natRules: RuleBuf[] = [];
+  const summary = renderRules(services, o, (f, n) => {
+    for (let i = 0; i < f.length; i++) filterRules.push(f[i]);
+    for (let i = 0; i < n.length; i++) natRules.push(n[i]);
+  });
+  return { ...summary, filterRules, natRules };
+}
+
+export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sink: RuleSink): RenderSummary {
   const filterChains: string[] = [];
   const filterRules: RuleBuf[] = [];
   const natChains: string[] = [];
   const natRules: RuleBuf[] = [];
+  let filterRuleCount = 0;
+  let natRuleCount = 0;
+  const flush = () => {
+    filterRuleCount += filterRules.length;
+    natRuleCount += natRules.length;
+    sink(filterRules, natRules);
+    filterRules.length = natRules.length = 0;
+  };
   const serviceChains = new Set<string>();
   const ownLines = new Int32Array(services.length);
   let own = 0;
@@ -266,6 +300,7 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
       dnat.proto(p).dnat(ep.ip, ep.port);
     }
     ownLines[si] = own;
+    if (filterRules.length + natRules.length >= BATCH) flush();
   }
 
   // Tail call to KUBE-NODEPORTS: must be the last rule of nat KUBE-SERVICES.
@@ -292,7 +327,8 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
   filter(KUBE_FORWARD).comment('kubernetes forwarding rules').mark(false, markValue, markText).verdict('ACCEPT');
   filter(KUBE_FORWARD).comment('kubernetes forwarding conntrack rule').ctstate(false, ['RELATED', 'ESTABLISHED']).verdict('ACCEPT');
 
-  return { filterChains, filterRules, natChains, natRules, serviceChains, ownLines, largeClusterMode };
+  flush();
+  return { filterChains, natChains, filterRuleCount, natRuleCount, serviceChains, ownLines, largeClusterMode };
 }
 
 /** ClientIP affinity checks first, then one rule per endpoint with probability 1/(n-i). */

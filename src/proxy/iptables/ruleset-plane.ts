@@ -23,13 +23,15 @@ export interface RulesetPlaneOptions {
   masqueradeMark: number;
   /** `-m recent` lists (ClientIP affinity); shared across syncs as the kernel keeps them. */
   recent?: RecentStore;
-  /** The ruleset comes from kpsim's own renderer (no jump-loop check); false for user dumps. */
-  generated?: boolean;
-  /**
-   * Builds the same ruleset again (a renderer's output): the plane then keeps only the compiled
-   * tables, and `ruleset` and the rule texts of trace paths are built again when asked for.
-   */
-  rebuild?: () => Ruleset;
+}
+
+/** A renderer's ruleset, already compiled (no jump-loop check: its chains are a DAG) and with no rule objects kept. */
+export interface GeneratedRuleset {
+  compiled: CompiledRuleset;
+  /** Builds the same ruleset again (for `ruleset`). */
+  rebuild: () => Ruleset;
+  /** Each table's rule texts in row order (for trace paths), made without the whole ruleset. */
+  texts: () => Map<string, string[]>;
 }
 
 export interface DetailedTrace {
@@ -47,15 +49,24 @@ export class RulesetPlane {
   private rng: Rng | null = null;
   private kept: Ruleset | null;
   private readonly rebuild: (() => Ruleset) | null;
-  /** Rule texts per table of a rebuilt ruleset, made on the first trace that needs them. */
+  private readonly makeTexts: (() => Map<string, string[]>) | null;
+  /** Rule texts per table of a generated ruleset, made on the first trace that needs them. */
   private texts: Map<string, string[]> | null = null;
 
-  constructor(ruleset: Ruleset, opts: RulesetPlaneOptions) {
-    treatNfacctAsAlwaysMatching(ruleset);
-    this.compiled = compileRuleset(ruleset, { checkLoops: !opts.generated });
-    this.kept = opts.rebuild ? null : ruleset;
-    this.rebuild = opts.rebuild ?? null;
-    if (this.rebuild) for (const [name, ct] of this.compiled.tables) releaseRuleObjects(ct, (r) => this.ruleText(name, r));
+  constructor(source: Ruleset | GeneratedRuleset, opts: RulesetPlaneOptions) {
+    if ('rebuild' in source) {
+      this.compiled = source.compiled;
+      this.kept = null;
+      this.rebuild = source.rebuild;
+      this.makeTexts = source.texts;
+      for (const [name, ct] of this.compiled.tables) releaseRuleObjects(ct, (r) => this.ruleText(name, r));
+    } else {
+      treatNfacctAsAlwaysMatching(source);
+      this.compiled = compileRuleset(source);
+      this.kept = source;
+      this.rebuild = null;
+      this.makeTexts = null;
+    }
     const local = opts.localIPs;
     const ctx = { isLocal: (ip: number) => local.has(ip) };
     this.hooks = new HookWalker(this.compiled, ctx.isLocal, opts.masqueradeMark);
@@ -126,10 +137,7 @@ export class RulesetPlane {
   }
 
   private ruleText(table: string, r: number): string {
-    if (this.texts === null) {
-      // In compile order: chain by chain, as compileTable numbers the rules.
-      this.texts = new Map(this.ruleset.tables.map((t) => [t.name, t.chains.flatMap((c) => c.rules.map((x) => x.text))]));
-    }
+    this.texts ??= this.makeTexts!();
     return this.texts.get(table)![r];
   }
 }
