@@ -1,5 +1,6 @@
 // Child process of nftables-alloc.test.ts (run with --expose-gc and a young generation large
-// enough that no scavenge runs during the lookups): heap growth over 100,000 lookups.
+// enough that no scavenge runs during the lookups): heap growth over 100,000 lookups, least of
+// three rounds.
 import { Rng } from '../../src/engine/rng.ts';
 import { newLookupResult, type Packet } from '../../src/proxy/types.ts';
 import { makeService, makeSlice } from './kube-proxy-test-env.ts';
@@ -35,9 +36,14 @@ const run = (n: number) => {
 };
 run(200_000); // warm up: compiled code, inline caches
 const gc = (globalThis as { gc?: () => void }).gc!;
-gc();
-gc();
-const before = process.memoryUsage().heapUsed;
-run(100_000);
-const after = process.memoryUsage().heapUsed;
-process.stdout.write(JSON.stringify({ delta: after - before, verdict: out.verdict }) + '\n');
+// The least of three rounds, as in the contract's lookup-alloc.ts: a compile that lands mid-round
+// leaves its code on the heap once; an allocation per lookup shows in every round.
+let delta = Infinity;
+for (let round = 0; round < 3; round++) {
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  run(100_000);
+  delta = Math.min(delta, process.memoryUsage().heapUsed - before);
+}
+process.stdout.write(JSON.stringify({ delta, verdict: out.verdict }) + '\n');
