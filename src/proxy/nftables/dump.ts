@@ -19,7 +19,7 @@ export function dumpTable(t: NftTable): string {
         ? `add set ${p} ${s.name}${setSpec(s.comment, s.timeoutSeconds)}`
         : `add map ${p} ${s.name}${mapSpec(s.withAddress, s.comment)}`,
     );
-  for (const c of chains) for (const r of c.rules) out.push(`add rule ${p} ${c.name} ${ruleText(r)}`);
+  for (const c of chains) t.blobs.forEachRule(c.id, (code, pc) => out.push(`add rule ${p} ${c.name} ${ruleText(t, code, pc)}`));
   for (const s of t.sets.values()) {
     // Dynamic sets hold what packets put there, not configuration.
     if (s.kind === 'set') {

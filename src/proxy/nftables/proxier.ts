@@ -118,6 +118,7 @@ export class NftProxier {
       }
       const rec = new ServiceRecord();
       syncServicePort(ctx, svc, skip, rec);
+      rec.seal();
       records.set(svc.name, rec);
     }
     this.records = records;

@@ -1,9 +1,10 @@
-// The nftables rules kube-proxy writes, as structured objects the interpreter walks without
-// allocating, and as the text `nft -f` reads (ruleText). Only the expressions and statements
-// pkg/proxy/nftables/proxier.go uses are modelled; each opcode notes the text it renders to.
+// The nftables rules kube-proxy writes: objects handed to a transaction (blob.ts encodes and
+// keeps them), and the encoded form as the text `nft -f` reads (ruleText). Only the expressions
+// and statements pkg/proxy/nftables/proxier.go uses are modelled; each opcode notes its text.
 import { type Cidr, formatIPv4 } from '../../util/ipv4.ts';
 import { protocolName } from '../../util/proto.ts';
-import type { Chain, NftSet, VerdictMap } from './table.ts';
+import { F_NEG, F_PREFIX, MATCH_SIZE, RULE_HEAD } from './blob.ts';
+import type { Chain, NftSet, NftTable, VerdictMap } from './table.ts';
 
 /** ip daddr [!=] ADDR[/N] */
 export const M_DADDR = 1;
@@ -74,9 +75,6 @@ export class Match {
 }
 
 export class Rule {
-  /** Creation number of the rule's first anonymous set in the table's set list (table.ts). */
-  anonSeq = -1;
-
   constructor(
     readonly matches: readonly Match[],
     readonly stmt: number,
@@ -107,42 +105,52 @@ function hex(v: number): string {
   return `0x${(v >>> 0).toString(16)}`;
 }
 
-function matchText(m: Match): string {
-  const not = m.neg ? '!= ' : '';
-  switch (m.op) {
+/** An address match's operand: the address, or address/prefix when it was written as a prefix. */
+function operand(code: Int32Array, p: number): string {
+  return code[p + 1] & F_PREFIX ? `${formatIPv4(code[p + 2])}/${Math.clz32(~code[p + 3])}` : formatIPv4(code[p + 2]);
+}
+
+function matchText(refs: readonly unknown[], code: Int32Array, p: number): string {
+  const not = code[p + 1] & F_NEG ? '!= ' : '';
+  const a = code[p + 2];
+  switch (code[p]) {
     case M_DADDR:
-    case M_DADDR_ANON:
-      return `ip daddr ${not}${m.operand}`;
+      return `ip daddr ${not}${operand(code, p)}`;
     case M_SADDR:
+      return `ip saddr ${not}${operand(code, p)}`;
+    case M_DADDR_ANON:
+      return `ip daddr ${not}${(refs[a] as Match).operand}`;
     case M_SADDR_ANON:
-      return `ip saddr ${not}${m.operand}`;
+      return `ip saddr ${not}${(refs[a] as Match).operand}`;
     case M_DADDR_SET:
-      return `ip daddr @${m.set!.name}`;
+      return `ip daddr @${(refs[a] as NftSet).name}`;
     case M_SADDR_SET:
-      return `ip saddr @${m.set!.name}`;
+      return `ip saddr @${(refs[a] as NftSet).name}`;
     case M_FIB_DADDR_LOCAL:
       return 'fib daddr type local';
     case M_FIB_SADDR_LOCAL:
       return 'fib saddr type local';
     case M_DPORT:
-      return `${protocolName(m.a)} dport ${m.b}`;
+      return `${protocolName(a)} dport ${code[p + 3]}`;
     case M_L4PROTO:
-      return `meta l4proto ${protocolName(m.a)}`;
+      return `meta l4proto ${protocolName(a)}`;
     case M_CT_NEW:
       return 'ct state new';
     case M_MARK_ZERO:
-      return `mark and ${hex(m.a)} == 0`;
+      return `mark and ${hex(a)} == 0`;
     default:
-      throw new Error(`unknown match ${m.op}`);
+      throw new Error(`unknown match ${code[p]}`);
   }
 }
 
-function stmtText(r: Rule): string {
-  switch (r.stmt) {
+function stmtText(t: NftTable, code: Int32Array, pc: number): string {
+  const x = code[pc + 3];
+  const name = (id: number) => t.chains[id]!.name;
+  switch (code[pc + 2]) {
     case S_JUMP:
-      return `jump ${r.chain!.name}`;
+      return `jump ${name(x)}`;
     case S_GOTO:
-      return `goto ${r.chain!.name}`;
+      return `goto ${name(x)}`;
     case S_RETURN:
       return 'return';
     case S_ACCEPT:
@@ -151,31 +159,38 @@ function stmtText(r: Rule): string {
       return 'drop';
     case S_REJECT:
       return 'reject';
-    case S_VMAP:
-      return r.map!.withAddress
-        ? `ip daddr . meta l4proto . th dport vmap @${r.map!.name}`
-        : `meta l4proto . th dport vmap @${r.map!.name}`;
-    case S_NUMGEN:
-      return `numgen random mod ${r.targets!.length} vmap { ${r.targets!.map((c, i) => `${i} : goto ${c.name}`).join(' , ')} }`;
+    case S_VMAP: {
+      const map = t.blobs.refs[x] as VerdictMap;
+      return map.withAddress ? `ip daddr . meta l4proto . th dport vmap @${map.name}` : `meta l4proto . th dport vmap @${map.name}`;
+    }
+    case S_NUMGEN: {
+      const n = code[pc + 4];
+      const at = pc + RULE_HEAD + code[pc + 1] * MATCH_SIZE;
+      const arms: string[] = [];
+      for (let k = 0; k < n; k++) arms.push(`${k} : goto ${name(code[at + k])}`);
+      return `numgen random mod ${n} vmap { ${arms.join(' , ')} }`;
+    }
     case S_DNAT:
-      return `dnat to ${formatIPv4(r.a)}:${r.b}`;
+      return `dnat to ${formatIPv4(x)}:${code[pc + 4]}`;
     case S_MARK_OR:
-      return `mark set mark or ${hex(r.a)}`;
+      return `mark set mark or ${hex(x)}`;
     case S_MARK_XOR:
-      return `mark set mark xor ${hex(r.a)}`;
+      return `mark set mark xor ${hex(x)}`;
     case S_MASQUERADE:
       return 'masquerade fully-random';
     case S_UPDATE:
-      return `update @${r.set!.name} { ip saddr }`;
+      return `update @${(t.blobs.refs[x] as NftSet).name} { ip saddr }`;
     default:
-      throw new Error(`unknown statement ${r.stmt}`);
+      throw new Error(`unknown statement ${code[pc + 2]}`);
   }
 }
 
-/** The rule as kube-proxy's knftables.Concat writes it (and `nft list` would not reorder). */
-export function ruleText(r: Rule): string {
-  const parts = r.matches.map(matchText);
-  parts.push(stmtText(r));
-  if (r.comment !== null) parts.push(`comment ${JSON.stringify(r.comment)}`);
+/** The encoded rule at pc (blob.ts) as kube-proxy's knftables.Concat writes it (and `nft list` would not reorder). */
+export function ruleText(t: NftTable, code: Int32Array, pc: number): string {
+  const refs = t.blobs.refs;
+  const parts: string[] = [];
+  for (let k = 0, p = pc + RULE_HEAD; k < code[pc + 1]; k++, p += MATCH_SIZE) parts.push(matchText(refs, code, p));
+  parts.push(stmtText(t, code, pc));
+  if (code[pc + 5] >= 0) parts.push(`comment ${JSON.stringify(refs[code[pc + 5]])}`);
   return parts.join(' ');
 }

@@ -12,6 +12,7 @@ export class Entry {
   /** False once the element left the storage (a record holding it must not keep it). */
   live = true;
   constructor(
+    readonly store: ElementStorage,
     readonly ip: number,
     readonly pp: number,
     public value: number,
@@ -25,22 +26,32 @@ export class Entry {
  * work per service port).
  */
 export class ServiceRecord {
-  readonly chains: Chain[] = [];
-  readonly affinitySets: NftSet[] = [];
-  readonly stores: ElementStorage[] = [];
-  readonly entries: Entry[] = [];
-  readonly values: number[] = [];
+  chains: Chain[] = [];
+  affinitySets: NftSet[] = [];
+  entries: Entry[] = [];
+  values: number[] = [];
 
   /** Marks every element seen again; false when one changed under it (another service took its key). */
   keepElements(): boolean {
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i];
       if (!e.live || e.value !== this.values[i]) return false;
-      e.seen = this.stores[i].sync;
+      e.seen = e.store.sync;
     }
     return true;
   }
+
+  /** Done: the arrays are kept at their length (push leaves up to 16 spare slots each, ~0.9 KB a service). */
+  seal(): void {
+    this.chains = exact(this.chains);
+    this.affinitySets = exact(this.affinitySets);
+    this.entries = exact(this.entries);
+    this.values = exact(this.values);
+  }
 }
+
+const NONE: never[] = [];
+const exact = <T>(a: T[]): T[] => (a.length === 0 ? NONE : a.slice());
 
 export class ElementStorage {
   private readonly entries = new Map<string, Entry>();
@@ -63,7 +74,7 @@ export class ElementStorage {
     let e = this.entries.get(key);
     if (!e) {
       tx.addAddress(set, ip);
-      this.entries.set(key, (e = new Entry(ip, 0, 0)));
+      this.entries.set(key, (e = new Entry(this, ip, 0, 0)));
     }
     this.note(rec, e);
   }
@@ -81,7 +92,7 @@ export class ElementStorage {
     let e = this.entries.get(key);
     if (!e) {
       tx.addMapElement(map, ip, pp, value, comment);
-      this.entries.set(key, (e = new Entry(ip, pp, value)));
+      this.entries.set(key, (e = new Entry(this, ip, pp, value)));
     } else if (e.value !== value) {
       tx.deleteMapElement(map, ip, pp);
       tx.addMapElement(map, ip, pp, value, comment);
@@ -102,7 +113,6 @@ export class ElementStorage {
 
   private note(rec: ServiceRecord, e: Entry): void {
     e.seen = this.sync;
-    rec.stores.push(this);
     rec.entries.push(e);
     rec.values.push(e.value);
   }

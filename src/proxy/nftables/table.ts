@@ -5,7 +5,6 @@
 // is created or looked up by name (see tx.ts) -- the work that makes large loads super-linear.
 import { RuleBlobs } from './blob.ts';
 import { AddressSet, PairHashMap } from './hash.ts';
-import type { Rule } from './rule.ts';
 
 export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 
@@ -16,7 +15,6 @@ export interface BaseChainSpec {
 }
 
 export class Chain {
-  rules: Rule[] = [];
   /** The proxier's sync that last used this chain (service and endpoint chains). */
   activeSync = -1;
   constructor(
@@ -149,13 +147,13 @@ export class NftTable {
     const c = new Chain(id, name, base, comment);
     this.chains[id] = c;
     this.chainByName.set(name, c);
-    this.blobs.changed(c);
+    this.blobs.created(id);
     if (base) this.hooks = null;
     return c;
   }
 
   dropChain(c: Chain): void {
-    this.blobs.dropped(c);
+    this.blobs.dropped(c.id);
     this.chains[c.id] = undefined;
     this.chainByName.delete(c.name);
     this.freeIds.push(c.id);

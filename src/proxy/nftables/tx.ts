@@ -163,18 +163,20 @@ export class Transaction {
   flushChain(name: string): void {
     if (this.op()) this.write(`flush chain ${this.prefix} ${name}`);
     const c = this.mustChain(name);
+    const blobs = this.table.blobs;
     this.work.chainsFlushed++;
-    if (c.rules.length > 0) this.table.blobs.changed(c);
-    for (const r of c.rules) this.releaseRule(r);
-    this.work.commitEntries += c.rules.length;
-    c.rules = [];
+    this.work.commitEntries += blobs.rules(c.id);
+    if (blobs.rules(c.id) > 0) {
+      blobs.forEachRule(c.id, this.release);
+      blobs.flush(c.id);
+    }
   }
 
   deleteChain(name: string): void {
     if (this.op()) this.write(`delete chain ${this.prefix} ${name}`);
     const c = this.mustChain(name);
-    for (const r of c.rules) this.releaseRule(r);
-    this.work.commitEntries += c.rules.length;
+    this.table.blobs.forEachRule(c.id, this.release);
+    this.work.commitEntries += this.table.blobs.rules(c.id);
     this.work.chainsDeleted++;
     this.work.commitEntries++;
     this.table.dropChain(c);
@@ -218,15 +220,13 @@ export class Transaction {
   }
 
   addRule(chain: Chain, rule: Rule): void {
-    if (this.op()) this.write(`add rule ${this.prefix} ${chain.name} ${ruleText(rule)}`);
     for (const m of rule.matches) if (m.set) this.lookup(m.set);
     if (rule.map) this.lookup(rule.map);
     if (rule.set) this.lookup(rule.set);
     const anon = rule.anonymousSets();
-    if (anon > 0) rule.anonSeq = this.newAnonymousSeqs(rule, anon);
+    const pc = this.table.blobs.add(chain.id, rule, anon > 0 ? this.newAnonymousSeqs(rule, anon) : -1);
+    if (this.op()) this.write(`add rule ${this.prefix} ${chain.name} ${ruleText(this.table, this.table.blobs.stage, pc)}`);
     this.work.commitEntries++;
-    chain.rules.push(rule);
-    this.table.blobs.changed(chain);
     this.table.ruleCount++;
     this.work.rulesAdded++;
   }
@@ -332,18 +332,18 @@ export class Transaction {
     return first;
   }
 
-  /** A rule leaves the table: its anonymous sets go with it. */
-  private releaseRule(r: Rule): void {
+  /** A rule (encoded at pc) leaves the table: its anonymous sets go with it. */
+  private readonly release = (code: Int32Array, pc: number): void => {
     const t = this.table;
-    const anon = r.anonymousSets();
+    const anon = t.blobs.anonymousSets(code, pc);
     for (let k = 0; k < anon; k++) {
-      this.leaving.push(r.anonSeq + k);
-      if (k === 0 && r.stmt === S_NUMGEN) t.anonMaps--;
+      this.leaving.push(code[pc] + k);
+      if (k === 0 && code[pc + 2] === S_NUMGEN) t.anonMaps--;
       else t.anonSets--;
     }
     t.ruleCount--;
     this.work.rulesRemoved++;
-  }
+  };
 }
 
 export function setSpec(comment: string | null, timeoutSeconds: number): string {

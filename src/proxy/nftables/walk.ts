@@ -27,7 +27,6 @@ import {
   M_SADDR_ANON,
   M_SADDR_SET,
   type Match,
-  type Rule,
   ruleText,
   S_ACCEPT,
   S_DNAT,
@@ -43,7 +42,7 @@ import {
   S_UPDATE,
   S_VMAP,
 } from './rule.ts';
-import { MATCH_SIZE, RULE_HEAD } from './blob.ts';
+import { F_NEG, MATCH_SIZE, RULE_HEAD, ruleSize } from './blob.ts';
 import { type Hook, type NftSet, type NftTable, V_ACCEPT, V_DROP, V_JUMP, type VerdictMap } from './table.ts';
 import { keyText, verdictText } from './tx.ts';
 
@@ -279,7 +278,7 @@ export class Walker {
   }
 
   private match(code: Int32Array, p: number): boolean {
-    const neg = code[p + 1] === 1;
+    const neg = (code[p + 1] & F_NEG) !== 0;
     const a = code[p + 2];
     const b = code[p + 3];
     switch (code[p]) {
@@ -327,8 +326,9 @@ export class Walker {
   private step(id: number, pc: number, note: string | null, suffix = ''): void {
     if (!this.path) return;
     const blobs = this.table.blobs;
-    const rule = blobs.refs[blobs.code[pc]] as Rule;
-    const chain = this.table.chains[id]!;
-    this.path.push(`${chain.name} #${chain.rules.indexOf(rule) + 1} ${ruleText(rule)}${note ?? ''}${suffix}`);
+    const code = blobs.code;
+    let n = 1;
+    for (let at = blobs.start[id]; at < pc; at += ruleSize(code, at)) n++;
+    this.path.push(`${this.table.chains[id]!.name} #${n} ${ruleText(this.table, code, pc)}${note ?? ''}${suffix}`);
   }
 }
