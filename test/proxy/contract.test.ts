@@ -16,6 +16,7 @@ import { loadKubeProxyConfig } from '../../src/proxy/load-config.ts';
 import { allModes } from '../../src/proxy/modes.ts';
 import { newLookupResult, type PacketOrigin } from '../../src/proxy/types.ts';
 import { formatIPv4, parseIPv4 } from '../../src/util/ipv4.ts';
+import { CHILD_FLAGS } from './heap-growth.ts';
 import { LOCAL_IPS, testExternalClient, testExternalClientBlocked, testNodeIP } from './kube-proxy-test-env.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/iptables/${name}`, import.meta.url).pathname;
@@ -210,21 +211,9 @@ for (const mode of allModes()) {
   });
 
   test(`contract ${mode.name}: lookup allocates nothing per packet`, () => {
-    const r = spawnSync(
-      process.execPath,
-      // Optimizing compiles on the main thread: on a busy machine a background compile can land after
-      // the measured loop, which then runs unoptimized code that boxes every non-Smi number it makes.
-      [
-        '--expose-gc',
-        '--no-concurrent-recompilation',
-        '--max-semi-space-size=64',
-        '--import',
-        'tsx',
-        'test/proxy/lookup-alloc.ts',
-        mode.name,
-      ],
-      { encoding: 'utf8' },
-    );
+    // heap-growth.ts's CHILD_FLAGS: optimizing compiles on the main thread, a young generation no
+    // scavenge empties during the measured loop.
+    const r = spawnSync(process.execPath, [...CHILD_FLAGS, 'test/proxy/lookup-alloc.ts', mode.name], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const { lookups, heapDeltaBytes } = JSON.parse(r.stdout) as { lookups: number; heapDeltaBytes: number };
     // Tens of kilobytes of bookkeeping can appear (inline caches, a map slot); one object or boxed

@@ -1,7 +1,6 @@
 // Child process of the data-plane contract: bytes the heap grows by over 100,000 first-packet
-// lookups of one mode (least of three rounds), after a warm-up (JIT, lazily built state). Run with --expose-gc and a
-// young generation big enough that no scavenge runs during the measured loop, so whatever the
-// loop allocates is still counted in heapUsed at the end.
+// lookups of one mode (least of three rounds, heap-growth.ts), after a warm-up (JIT, lazily built
+// state). Run with heap-growth.ts's CHILD_FLAGS:
 //   node --expose-gc --no-concurrent-recompilation --max-semi-space-size=64 --import tsx test/proxy/lookup-alloc.ts MODE
 import { Rng } from '../../src/engine/rng.ts';
 import { parseKubeProxyConfig } from '../../src/proxy/load-config.ts';
@@ -11,6 +10,7 @@ import { generateCluster, scenarioConfig } from '../../src/scenario/generate.ts'
 import { parseScenario } from '../../src/scenario/load.ts';
 import { clusterIPTargets } from '../../src/workload/targets.ts';
 import { parseCidr } from '../../src/util/ipv4.ts';
+import { leastHeapGrowth } from './heap-growth.ts';
 
 const mode = getMode(process.argv[2] ?? 'iptables');
 const scenario = parseScenario(
@@ -32,18 +32,6 @@ const out = newLookupResult();
 const run = (n: number) => {
   for (let i = 0; i < n; i++) dp.lookup(packets[i & 1023], 'forwarded', rng, out);
 };
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
 run(200_000);
-// The least of three rounds: an optimizing compile that lands mid-round (a busy machine delays
-// it) puts its code and feedback on the heap once, hundreds of KB; an allocation per lookup
-// shows in every round.
-let heapDeltaBytes = Infinity;
-for (let round = 0; round < 3; round++) {
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  run(100_000);
-  heapDeltaBytes = Math.min(heapDeltaBytes, process.memoryUsage().heapUsed - before);
-}
+const heapDeltaBytes = leastHeapGrowth(() => run(100_000));
 process.stdout.write(`${JSON.stringify({ mode: mode.name, lookups: 100_000, heapDeltaBytes })}\n`);

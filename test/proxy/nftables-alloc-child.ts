@@ -1,10 +1,10 @@
-// Child process of nftables-alloc.test.ts (run with --expose-gc and a young generation large
-// enough that no scavenge runs during the lookups): heap growth over 100,000 lookups, least of
-// three rounds.
+// Child process of nftables-alloc.test.ts (run with heap-growth.ts's CHILD_FLAGS): heap growth
+// over 100,000 lookups, least of three rounds.
 import { Rng } from '../../src/engine/rng.ts';
 import { newLookupResult, type Packet } from '../../src/proxy/types.ts';
 import { makeService, makeSlice } from './kube-proxy-test-env.ts';
 import { nftPlane } from './nftables-test-env.ts';
+import { leastHeapGrowth } from './heap-growth.ts';
 
 const N = 1000;
 const objects: unknown[] = [];
@@ -35,15 +35,5 @@ const run = (n: number) => {
   for (let i = 0; i < n; i++) plane.lookup(packets[i % packets.length], i % 5 === 0 ? 'local' : 'forwarded', rng, out);
 };
 run(200_000); // warm up: compiled code, inline caches
-const gc = (globalThis as { gc?: () => void }).gc!;
-// The least of three rounds, as in the contract's lookup-alloc.ts: a compile that lands mid-round
-// leaves its code on the heap once; an allocation per lookup shows in every round.
-let delta = Infinity;
-for (let round = 0; round < 3; round++) {
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  run(100_000);
-  delta = Math.min(delta, process.memoryUsage().heapUsed - before);
-}
+const delta = leastHeapGrowth(() => run(100_000));
 process.stdout.write(JSON.stringify({ delta, verdict: out.verdict }) + '\n');

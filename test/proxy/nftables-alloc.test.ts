@@ -4,14 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { CHILD_FLAGS } from './heap-growth.ts';
 
 test('nftables lookup: heap growth over 100,000 lookups is ~0', () => {
   const child = new URL('./nftables-alloc-child.ts', import.meta.url).pathname;
-  const out = execFileSync(
-    process.execPath,
-    ['--expose-gc', '--no-concurrent-recompilation', '--max-semi-space-size=64', '--import', 'tsx', child],
-    { encoding: 'utf8' },
-  );
+  const out = execFileSync(process.execPath, [...CHILD_FLAGS, child], { encoding: 'utf8' });
   const { delta } = JSON.parse(out.trim().split('\n').pop()!) as { delta: number };
   // Under one byte per lookup (what remains is the runtime's own bookkeeping, 10-30 kB here);
   // one boxed number per lookup would be 1.6 MB, one string or object several MB.
