@@ -160,10 +160,16 @@ export function describeRule(ct: CompiledTable, r: number): PathStep {
 export class RulesetText implements TableText {
   private lazyText: ((r: number) => string) | null = null;
 
+  /**
+   * @param index chain name -> index; built on first use when not given, unless `sortedFrom`
+   *   says names[sortedFrom..] are in ascending order (finish(true)'s layout): those are found
+   *   by binary search, so a table of 10^6 chains needs no map.
+   */
   constructor(
     private readonly names: string[],
     private rules: Rule[],
-    private readonly index = new Map(names.map((n, i) => [n, i])),
+    private index: Map<string, number> | null = null,
+    private readonly sortedFrom = -1,
   ) {}
 
   /** Lets the Rule objects go: texts come from `ruleText` from now on. */
@@ -177,6 +183,19 @@ export class RulesetText implements TableText {
   }
 
   chainIndex(name: string): number | undefined {
+    const names = this.names;
+    if (this.index === null && this.sortedFrom >= 0) {
+      for (let c = 0; c < this.sortedFrom; c++) if (names[c] === name) return c;
+      let lo = this.sortedFrom,
+        hi = names.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (names[mid] < name) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < names.length && names[lo] === name ? lo : undefined;
+    }
+    this.index ??= new Map(names.map((n, i) => [n, i]));
     return this.index.get(name);
   }
 

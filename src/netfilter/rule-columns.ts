@@ -186,6 +186,37 @@ export class RuleColumns {
     return r;
   }
 
+  /** Appends rows lo..hi-1 of `from` (extras move along), column by column; returns the first new index. */
+  copyRows(from: RuleColumns, lo: number, hi: number): number {
+    const at = this.count;
+    const n = hi - lo;
+    if (at + n > this.flags.length) this.allocate(Math.max(at + n, this.flags.length * 2));
+    this.flags.set(from.flags.subarray(lo, hi), at);
+    this.dstAddr.set(from.dstAddr.subarray(lo, hi), at);
+    this.dstMask.set(from.dstMask.subarray(lo, hi), at);
+    this.srcAddr.set(from.srcAddr.subarray(lo, hi), at);
+    this.srcMask.set(from.srcMask.subarray(lo, hi), at);
+    this.proto.set(from.proto.subarray(lo, hi), at);
+    this.dportProto.set(from.dportProto.subarray(lo, hi), at);
+    this.dportLo.set(from.dportLo.subarray(lo, hi), at);
+    this.dportHi.set(from.dportHi.subarray(lo, hi), at);
+    this.ctBits.set(from.ctBits.subarray(lo, hi), at);
+    this.statProb.set(from.statProb.subarray(lo, hi), at);
+    this.targetKind.set(from.targetKind.subarray(lo, hi), at);
+    this.targetA.set(from.targetA.subarray(lo, hi), at);
+    this.targetB.set(from.targetB.subarray(lo, hi), at);
+    for (let i = 0; i < n; i++) {
+      const a = from.aux[lo + i];
+      if (a < 0) this.aux[at + i] = -1;
+      else {
+        this.aux[at + i] = this.extras.length;
+        this.extras.push(from.extras[a]);
+      }
+    }
+    this.count = at + n;
+    return at;
+  }
+
   /** The extras object of row r, created on first use. */
   extra(r: number): RuleExtras {
     let a = this.aux[r];

@@ -149,6 +149,110 @@ export class TableCompiler {
     return new CompiledTable(this.name, rows, { start, end, builtin, drop }, text);
   }
 
+  /**
+   * The table `base` would become with this compiler's chains written over it: base's chains
+   * minus those `drop` names or this compiler declares, plus this compiler's, laid out as
+   * finish(true) lays out the same chains compiled whole (built-ins first, then by name), so
+   * one changed chain costs a copy of the others' rows, not their compilation. Both tables'
+   * built-in chains must be the same; a jump to a chain neither table declares goes nowhere (-1),
+   * as in finish().
+   */
+  finishOnto(base: CompiledTable, drop: (name: string) => boolean): CompiledTable {
+    const { names, kind } = this;
+    const builtins = this.declared.filter((id) => kind[id] & BUILTIN);
+    const fresh = this.declared.filter((id) => !(kind[id] & BUILTIN));
+    fresh.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+    const isFresh = (name: string) => {
+      const id = this.ids.get(name);
+      return id !== undefined && (kind[id] & DECLARED) !== 0;
+    };
+    // Base's chains in its order (built-ins first, the rest sorted) that survive.
+    const kept: number[] = [];
+    let baseBuiltins = 0;
+    for (let c = 0; c < base.chainCount; c++) {
+      const name = base.chainName(c);
+      if (base.chainBuiltin[c]) {
+        baseBuiltins++;
+        if (!isFresh(name)) throw new Error(`finishOnto: built-in chain ${name} of ${this.name} is not declared again`);
+      } else if (!isFresh(name) && !drop(name)) kept.push(c);
+    }
+    if (baseBuiltins !== builtins.length) throw new Error(`finishOnto: ${this.name} has other built-in chains than its base`);
+    // Merge the two sorted lists: sources are fresh ids (>= 0) and base chains (-1 - c).
+    const order: number[] = [...builtins];
+    let i = 0,
+      k = 0;
+    while (i < fresh.length || k < kept.length) {
+      const takeFresh = k === kept.length || (i < fresh.length && names[fresh[i]] < base.chainName(kept[k]));
+      order.push(takeFresh ? fresh[i++] : -1 - kept[k++]);
+    }
+    const nChains = order.length;
+    const chainNames: string[] = new Array(nChains);
+    const start = new Int32Array(nChains);
+    const end = new Int32Array(nChains);
+    const builtin = new Uint8Array(nChains);
+    const dropPolicy = new Uint8Array(nChains);
+    // Where each source chain's jumps now go: fresh ids and base chains by position, ids only jumped to by name in base.
+    const fromId = new Int32Array(names.length).fill(-1);
+    const fromBase = new Int32Array(base.chainCount).fill(-1);
+    let total = 0;
+    for (let c = 0; c < nChains; c++) {
+      const src = order[c];
+      start[c] = total;
+      if (src >= 0) {
+        chainNames[c] = names[src];
+        fromId[src] = c;
+        total += this.rowsIn[src];
+        builtin[c] = kind[src] & BUILTIN ? 1 : 0;
+        dropPolicy[c] = kind[src] & DROP ? 1 : 0;
+      } else {
+        chainNames[c] = base.chainName(-1 - src);
+        fromBase[-1 - src] = c;
+        total += base.chainEnd[-1 - src] - base.chainStart[-1 - src];
+      }
+      end[c] = total;
+    }
+    for (let id = 0; id < names.length; id++) {
+      if (kind[id] & DECLARED) continue;
+      const c = base.chainId(names[id]);
+      if (c >= 0) fromId[id] = fromBase[c];
+    }
+    // Base jumps to a chain written again here go to the new one.
+    for (let c = 0; c < base.chainCount; c++) {
+      if (fromBase[c] >= 0) continue;
+      const id = this.ids.get(base.chainName(c));
+      if (id !== undefined && fromId[id] >= 0) fromBase[c] = fromId[id];
+    }
+    // This compiler's rows grouped by chain, in arrival order within each.
+    const firstRow = new Int32Array(names.length + 1);
+    const n = this.rows.count;
+    for (let r = 0; r < n; r++) firstRow[this.rowChain[r] + 1]++;
+    for (let id = 0; id < names.length; id++) firstRow[id + 1] += firstRow[id];
+    const byChain = new Int32Array(n);
+    const fill = firstRow.slice(0, names.length);
+    for (let r = 0; r < n; r++) byChain[fill[this.rowChain[r]]++] = r;
+    this.rowChain = new Int32Array(1);
+
+    const out = new RuleColumns(total);
+    for (let c = 0; c < nChains; c++) {
+      const src = order[c];
+      if (src >= 0) {
+        for (let j = firstRow[src]; j < firstRow[src + 1]; j++) out.copyRow(this.rows, byChain[j]);
+        retarget(out, start[c], end[c], fromId);
+        continue;
+      }
+      // A run of base chains that follow each other in base: one copy.
+      let last = c;
+      while (last + 1 < nChains && order[last + 1] === order[last] - 1) last++;
+      const b0 = -1 - src;
+      const b1 = -1 - order[last];
+      out.copyRows(base.rows, base.chainStart[b0], base.chainEnd[b1]);
+      retarget(out, start[c], end[last], fromBase);
+      c = last;
+    }
+    const text = new RulesetText(chainNames, [], null, builtins.length);
+    return new CompiledTable(this.name, out, { start, end, builtin, drop: dropPolicy }, text);
+  }
+
   private id(name: string): number {
     let id = this.ids.get(name);
     if (id === undefined) {
@@ -159,6 +263,16 @@ export class TableCompiler {
       this.rowsIn.push(0);
     }
     return id;
+  }
+}
+
+/** Rewrites the jump targets of rows lo..hi-1 through `to` (a negative target stays -1). */
+function retarget(rows: RuleColumns, lo: number, hi: number, to: Int32Array): void {
+  const kind = rows.targetKind;
+  const a = rows.targetA;
+  for (let r = lo; r < hi; r++) {
+    const t = kind[r];
+    if (t === T_JUMP || t === T_GOTO) a[r] = a[r] < 0 ? -1 : to[a[r]];
   }
 }
 

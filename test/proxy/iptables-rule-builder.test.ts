@@ -174,3 +174,66 @@ test('built rules equal the parsed rendering: a generated cluster in large-clust
   );
   check(plane);
 });
+
+/** iptables-restore lines of a full sync from `before` to `plane`'s rules: the text, plus a chain line and a -X per chain gone. */
+function fullRestoreLines(plane: IptablesDataPlane, before: Set<string>): number {
+  const now = new Set(plane.ruleset.tables.find((t) => t.name === 'nat')!.chains.map((c) => c.name));
+  let gone = 0;
+  for (const c of before) if (!now.has(c)) gone++;
+  return plane.restoreText().split('\n').length - 1 + 2 * gone;
+}
+
+const natChains = (plane: IptablesDataPlane) => new Set(plane.ruleset.tables.find((t) => t.name === 'nat')!.chains.map((c) => c.name));
+
+test("a sync that changes a few ports copies the other ports' rows: the same tables and restore lines as compiling everything", () => {
+  const scenario = loadScenario(new URL('../../scenarios/scale-sweep.yaml', import.meta.url).pathname);
+  const base = generateCluster(scenario, 120);
+  const plusOne = generateCluster(scenario, 121);
+  const node = base.nodes[0];
+  const config = parseKubeProxyConfig({ hostnameOverride: node.metadata.name, clusterCIDR: base.config.clusterCIDR });
+  const user = (c: typeof base, k: number) =>
+    c.endpointSlices.filter((s) => s.metadata.namespace !== 'kube-system' && s.metadata.namespace !== 'default')[k];
+  const withSlice = (c: typeof base, k: number, edit: (s: (typeof base.endpointSlices)[number]) => typeof s) => {
+    const target = user(c, k);
+    return { ...c, endpointSlices: c.endpointSlices.map((s) => (s === target ? edit(s) : s)) };
+  };
+  const steps: [string, typeof base][] = [
+    ['one service added', plusOne],
+    ['one endpoint gone', withSlice(plusOne, 3, (s) => ({ ...s, endpoints: s.endpoints!.slice(0, -1) }))],
+    ['every endpoint of a service gone (REJECT)', withSlice(plusOne, 5, (s) => ({ ...s, endpoints: [] }))],
+    [
+      'an endpoint not ready',
+      withSlice(plusOne, 7, (s) => ({
+        ...s,
+        endpoints: s.endpoints!.map((e, i) => (i === 0 ? { ...e, conditions: { ready: false } } : e)),
+      })),
+    ],
+    [
+      'one service deleted',
+      { ...plusOne, services: plusOne.services.filter((s) => s !== plusOne.services.find((x) => x.spec.type === 'NodePort')) },
+    ],
+    ['nothing changed', plusOne],
+    ['back to the start (a service and its chains gone)', base],
+    [
+      'the node relabelled (a full sync)',
+      {
+        ...base,
+        nodes: base.nodes.map((n) =>
+          n === node
+            ? { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, 'topology.kubernetes.io/zone': 'elsewhere' } } }
+            : n,
+        ),
+      },
+    ],
+    ['most services replaced', generateCluster({ ...scenario, seed: `${scenario.seed}-other` }, 120)],
+  ];
+  const plane = new IptablesDataPlane(base, config);
+  for (const [what, cluster] of steps) {
+    const before = natChains(plane);
+    const work = plane.sync(cluster);
+    check(plane);
+    assert.equal(work.restore_lines, fullRestoreLines(plane, before), `${what}: restore lines`);
+    const fresh = new IptablesDataPlane(cluster, config);
+    assertSameColumns(plane.compiled, fresh.compiled);
+  }
+});

@@ -1,17 +1,19 @@
 // The iptables proxy mode's data plane for one node: renders kube-proxy's rules for the
 // cluster, loads them into the netfilter model and answers packets.
+import { isDeepStrictEqual } from 'node:util';
 import type { Cluster } from '../../cluster/model.ts';
-import { MemoryRecentStore } from '../../netfilter/index.ts';
+import { type CompiledTable, MemoryRecentStore, releaseRuleObjects } from '../../netfilter/index.ts';
 import type { Rng } from '../../engine/rng.ts';
 import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { nodeView } from '../node-view.ts';
+import { portSignature } from '../port-signature.ts';
 import { buildServiceMap } from '../service-map.ts';
 import type { ServicePortInfo } from '../service-port.ts';
 import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncOptions, SyncWork, TraceResult } from '../types.ts';
 import { fullSaveText } from './full-save.ts';
 import { type HostFeatures, type IptablesOptions, resolveOptions } from './options.ts';
-import { renderRestore, restoreText, type RestorePayload } from './render.ts';
+import { ownChains, renderRestore, restoreText, type RestorePayload } from './render.ts';
 import { buildNodeRuleset, compileNodeTables, nodeRuleTexts } from './rule-builder.ts';
 import { type DetailedTrace, RulesetPlane } from './ruleset-plane.ts';
 
@@ -20,16 +22,15 @@ export class IptablesDataPlane implements DataPlane {
   private plane!: RulesetPlane;
   /** What the last sync rendered from; its rules are rendered again when asked for (render, restoreText, trace texts). */
   private services: ServicePortInfo[] = [];
-  /** Per-service nat chains the last sync wrote (a full sync deletes the ones gone). */
-  private serviceChains: Set<string> | undefined;
+  /** The last sync's lines per service port (renderRules' ownLines), in `services`' order. */
+  private ownLines: Int32Array = new Int32Array(0);
+  /** portSignature of each of `services`. */
+  private signatures = new Float64Array(0);
   private saveText: string | null = null;
   private options!: IptablesOptions;
   private seconds = 0;
   /** `-m recent` lists survive syncs, as xt_recent tables survive iptables-restore. */
   private readonly recent = new MemoryRecentStore(() => this.seconds);
-
-  /** Per service port ("ns/name:port/proto") at the last sync: what it was synced from, for partial restores. */
-  private portState = new Map<string, string>();
 
   /**
    * @param partial KEP-3453 partial restores (minimizeIPTablesRestore): a sync that is not full
@@ -47,42 +48,63 @@ export class IptablesDataPlane implements DataPlane {
 
   sync(cluster: Cluster, opts: SyncOptions = {}): SyncWork {
     const node = nodeView(cluster, this.config.hostnameOverride, this.configFile);
-    this.options = resolveOptions(this.config, node, this.features, this.configFile);
-    const previous = this.serviceChains;
-    // Let the old plane and service map go before the new ones are built: at 100,000 services
-    // they are ~600 MB, and holding both raises the sync's peak by that much.
+    const options = resolveOptions(this.config, node, this.features, this.configFile);
+    const first = this.plane === undefined;
+    let before = first ? undefined : this.plane.compiled.tables.get('nat');
+    // Ports are compared with the last sync's only under the same options (a node change is a full sync in kube-proxy too).
+    let last: LastSync | null =
+      !first && isDeepStrictEqual(this.options, options)
+        ? { services: this.services, ownLines: this.ownLines, signatures: this.signatures }
+        : null;
+    // A full restore deletes the nat chains that are gone: which there were.
+    let oldChains = before && last === null ? chainNames(before) : null;
+    // Let the old plane and service map go before the new ones are built unless they are
+    // reused: at 100,000 services they are ~600 MB, and holding both raises the peak by that much.
     this.plane = undefined!;
     this.services = [];
     this.saveText = null;
+    this.options = options;
+    if (last === null) before = undefined;
     const services = buildServiceMap(cluster, node);
-    const options = this.options;
     this.services = services;
+    const signatures = new Float64Array(services.length);
+    for (let i = 0; i < services.length; i++) signatures[i] = portSignature(services[i]);
+    const diff = last ? comparePorts(last, services, signatures) : null;
+    // Many changes: compiling everything is cheaper than copying around them.
+    const onto =
+      diff && before && diff.changed * 4 <= services.length
+        ? { nat: before, unchanged: diff.unchanged, gone: goneChains(last!.services, diff.matched, options) }
+        : undefined;
+    if (!onto && before) oldChains = chainNames(before);
+    // Only the old nat table's rows and chain names are read from here on: cutting its texts'
+    // link to the old plane lets that plane and its service map go before the new rows are built.
+    if (before) releaseRuleObjects(before, () => '');
+    last = null;
+    before = undefined;
     // Each rule is compiled as it is rendered and let go (equal to compiling the parsed
     // render('iptables-save')): the plane keeps the columns and renders again on demand.
-    const { compiled, summary: p } = compileNodeTables(services, options);
+    const { compiled, summary: p } = compileNodeTables(services, options, onto);
     const rebuild = () => buildNodeRuleset(renderRestore(services, options));
     const texts = () => nodeRuleTexts(services, options, compiled);
     this.plane = new RulesetPlane(
       { compiled, rebuild, texts },
       { localIPs: node.localIPs, masqueradeMark: options.masqueradeValue, recent: this.recent },
     );
-    this.serviceChains = p.serviceChains;
+    this.ownLines = p.ownLines;
+    this.signatures = signatures;
     // A full sync flushes chains that are gone: one chain line and one -X line each.
     let stale = 0;
-    if (previous) for (const c of previous) if (!p.serviceChains.has(c)) stale++;
-    let restoreLines = 4 + p.filterChains.length + p.filterRuleCount + p.natChains.length + p.natRuleCount + 2 * stale;
-    if (this.partial) {
-      // kube-proxy's change trackers say which ports changed; here, what each port was synced from.
-      const full = opts.full === true || previous === undefined;
-      const now = new Map<string, string>();
-      for (let i = 0; i < services.length; i++) {
-        const key = `${services[i].name}/${services[i].protocol}`;
-        const sig = portSignature(services[i]);
-        now.set(key, sig);
-        if (!full && this.portState.get(key) === sig) restoreLines -= p.ownLines[i];
-      }
-      this.portState = now;
+    if (onto) {
+      const written = new Set(p.natChains);
+      for (const c of onto.gone) if (!written.has(c)) stale++;
+    } else if (oldChains) {
+      const nat = compiled.tables.get('nat')!;
+      for (const c of oldChains) if (nat.chainId(c) < 0) stale++;
     }
+    let restoreLines = 4 + p.filterChains.length + p.filterRuleCount + p.natChains.length + p.natRuleCount + p.reusedLines + 2 * stale;
+    // kube-proxy's change trackers say which ports changed; here, comparing with the last sync.
+    if (this.partial && opts.full !== true && diff)
+      for (let i = 0; i < services.length; i++) if (diff.unchanged[i] >= 0) restoreLines -= p.ownLines[i];
     return { restore_lines: restoreLines, total_rules: this.plane.counts().rules };
   }
 
@@ -139,9 +161,49 @@ export class IptablesDataPlane implements DataPlane {
   }
 }
 
-/** Everything of a service port its own chains are written from (kube-proxy rewrites them when any of it changed). */
-function portSignature(sp: ServicePortInfo): string {
-  const eps = sp.endpoints.map((e) => `${e.key}|${+e.ready}${+e.serving}${+e.terminating}|${e.nodeName ?? ''}|${e.zoneHints.join(',')}`);
-  const { endpoints: _e, loadBalancerSourceRanges, ...rest } = sp;
-  return JSON.stringify([rest, loadBalancerSourceRanges.map((c) => `${c.addr}/${c.mask}`), eps]);
+interface PortDiff {
+  /** Per new port: its ownLines at the last sync when it is exactly as it was then, else -1. */
+  unchanged: Int32Array;
+  /** Per old port: 1 when a new port is that same port unchanged. */
+  matched: Uint8Array;
+  /** New ports that are new or changed, plus old ports that are gone. */
+  changed: number;
+}
+
+interface LastSync {
+  services: ServicePortInfo[];
+  ownLines: Int32Array;
+  signatures: Float64Array;
+}
+
+/** Which ports are as they were: same name and protocol, same signature. */
+function comparePorts(last: LastSync, now: ServicePortInfo[], signatures: Float64Array): PortDiff {
+  const { services: old, ownLines: oldLines } = last;
+  const at = new Map<string, number>();
+  for (let j = 0; j < old.length; j++) at.set(`${old[j].name}/${old[j].protocol}`, j);
+  const unchanged = new Int32Array(now.length).fill(-1);
+  const matched = new Uint8Array(old.length);
+  let changed = 0;
+  for (let i = 0; i < now.length; i++) {
+    const j = at.get(`${now[i].name}/${now[i].protocol}`);
+    if (j !== undefined && last.signatures[j] === signatures[i]) {
+      unchanged[i] = oldLines[j];
+      matched[j] = 1;
+    } else changed++;
+  }
+  for (let j = 0; j < old.length; j++) if (!matched[j]) changed++;
+  return { unchanged, matched, changed };
+}
+
+/** The own chains of the old ports no new port kept as they were. */
+function goneChains(old: ServicePortInfo[], matched: Uint8Array, o: IptablesOptions): Set<string> {
+  const gone = new Set<string>();
+  for (let j = 0; j < old.length; j++) if (!matched[j]) for (const c of ownChains(old[j], o)) gone.add(c);
+  return gone;
+}
+
+function chainNames(t: CompiledTable): string[] {
+  const out: string[] = new Array(t.chainCount);
+  for (let c = 0; c < t.chainCount; c++) out[c] = t.chainName(c);
+  return out;
 }

@@ -37,14 +37,15 @@ export interface RenderSummary {
   natChains: string[];
   filterRuleCount: number;
   natRuleCount: number;
-  /** Per-service nat chains written (KUBE-SVC/SVL/EXT/FW/SEP). */
-  serviceChains: Set<string>;
   /**
    * Per service port, in the services' order: the lines of its own chains (declarations plus
    * rules), which a partial restore writes only when the port changed. Every other line
-   * belongs to the fixed chains, written on every sync.
+   * belongs to the fixed chains, written on every sync. A port whose own chains were not
+   * rendered (`unchanged`) has the count it had.
    */
   ownLines: Int32Array;
+  /** Lines of the own chains of ports not rendered again (`unchanged`): in the table all the same. */
+  reusedLines: number;
   largeClusterMode: boolean;
 }
 
@@ -73,7 +74,12 @@ export function renderRestore(services: ServicePortInfo[], o: IptablesOptions): 
   return { ...summary, filterRules, natRules };
 }
 
-export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sink: RuleSink): RenderSummary {
+/**
+ * Renders every rule, streamed to `sink`. With `unchanged`, a port i whose entry is not -1
+ * has only its rules in the fixed chains rendered (its own chains are what they were, and its
+ * ownLines is that entry): the rest of the table is copied, not rendered again.
+ */
+export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sink: RuleSink, unchanged?: Int32Array): RenderSummary {
   const filterChains: string[] = [];
   const filterRules: RuleBuf[] = [];
   const natChains: string[] = [];
@@ -86,9 +92,9 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
     sink(filterRules, natRules);
     filterRules.length = natRules.length = 0;
   };
-  const serviceChains = new Set<string>();
   const ownLines = new Int32Array(services.length);
   let own = 0;
+  let reusedLines = 0;
   const filter = (chain: string) => {
     const r = new RuleBuf(chain);
     filterRules.push(r);
@@ -102,7 +108,6 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
   };
   const declare = (chain: string) => {
     natChains.push(chain);
-    serviceChains.add(chain);
     own++;
   };
   const markText = o.masqueradeMark;
@@ -238,6 +243,14 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
       filter(KUBE_NODEPORTS).comment(`${name} health check node port`).proto('tcp', null, svc.healthCheckNodePort).verdict('ACCEPT');
     }
 
+    // Everything below writes the port's own chains.
+    if (unchanged !== undefined && unchanged[si] >= 0) {
+      ownLines[si] = unchanged[si];
+      reusedLines += unchanged[si];
+      if (filterRules.length + natRules.length >= BATCH) flush();
+      continue;
+    }
+
     // Internal traffic: masquerade what does not come from a pod (or everything with masqueradeAll).
     if (hasInternalEndpoints) {
       if (o.masqueradeAll) nat(internalChain).comment(`${name} cluster IP`).proto(p, clusterIP, port).jump(KUBE_MARK_MASQ);
@@ -328,7 +341,12 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
   filter(KUBE_FORWARD).comment('kubernetes forwarding conntrack rule').ctstate(false, ['RELATED', 'ESTABLISHED']).verdict('ACCEPT');
 
   flush();
-  return { filterChains, natChains, filterRuleCount, natRuleCount, serviceChains, ownLines, largeClusterMode };
+  return { filterChains, natChains, filterRuleCount, natRuleCount, ownLines, reusedLines, largeClusterMode };
+}
+
+/** The nat chains a service port's own rules fill (KUBE-SVC/SVL/EXT/FW/SEP), in the order rendered. */
+export function ownChains(sp: ServicePortInfo, o: IptablesOptions): string[] {
+  return renderRules([sp], o, () => {}).natChains.slice(FIXED_NAT_CHAINS.size);
 }
 
 /** ClientIP affinity checks first, then one rule per endpoint with probability 1/(n-i). */

@@ -1,7 +1,15 @@
 // The node's filter and nat tables built from the rendered rules' Match/Target objects
 // (rule-buf.ts) instead of re-parsing the iptables-save text: parsing ~10^5 rules costs
 // seconds. Tests check both forms equal parseIptablesSave(render()) and its compilation.
-import { type CompiledRuleset, ensureChain, ensureTable, newRuleset, type Ruleset, TableCompiler } from '../../netfilter/index.ts';
+import {
+  type CompiledRuleset,
+  type CompiledTable,
+  ensureChain,
+  ensureTable,
+  newRuleset,
+  type Ruleset,
+  TableCompiler,
+} from '../../netfilter/index.ts';
 import type { ServicePortInfo } from '../service-port.ts';
 import { BUILTIN, JUMP_CHAINS, jumpRule, nodeTables } from './full-save.ts';
 import type { IptablesOptions } from './options.ts';
@@ -31,17 +39,22 @@ interface NodeSink {
 }
 
 /** Every chain and rule of nodeTables(renderRestore(services, o)), streamed; each chain's rules in order. */
-function streamNodeRules(services: ServicePortInfo[], o: IptablesOptions, sink: NodeSink): RenderSummary {
+function streamNodeRules(services: ServicePortInfo[], o: IptablesOptions, sink: NodeSink, unchanged?: Int32Array): RenderSummary {
   for (const table of ['filter', 'nat'] as const) {
     for (const c of BUILTIN[table]) sink.chain(table, c, true);
     // nodeTables prepends each jump rule: the last one comes first.
     for (let i = JUMP_CHAINS.length - 1; i >= 0; i--) if (JUMP_CHAINS[i].table === table) sink.rule(table, jumpRule(JUMP_CHAINS[i]));
     for (const j of JUMP_CHAINS) if (j.table === table) sink.chain(table, j.dst, false);
   }
-  const summary = renderRules(services, o, (filterRules, natRules) => {
-    for (let i = 0; i < filterRules.length; i++) sink.rule('filter', filterRules[i]);
-    for (let i = 0; i < natRules.length; i++) sink.rule('nat', natRules[i]);
-  });
+  const summary = renderRules(
+    services,
+    o,
+    (filterRules, natRules) => {
+      for (let i = 0; i < filterRules.length; i++) sink.rule('filter', filterRules[i]);
+      for (let i = 0; i < natRules.length; i++) sink.rule('nat', natRules[i]);
+    },
+    unchanged,
+  );
   for (const c of summary.filterChains) sink.chain('filter', c, false);
   for (const c of summary.natChains) sink.chain('nat', c, false);
   return summary;
@@ -51,14 +64,36 @@ function streamNodeRules(services: ServicePortInfo[], o: IptablesOptions, sink: 
  * The compiled tables of buildNodeRuleset(renderRestore(services, o)), each rule compiled as
  * it is rendered and then dropped: a sync never holds every rule object at once.
  */
-export function compileNodeTables(services: ServicePortInfo[], o: IptablesOptions): { compiled: CompiledRuleset; summary: RenderSummary } {
+export function compileNodeTables(
+  services: ServicePortInfo[],
+  o: IptablesOptions,
+  onto?: Onto,
+): { compiled: CompiledRuleset; summary: RenderSummary } {
   const tables = { filter: new TableCompiler('filter'), nat: new TableCompiler('nat') };
-  const summary = streamNodeRules(services, o, {
-    chain: (table, name, builtin) => tables[table].chain(name, builtin),
-    rule: (table, r) => tables[table].add(tables[table].chain(r.chain), r),
-  });
-  const compiled: CompiledRuleset = { tables: new Map([tables.filter, tables.nat].map((tc) => [tc.name, tc.finish(true)])) };
+  const summary = streamNodeRules(
+    services,
+    o,
+    {
+      chain: (table, name, builtin) => tables[table].chain(name, builtin),
+      rule: (table, r) => tables[table].add(tables[table].chain(r.chain), r),
+    },
+    onto?.unchanged,
+  );
+  const nat = onto ? tables.nat.finishOnto(onto.nat, (name) => onto.gone.has(name)) : tables.nat.finish(true);
+  const compiled: CompiledRuleset = { tables: new Map([tables.filter.finish(true), nat].map((ct) => [ct.name, ct])) };
   return { compiled, summary };
+}
+
+/**
+ * A sync that changes a few service ports: the ports whose own chains are as they were
+ * (`unchanged`, see renderRules) keep their rows from the last sync's nat table, whose
+ * chains of changed or deleted ports (`gone`) are dropped. Gives the same tables as
+ * compiling everything.
+ */
+export interface Onto {
+  nat: CompiledTable;
+  unchanged: Int32Array;
+  gone: Set<string>;
 }
 
 /** Each compiled table's rule texts in row order, rendered again without keeping the rule objects. */

@@ -7,7 +7,7 @@
 import type { ServicePortInfo } from '../service-port.ts';
 import { isAffinitySetName, isServiceChainName } from './names.ts';
 import { type NftOptions, optionsKey } from './options.ts';
-import { serviceSignatures } from './signature.ts';
+import { serviceSignatures } from '../port-signature.ts';
 import { type Containers, existingContainers, setupTable, TABLE_NAME } from './setup.ts';
 import { type Storages, type SyncContext, syncServicePort } from './service-rules.ts';
 import { ElementStorage, ServiceRecord } from './storage.ts';
