@@ -28,9 +28,11 @@ export function base32(bytes: Uint8Array): string {
 const words = new Uint32Array(8);
 const codes: number[] = new Array(16);
 
-// kube-proxy computes a service's and an endpoint's chain names once, when the object is first
-// seen, and keeps them across syncs; this cache does the same for the syncs of a run. It is
-// cleared when it grows past a bound so a long sweep does not keep every name it ever saw.
+// kube-proxy computes a service's chain names once, when the object is first seen, and keeps
+// them across syncs; this cache does the same for the syncs of a run. It is cleared when it
+// grows past a bound so a long sweep does not keep every name it ever saw. Endpoint chain
+// names are not kept: a sync renders only changed ports' endpoint chains, and at 10^6
+// endpoints the cache would hold ~100 MB.
 const cache = new Map<string, string>();
 const CACHE_LIMIT = 1 << 20;
 
@@ -84,7 +86,7 @@ export function serviceChainNames(servicePortName: string, protocol: string): Se
 
 /** KUBE-SEP- chain of one endpoint ("ip:port"). */
 export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
-  return SEP_PREFIX + hash16(servicePortName + protocol.toLowerCase() + endpoint);
+  return SEP_PREFIX + hash16Uncached(servicePortName + protocol.toLowerCase() + endpoint);
 }
 
 export function isServiceChainName(name: string): boolean {

@@ -13,7 +13,7 @@ import type { ServicePortInfo } from '../service-port.ts';
 import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncOptions, SyncWork, TraceResult } from '../types.ts';
 import { fullSaveText } from './full-save.ts';
 import { type HostFeatures, type IptablesOptions, resolveOptions } from './options.ts';
-import { ownChains, renderRestore, restoreText, type RestorePayload } from './render.ts';
+import { FIXED_NAT_CHAIN_COUNT, type RenderSummary, renderRestore, restoreText, type RestorePayload } from './render.ts';
 import { buildNodeRuleset, compileNodeTables, nodeRuleTexts } from './rule-builder.ts';
 import { type DetailedTrace, RulesetPlane } from './ruleset-plane.ts';
 
@@ -26,6 +26,9 @@ export class IptablesDataPlane implements DataPlane {
   private ownLines: Int32Array = new Int32Array(0);
   /** portSignature of each of `services`. */
   private signatures = new Float64Array(0);
+  /** The own nat chains of each of `services`: port i's end at portChainEnd[i]. */
+  private portChains: string[] = [];
+  private portChainEnd = new Int32Array(0);
   private saveText: string | null = null;
   private options!: IptablesOptions;
   private seconds = 0;
@@ -52,19 +55,18 @@ export class IptablesDataPlane implements DataPlane {
     const first = this.plane === undefined;
     let before = first ? undefined : this.plane.compiled.tables.get('nat');
     // Ports are compared with the last sync's only under the same options (a node change is a full sync in kube-proxy too).
-    let last: LastSync | null =
-      !first && isDeepStrictEqual(this.options, options)
-        ? { services: this.services, ownLines: this.ownLines, signatures: this.signatures }
-        : null;
+    let last = !first && isDeepStrictEqual(this.options, options) ? this.lastSync() : null;
     // A full restore deletes the nat chains that are gone: which there were.
-    let oldChains = before && last === null ? chainNames(before) : null;
-    // Let the old plane and service map go before the new ones are built unless they are
-    // reused: at 100,000 services they are ~600 MB, and holding both raises the peak by that much.
+    const oldChains = before && last === null ? chainNames(before) : null;
+    // Only the old nat table's rows and chain names are read from here on: cutting its texts'
+    // link lets the old plane and its service map go before the new ones are built (at
+    // 100,000 services they are ~600 MB, and holding both raises the peak by that much).
+    if (last === null) before = undefined;
+    else if (before) releaseRuleObjects(before, () => '');
     this.plane = undefined!;
     this.services = [];
     this.saveText = null;
     this.options = options;
-    if (last === null) before = undefined;
     const services = buildServiceMap(cluster, node);
     this.services = services;
     const signatures = new Float64Array(services.length);
@@ -72,14 +74,7 @@ export class IptablesDataPlane implements DataPlane {
     const diff = last ? comparePorts(last, services, signatures) : null;
     // Many changes: compiling everything is cheaper than copying around them.
     const onto =
-      diff && before && diff.changed * 4 <= services.length
-        ? { nat: before, unchanged: diff.unchanged, gone: goneChains(last!.services, diff.matched, options) }
-        : undefined;
-    if (!onto && before) oldChains = chainNames(before);
-    // Only the old nat table's rows and chain names are read from here on: cutting its texts'
-    // link to the old plane lets that plane and its service map go before the new rows are built.
-    if (before) releaseRuleObjects(before, () => '');
-    last = null;
+      diff && before && diff.changed * 4 <= services.length ? { nat: before, unchanged: diff.unchanged, gone: diff.gone } : undefined;
     before = undefined;
     // Each rule is compiled as it is rendered and let go (equal to compiling the parsed
     // render('iptables-save')): the plane keeps the columns and renders again on demand.
@@ -92,20 +87,38 @@ export class IptablesDataPlane implements DataPlane {
     );
     this.ownLines = p.ownLines;
     this.signatures = signatures;
+    this.keepChains(p, diff, last);
+    last = null;
     // A full sync flushes chains that are gone: one chain line and one -X line each.
+    const nat = compiled.tables.get('nat')!;
     let stale = 0;
-    if (onto) {
-      const written = new Set(p.natChains);
-      for (const c of onto.gone) if (!written.has(c)) stale++;
-    } else if (oldChains) {
-      const nat = compiled.tables.get('nat')!;
-      for (const c of oldChains) if (nat.chainId(c) < 0) stale++;
-    }
+    for (const c of diff?.gone ?? oldChains ?? []) if (nat.chainId(c) < 0) stale++;
     let restoreLines = 4 + p.filterChains.length + p.filterRuleCount + p.natChains.length + p.natRuleCount + p.reusedLines + 2 * stale;
     // kube-proxy's change trackers say which ports changed; here, comparing with the last sync.
     if (this.partial && opts.full !== true && diff)
       for (let i = 0; i < services.length; i++) if (diff.unchanged[i] >= 0) restoreLines -= p.ownLines[i];
     return { restore_lines: restoreLines, total_rules: this.plane.counts().rules };
+  }
+
+  /** What the next sync compares with; the service map itself can go. */
+  private lastSync(): LastSync {
+    const at = new Map<string, number>();
+    for (let j = 0; j < this.services.length; j++) at.set(portKey(this.services[j]), j);
+    return { at, ownLines: this.ownLines, signatures: this.signatures, chains: this.portChains, chainEnd: this.portChainEnd };
+  }
+
+  /** Each port's own chains: as rendered, or as they were for a port that was not rendered again. */
+  private keepChains(p: RenderSummary, diff: PortDiff | null, last: LastSync | null): void {
+    const chains: string[] = [];
+    const end = new Int32Array(p.ownChainEnd.length);
+    for (let i = 0; i < end.length; i++) {
+      const j = diff ? diff.from[i] : -1;
+      if (j >= 0 && last) for (let k = j === 0 ? 0 : last.chainEnd[j - 1]; k < last.chainEnd[j]; k++) chains.push(last.chains[k]);
+      else for (let k = i === 0 ? FIXED_NAT_CHAIN_COUNT : p.ownChainEnd[i - 1]; k < p.ownChainEnd[i]; k++) chains.push(p.natChains[k]);
+      end[i] = chains.length;
+    }
+    this.portChains = chains;
+    this.portChainEnd = end;
   }
 
   trace(packet: Packet, origin: PacketOrigin): TraceResult {
@@ -164,42 +177,47 @@ export class IptablesDataPlane implements DataPlane {
 interface PortDiff {
   /** Per new port: its ownLines at the last sync when it is exactly as it was then, else -1. */
   unchanged: Int32Array;
-  /** Per old port: 1 when a new port is that same port unchanged. */
-  matched: Uint8Array;
+  /** Per new port: the index of that same unchanged port at the last sync, else -1. */
+  from: Int32Array;
   /** New ports that are new or changed, plus old ports that are gone. */
   changed: number;
+  /** The own chains of the old ports no new port kept as they were. */
+  gone: Set<string>;
 }
 
 interface LastSync {
-  services: ServicePortInfo[];
+  /** Port key -> its index at the last sync. */
+  at: Map<string, number>;
   ownLines: Int32Array;
   signatures: Float64Array;
+  chains: string[];
+  chainEnd: Int32Array;
 }
+
+const portKey = (sp: ServicePortInfo) => `${sp.name}/${sp.protocol}`;
 
 /** Which ports are as they were: same name and protocol, same signature. */
 function comparePorts(last: LastSync, now: ServicePortInfo[], signatures: Float64Array): PortDiff {
-  const { services: old, ownLines: oldLines } = last;
-  const at = new Map<string, number>();
-  for (let j = 0; j < old.length; j++) at.set(`${old[j].name}/${old[j].protocol}`, j);
+  const n = last.ownLines.length;
   const unchanged = new Int32Array(now.length).fill(-1);
-  const matched = new Uint8Array(old.length);
+  const from = new Int32Array(now.length).fill(-1);
+  const matched = new Uint8Array(n);
   let changed = 0;
   for (let i = 0; i < now.length; i++) {
-    const j = at.get(`${now[i].name}/${now[i].protocol}`);
+    const j = last.at.get(portKey(now[i]));
     if (j !== undefined && last.signatures[j] === signatures[i]) {
-      unchanged[i] = oldLines[j];
+      unchanged[i] = last.ownLines[j];
+      from[i] = j;
       matched[j] = 1;
     } else changed++;
   }
-  for (let j = 0; j < old.length; j++) if (!matched[j]) changed++;
-  return { unchanged, matched, changed };
-}
-
-/** The own chains of the old ports no new port kept as they were. */
-function goneChains(old: ServicePortInfo[], matched: Uint8Array, o: IptablesOptions): Set<string> {
   const gone = new Set<string>();
-  for (let j = 0; j < old.length; j++) if (!matched[j]) for (const c of ownChains(old[j], o)) gone.add(c);
-  return gone;
+  for (let j = 0; j < n; j++) {
+    if (matched[j]) continue;
+    changed++;
+    for (let k = j === 0 ? 0 : last.chainEnd[j - 1]; k < last.chainEnd[j]; k++) gone.add(last.chains[k]);
+  }
+  return { unchanged, from, changed, gone };
 }
 
 function chainNames(t: CompiledTable): string[] {

@@ -20,6 +20,8 @@ export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 
 /** nat chains every sync writes whole, partial or not; the rest belong to one service port. */
 const FIXED_NAT_CHAINS = new Set([KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]);
+/** natChains begins with the fixed chains. */
+export const FIXED_NAT_CHAIN_COUNT = FIXED_NAT_CHAINS.size;
 
 /** Above this many endpoints kube-proxy drops per-endpoint comments (largeClusterEndpointsThreshold). */
 export const LARGE_CLUSTER_ENDPOINTS = 1000;
@@ -44,6 +46,8 @@ export interface RenderSummary {
    * rendered (`unchanged`) has the count it had.
    */
   ownLines: Int32Array;
+  /** Per service port: natChains.length once its chains were declared (its own chains end there). */
+  ownChainEnd: Int32Array;
   /** Lines of the own chains of ports not rendered again (`unchanged`): in the table all the same. */
   reusedLines: number;
   largeClusterMode: boolean;
@@ -95,6 +99,7 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
   const ownLines = new Int32Array(services.length);
   let own = 0;
   let reusedLines = 0;
+  const ownChainEnd = new Int32Array(services.length);
   const filter = (chain: string) => {
     const r = new RuleBuf(chain);
     filterRules.push(r);
@@ -247,6 +252,7 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
     if (unchanged !== undefined && unchanged[si] >= 0) {
       ownLines[si] = unchanged[si];
       reusedLines += unchanged[si];
+      ownChainEnd[si] = natChains.length;
       if (filterRules.length + natRules.length >= BATCH) flush();
       continue;
     }
@@ -313,6 +319,7 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
       dnat.proto(p).dnat(ep.ip, ep.port);
     }
     ownLines[si] = own;
+    ownChainEnd[si] = natChains.length;
     if (filterRules.length + natRules.length >= BATCH) flush();
   }
 
@@ -341,12 +348,7 @@ export function renderRules(services: ServicePortInfo[], o: IptablesOptions, sin
   filter(KUBE_FORWARD).comment('kubernetes forwarding conntrack rule').ctstate(false, ['RELATED', 'ESTABLISHED']).verdict('ACCEPT');
 
   flush();
-  return { filterChains, natChains, filterRuleCount, natRuleCount, ownLines, reusedLines, largeClusterMode };
-}
-
-/** The nat chains a service port's own rules fill (KUBE-SVC/SVL/EXT/FW/SEP), in the order rendered. */
-export function ownChains(sp: ServicePortInfo, o: IptablesOptions): string[] {
-  return renderRules([sp], o, () => {}).natChains.slice(FIXED_NAT_CHAINS.size);
+  return { filterChains, natChains, filterRuleCount, natRuleCount, ownLines, ownChainEnd, reusedLines, largeClusterMode };
 }
 
 /** ClientIP affinity checks first, then one rule per endpoint with probability 1/(n-i). */
