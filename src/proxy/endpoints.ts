@@ -16,7 +16,9 @@ export function portKey(namespace: string, service: string, portName: string, pr
  * and the list is sorted by "ip:port" string (kube-proxy's byEndpoint).
  */
 export function endpointsByServicePort(slices: EndpointSlice[], nodeName: string): Map<string, EndpointInfo[]> {
-  const sets = new Map<string, Map<string, EndpointInfo>>();
+  // One list per port, sorted and deduplicated at the end: a map per port would be ~1 KB of
+  // garbage each, 100 MB at 10^5 ports.
+  const out = new Map<string, EndpointInfo[]>();
   for (const slice of slices) {
     const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     if (!svc || slice.addressType !== 'IPv4') continue;
@@ -25,22 +27,33 @@ export function endpointsByServicePort(slices: EndpointSlice[], nodeName: string
       // kube-proxy ignores a port with a nil name; a dump may omit `name: ""`, so treat it as "".
       if (p.port === undefined || p.port === 0) continue;
       const key = portKey(ns, svc, p.name ?? '', p.protocol ?? 'TCP');
-      let set = sets.get(key);
-      if (!set) sets.set(key, (set = new Map()));
+      let list = out.get(key);
+      if (!list) out.set(key, (list = []));
       for (const ep of slice.endpoints ?? []) {
         const info = endpointInfo(ep, p.port, nodeName);
-        if (!info) continue;
-        if (!set.has(info.key) || !info.terminating) set.set(info.key, info);
+        if (info) list.push(info);
       }
     }
   }
-  const out = new Map<string, EndpointInfo[]>();
-  for (const [key, set] of sets) {
-    const list = [...set.values()];
+  for (const list of out.values()) {
+    // Stable: duplicates stay in the order they came.
     list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    out.set(key, list);
+    dedupe(list);
   }
   return out;
+}
+
+/** Of each run of one "ip:port", the last non-terminating endpoint, else the first. */
+function dedupe(list: EndpointInfo[]): void {
+  let n = 0;
+  for (let i = 0; i < list.length; ) {
+    let j = i + 1;
+    let keep = list[i];
+    for (; j < list.length && list[j].key === keep.key; j++) if (!list[j].terminating) keep = list[j];
+    list[n++] = keep;
+    i = j;
+  }
+  list.length = n;
 }
 
 const NO_CONDITIONS = {} as { ready?: boolean; serving?: boolean; terminating?: boolean };
