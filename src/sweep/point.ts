@@ -222,6 +222,8 @@ export async function runPointWith(scenario: Scenario, task: PointTask): Promise
   wall('sync.add_service', 'ms', 'value', Number(process.hrtime.bigint() - t0) / 1e6);
   sim('sync.add_service', 's', 'value', syncCostNs(cm, proxy, addWork, profile) / 1e9);
   syncWorkRows('add_service', addWork);
+  // What the last sync let go (the old rows, service map and the sync's garbage) goes before the next one.
+  collectGarbage();
   const minusEndpoint = withoutOneEndpoint(plusOne);
   t0 = process.hrtime.bigint();
   const delWork = dp.sync(minusEndpoint);
