@@ -8,6 +8,7 @@ import { InputError } from '../../util/errors.ts';
 import type { KubeProxyConfiguration } from '../config.ts';
 import { nodeView } from '../node-view.ts';
 import { portSignature } from '../port-signature.ts';
+import { portKey } from '../endpoints.ts';
 import { buildServiceMap } from '../service-map.ts';
 import type { ServicePortInfo } from '../service-port.ts';
 import type { DataPlane, DataPlaneStats, LookupResult, Packet, PacketOrigin, SyncOptions, SyncWork, TraceResult } from '../types.ts';
@@ -22,13 +23,8 @@ export class IptablesDataPlane implements DataPlane {
   private plane!: RulesetPlane;
   /** What the last sync rendered from; its rules are rendered again when asked for (render, restoreText, trace texts). */
   private services: ServicePortInfo[] = [];
-  /** The last sync's lines per service port (renderRules' ownLines), in `services`' order. */
-  private ownLines: Int32Array = new Int32Array(0);
-  /** portSignature of each of `services`. */
-  private signatures = new Float64Array(0);
-  /** The own nat chains of each of `services`: port i's end at portChainEnd[i]. */
-  private portChains: string[] = [];
-  private portChainEnd = new Int32Array(0);
+  /** Per port of `services`: what the next sync compares with. */
+  private ports: PortState = { ownLines: new Int32Array(0), signatures: new Float64Array(0), chains: [], chainEnd: new Int32Array(0) };
   private saveText: string | null = null;
   private options!: IptablesOptions;
   private seconds = 0;
@@ -85,9 +81,7 @@ export class IptablesDataPlane implements DataPlane {
       { compiled, rebuild, texts },
       { localIPs: node.localIPs, masqueradeMark: options.masqueradeValue, recent: this.recent },
     );
-    this.ownLines = p.ownLines;
-    this.signatures = signatures;
-    this.keepChains(p, diff, last);
+    this.ports = portState(p, signatures, diff, last);
     last = null;
     // A full sync flushes chains that are gone: one chain line and one -X line each.
     const nat = compiled.tables.get('nat')!;
@@ -103,22 +97,8 @@ export class IptablesDataPlane implements DataPlane {
   /** What the next sync compares with; the service map itself can go. */
   private lastSync(): LastSync {
     const at = new Map<string, number>();
-    for (let j = 0; j < this.services.length; j++) at.set(portKey(this.services[j]), j);
-    return { at, ownLines: this.ownLines, signatures: this.signatures, chains: this.portChains, chainEnd: this.portChainEnd };
-  }
-
-  /** Each port's own chains: as rendered, or as they were for a port that was not rendered again. */
-  private keepChains(p: RenderSummary, diff: PortDiff | null, last: LastSync | null): void {
-    const chains: string[] = [];
-    const end = new Int32Array(p.ownChainEnd.length);
-    for (let i = 0; i < end.length; i++) {
-      const j = diff ? diff.from[i] : -1;
-      if (j >= 0 && last) for (let k = j === 0 ? 0 : last.chainEnd[j - 1]; k < last.chainEnd[j]; k++) chains.push(last.chains[k]);
-      else for (let k = i === 0 ? FIXED_NAT_CHAIN_COUNT : p.ownChainEnd[i - 1]; k < p.ownChainEnd[i]; k++) chains.push(p.natChains[k]);
-      end[i] = chains.length;
-    }
-    this.portChains = chains;
-    this.portChainEnd = end;
+    for (let j = 0; j < this.services.length; j++) at.set(keyOf(this.services[j]), j);
+    return { ...this.ports, at };
   }
 
   trace(packet: Packet, origin: PacketOrigin): TraceResult {
@@ -185,16 +165,39 @@ interface PortDiff {
   gone: Set<string>;
 }
 
-interface LastSync {
-  /** Port key -> its index at the last sync. */
-  at: Map<string, number>;
+/** Per service port of a sync, in its order. */
+interface PortState {
+  /** renderRules' ownLines. */
   ownLines: Int32Array;
+  /** portSignature. */
   signatures: Float64Array;
+  /** The own nat chains of every port: port i's end at chainEnd[i]. */
   chains: string[];
   chainEnd: Int32Array;
 }
 
-const portKey = (sp: ServicePortInfo) => `${sp.name}/${sp.protocol}`;
+interface LastSync extends PortState {
+  /** Port key -> its index at the last sync. */
+  at: Map<string, number>;
+}
+
+const keyOf = (sp: ServicePortInfo) => portKey(sp.namespace, sp.serviceName, sp.portName, sp.protocol);
+
+/** Where port j's own chains begin in `chains` (they end at chainEnd[j]). */
+const chainStart = (ports: PortState, j: number) => (j === 0 ? 0 : ports.chainEnd[j - 1]);
+
+/** This sync's per-port state: each port's own chains as rendered, or as they were for a port not rendered again. */
+function portState(p: RenderSummary, signatures: Float64Array, diff: PortDiff | null, last: LastSync | null): PortState {
+  const chains: string[] = [];
+  const end = new Int32Array(p.ownChainEnd.length);
+  for (let i = 0; i < end.length; i++) {
+    const j = diff ? diff.from[i] : -1;
+    if (j >= 0 && last) for (let k = chainStart(last, j); k < last.chainEnd[j]; k++) chains.push(last.chains[k]);
+    else for (let k = i === 0 ? FIXED_NAT_CHAIN_COUNT : p.ownChainEnd[i - 1]; k < p.ownChainEnd[i]; k++) chains.push(p.natChains[k]);
+    end[i] = chains.length;
+  }
+  return { ownLines: p.ownLines, signatures, chains, chainEnd: end };
+}
 
 /** Which ports are as they were: same name and protocol, same signature. */
 function comparePorts(last: LastSync, now: ServicePortInfo[], signatures: Float64Array): PortDiff {
@@ -204,7 +207,7 @@ function comparePorts(last: LastSync, now: ServicePortInfo[], signatures: Float6
   const matched = new Uint8Array(n);
   let changed = 0;
   for (let i = 0; i < now.length; i++) {
-    const j = last.at.get(portKey(now[i]));
+    const j = last.at.get(keyOf(now[i]));
     if (j !== undefined && last.signatures[j] === signatures[i]) {
       unchanged[i] = last.ownLines[j];
       from[i] = j;
@@ -215,7 +218,7 @@ function comparePorts(last: LastSync, now: ServicePortInfo[], signatures: Float6
   for (let j = 0; j < n; j++) {
     if (matched[j]) continue;
     changed++;
-    for (let k = j === 0 ? 0 : last.chainEnd[j - 1]; k < last.chainEnd[j]; k++) gone.add(last.chains[k]);
+    for (let k = chainStart(last, j); k < last.chainEnd[j]; k++) gone.add(last.chains[k]);
   }
   return { unchanged, from, changed, gone };
 }
