@@ -101,9 +101,8 @@ export class TableCompiler {
     const { names, kind, rows } = this;
     let order = this.declared;
     if (sortByName) {
-      const user = order.filter((id) => !(kind[id] & BUILTIN));
-      user.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
-      order = [...order.filter((id) => kind[id] & BUILTIN), ...user];
+      const { builtins, user } = this.byName();
+      order = [...builtins, ...user];
     }
     const nChains = order.length;
     const final = new Int32Array(names.length).fill(-1);
@@ -159,9 +158,7 @@ export class TableCompiler {
    */
   finishOnto(base: CompiledTable, drop: (name: string) => boolean): CompiledTable {
     const { names, kind } = this;
-    const builtins = this.declared.filter((id) => kind[id] & BUILTIN);
-    const fresh = this.declared.filter((id) => !(kind[id] & BUILTIN));
-    fresh.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+    const { builtins, user: fresh } = this.byName();
     const isFresh = (name: string) => {
       const id = this.ids.get(name);
       return id !== undefined && (kind[id] & DECLARED) !== 0;
@@ -251,6 +248,14 @@ export class TableCompiler {
     }
     const text = new RulesetText(chainNames, [], null, builtins.length);
     return new CompiledTable(this.name, out, { start, end, builtin, drop: dropPolicy }, text);
+  }
+
+  /** Declared chain ids as finish(true) lays them out: built-ins in declaration order, then the rest by name. */
+  private byName(): { builtins: number[]; user: number[] } {
+    const { names, kind } = this;
+    const user = this.declared.filter((id) => !(kind[id] & BUILTIN));
+    user.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+    return { builtins: this.declared.filter((id) => kind[id] & BUILTIN), user };
   }
 
   private id(name: string): number {
