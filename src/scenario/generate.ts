@@ -275,7 +275,7 @@ class GenContext {
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
         metadata: {
-          name: `${svc}-${this.randomName(5)}`,
+          name: this.suffixedName(svc, 5),
           namespace: ns,
           labels: { [SERVICE_NAME_LABEL]: svc, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
         },
@@ -287,24 +287,17 @@ class GenContext {
   }
 
   /**
-   * `${prefix}-${randomName(lens[0])}-...` drawn the same way, as one flat string: a string
-   * built by concatenation keeps its parts (~100 B more per pod at 10^6 pods).
+   * `${prefix}-${random}-...`, a random generateName-style suffix of each length, as one flat
+   * string: a string built by concatenation keeps its parts (~100 B more per pod at 10^6 pods).
    */
   suffixedName(prefix: string, ...lens: number[]): string {
-    const codes = nameCodes;
-    codes.length = 0;
-    for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
+    nameCodes.length = 0;
+    for (let i = 0; i < prefix.length; i++) nameCodes.push(prefix.charCodeAt(i));
     for (const len of lens) {
-      codes.push(45); // '-'
-      for (let i = 0; i < len; i++) codes.push(NAME_ALPHABET.charCodeAt(this.nameRng.int(0, NAME_ALPHABET.length)));
+      nameCodes.push(45); // '-'
+      for (let i = 0; i < len; i++) nameCodes.push(NAME_ALPHABET.charCodeAt(this.nameRng.int(0, NAME_ALPHABET.length)));
     }
-    return String.fromCharCode(...codes);
-  }
-
-  randomName(len: number): string {
-    let out = '';
-    for (let i = 0; i < len; i++) out += NAME_ALPHABET[this.nameRng.int(0, NAME_ALPHABET.length)];
-    return out;
+    return String.fromCharCode(...nameCodes);
   }
 }
 
