@@ -177,7 +177,7 @@ test('built rules equal the parsed rendering: a generated cluster in large-clust
 
 /** iptables-restore lines of a full sync from `before` to `plane`'s rules: the text, plus a chain line and a -X per chain gone. */
 function fullRestoreLines(plane: IptablesDataPlane, before: Set<string>): number {
-  const now = new Set(plane.ruleset.tables.find((t) => t.name === 'nat')!.chains.map((c) => c.name));
+  const now = natChains(plane);
   let gone = 0;
   for (const c of before) if (!now.has(c)) gone++;
   return plane.restoreText().split('\n').length - 1 + 2 * gone;
