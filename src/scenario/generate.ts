@@ -71,6 +71,33 @@ export function generateCluster(s: Scenario, services: number): Cluster {
   };
 }
 
+/**
+ * The cluster at `services` and at `services + 1`, generated once. User services are drawn one
+ * after another from streams that do not depend on the count, so the smaller cluster is the larger
+ * one without its last service, that service's slices (the last ones) and their pods (the last
+ * ones). The two share every object: a sweep point holds one cluster's memory, not two.
+ */
+export function generateWithOneMore(s: Scenario, services: number): { cluster: Cluster; plusOne: Cluster } {
+  const plusOne = generateCluster(s, services + 1);
+  const last = plusOne.services[plusOne.services.length - 1];
+  const ns = last.metadata.namespace;
+  const name = last.metadata.name;
+  const ofLast = (sl: EndpointSlice) => sl.metadata.namespace === ns && sl.metadata.labels?.[SERVICE_NAME_LABEL] === name;
+  let slices = plusOne.endpointSlices.length;
+  const gone = new Set<string>();
+  while (slices > 0 && ofLast(plusOne.endpointSlices[slices - 1]))
+    for (const ep of plusOne.endpointSlices[--slices].endpoints ?? []) if (ep.targetRef?.name) gone.add(ep.targetRef.name);
+  let pods = plusOne.pods.length;
+  while (pods > 0 && plusOne.pods[pods - 1].namespace === ns && gone.has(plusOne.pods[pods - 1].name)) pods--;
+  const cluster: Cluster = {
+    ...plusOne,
+    services: plusOne.services.slice(0, -1),
+    endpointSlices: plusOne.endpointSlices.slice(0, slices),
+    pods: plusOne.pods.slice(0, pods),
+  };
+  return { cluster, plusOne };
+}
+
 class GenContext {
   private readonly nodeAllocs: PodIPAllocator[] = [];
   private readonly nodeNames: string[] = [];

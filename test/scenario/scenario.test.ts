@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario, loadScenario } from '../../src/scenario/load.ts';
-import { generateCluster } from '../../src/scenario/generate.ts';
+import { generateCluster, generateWithOneMore } from '../../src/scenario/generate.ts';
 import { clusterToJson, parseClusterText } from '../../src/cluster/k8s-io.ts';
 import { validateCluster } from '../../src/cluster/validate.ts';
 import { summarize } from '../../src/cluster/summary.ts';
@@ -87,4 +87,25 @@ test("a larger scale keeps the smaller one's services as a prefix", () => {
   const a = generateCluster(s, 10).services.map((x) => `${x.metadata.name}=${x.spec.clusterIP}`);
   const b = generateCluster(s, 30).services.map((x) => `${x.metadata.name}=${x.spec.clusterIP}`);
   assert.deepEqual(b.slice(0, a.length), a);
+});
+
+test('generateWithOneMore: the cluster at n is exactly generateCluster(n), the other exactly generateCluster(n + 1)', () => {
+  const mixes = [
+    small(),
+    // Every kind (ExternalName has no slices, Headless no IP), several ports, big services split into slices.
+    {
+      ...small(),
+      serviceTypes: { ClusterIP: 1, NodePort: 1, LoadBalancer: 1, ExternalName: 1, Headless: 1 },
+      portsPerService: { kind: 'uniform' as const, min: 1, max: 3 },
+      endpointsPerService: { kind: 'uniform' as const, min: 0, max: 130 },
+      nodes: 40,
+    },
+  ];
+  for (const s of mixes)
+    for (const n of [0, 1, 7, 40]) {
+      const { cluster, plusOne } = generateWithOneMore(s, n);
+      assert.equal(clusterToJson(cluster), clusterToJson(generateCluster(s, n)), `cluster at ${n}`);
+      assert.deepEqual(cluster.pods, generateCluster(s, n).pods, `pods at ${n}`);
+      assert.equal(clusterToJson(plusOne), clusterToJson(generateCluster(s, n + 1)), `cluster at ${n} + 1`);
+    }
 });
