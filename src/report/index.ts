@@ -12,6 +12,7 @@ import { lookupChart, runScales, syncChart, throughputChart } from './charts.ts'
 import { churnOnly, churnSection, hasChurnRows } from './churn.ts';
 import { churnReproductionBlocks } from './churn-reproduction.ts';
 import { hasCalibration, kernelSection } from './kernel-panel.ts';
+import { memoryChart } from './memory-chart.ts';
 import { changesModel, overlayBaseline } from './compare.ts';
 import { complexityRows, headline } from './complexity.ts';
 import { type PageModel, renderHtml } from './html.ts';
@@ -63,6 +64,14 @@ export function buildReport(run: RunResults, published: PublishedFigures = loadP
       intro:
         "How long kube-proxy takes to bring a node's rules up to date: a full sync of the whole cluster, and a sync after a single change. iptables-restore rewrites whole tables, so even one change costs time in proportion to the services; IPVS changes one virtual server with a few netlink messages (the simulated clock prices those writes), although its sync loop still visits every service (the wall clock shows that).",
       blocks: [{ chart: syncChart(results) }],
+    },
+    {
+      id: 'memory',
+      title: 'Memory per rule',
+      clock: 'wall clock',
+      intro:
+        "What a large ruleset costs kpsim itself: the bytes its data plane holds per rule, once synced and at the sync's peak. The rules live in typed arrays (integer IPs and ports, interned names), so a rule's cost stays within the same few hundred bytes as the services grow; the peak adds what the sync builds on the way and lets go.",
+      blocks: [{ chart: memoryChart(results) }],
     },
     {
       id: 'throughput',

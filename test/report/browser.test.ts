@@ -47,7 +47,7 @@ test('index.html renders offline in headless Chromium: every chart drawn, no err
   const dir = tempDir('kpsim-report-browser-');
   const files = await writeReport(dir, syntheticResults({ failed: [{ mode: 'ipvs', scale: 30000, error: 'worker heap limit reached' }] }));
   const charts = files.filter((f) => f.endsWith('.vl.json')).length;
-  assert.equal(charts, 6);
+  assert.equal(charts, 7);
   const url = pathToFileURL(files[0]).href;
 
   const { browser } = await launchChromium();
@@ -94,7 +94,8 @@ test('index.html renders offline in headless Chromium: every chart drawn, no err
     assert.equal(drawn.length, charts, 'one container per chart');
     for (const c of drawn) {
       assert.equal(c.state, 'true', `${c.id} rendered`);
-      const modes = c.id.startsWith('chart-repro-') ? ['iptables', 'ipvs'] : FIXTURE_MODES;
+      const modes =
+        c.id === 'chart-memory-per-rule' ? ['iptables'] : c.id.startsWith('chart-repro-') ? ['iptables', 'ipvs'] : FIXTURE_MODES;
       for (const m of modes) assert.ok(c.text.includes(m), `${c.id} shows mode ${m}`);
     }
     // A published mark's tooltip cites its source.

@@ -178,7 +178,7 @@ test('runs without churn rows are unchanged; runs with both get both', () => {
   const plain = buildReport(syntheticResults(), loadPublishedFigures());
   assert.deepEqual(
     plain.sections.map((s) => s.id),
-    ['lookup', 'sync', 'throughput'],
+    ['lookup', 'sync', 'memory', 'throughput'],
   );
   assert.deepEqual(
     plain.reproduction.blocks.map((b) => b.chart.name),
@@ -192,9 +192,9 @@ test('runs without churn rows are unchanged; runs with both get both', () => {
   const both = buildReport(mixed, loadPublishedFigures());
   assert.deepEqual(
     both.sections.map((s) => s.id),
-    ['lookup', 'sync', 'throughput', 'churn'],
+    ['lookup', 'sync', 'memory', 'throughput', 'churn'],
   );
-  assert.equal(allCharts(both).length, 6 + 3 + 2);
+  assert.equal(allCharts(both).length, 7 + 3 + 2);
 });
 
 test("falling behind: the simulator's verdict, or a queue still at its peak while one sync takes over a third of the run", () => {

@@ -10,7 +10,7 @@ test('kpsim report <run-dir> writes index.html and the charts and says how to op
   writeFileSync(join(dir, 'results.json'), JSON.stringify(syntheticResults()));
   const r = kpsim(['report', dir]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /report: .*index\.html \(6 charts in .*charts\)/);
+  assert.match(r.stdout, /report: .*index\.html \(7 charts in .*charts\)/);
   assert.match(r.stdout, /open it in a browser .*: (xdg-open|open|start) .*index\.html/);
   assert.match(r.stdout, /file:\/\/.*index\.html/);
   assert.ok(existsSync(join(dir, 'index.html')));

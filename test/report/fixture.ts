@@ -79,6 +79,11 @@ export function syntheticResults(opts: FixtureOptions = {}): RunResults {
       add('memory.iptables_rules', 'simulated', 'count', 'value', mode === 'ipvs' ? 40 : 8 * n);
       add('memory.ipvs_virtual_servers', 'simulated', 'count', 'value', mode === 'ipvs' ? n : 0);
       add('memory.heap_bytes', 'wall', 'bytes', 'value', 3000 * n);
+      // Modes whose size is rules (descriptor ruleCount): iptables here, as in a real run.
+      if (mode === 'iptables') {
+        add('memory.bytes_per_rule', 'wall', 'bytes/rule', 'steady', 200 + n / 1000);
+        add('memory.bytes_per_rule', 'wall', 'bytes/rule', 'peak_sync', 500 + n / 500);
+      }
       add('calibration.loop', 'wall', 'ns', 'p50', 1.1);
     }
   }

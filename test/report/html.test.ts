@@ -29,7 +29,7 @@ test('writeReport writes index.html and, per chart, charts/<name>.vl.json and .s
   writeFileSync(join(dir, 'results.json'), '{}');
   const files = await writeReport(dir, syntheticResults());
   assert.equal(files[0], join(dir, 'index.html'));
-  const names = ['lookup-latency', 'sync-time', 'throughput', 'repro-first-packet', 'repro-cpu', 'repro-rule-add'];
+  const names = ['lookup-latency', 'sync-time', 'memory-per-rule', 'throughput', 'repro-first-packet', 'repro-cpu', 'repro-rule-add'];
   assert.deepEqual(readdirSync(join(dir, 'charts')).sort(), names.flatMap((n) => [`${n}.svg`, `${n}.vl.json`]).sort());
   assert.equal(files.length, 1 + 2 * names.length);
   for (const n of names) {
@@ -106,6 +106,7 @@ test('a run with missing metrics, fits and metadata still gets a page with notes
       'throughput.node_core',
       'first_packet.latency',
       'cpu.per_connection',
+      'memory.bytes_per_rule',
     ],
   });
   results.fits = [];
@@ -119,7 +120,7 @@ test('a run with missing metrics, fits and metadata still gets a page with notes
   assert.equal(existsSync(join(dir, 'charts', 'throughput.svg')), false);
   const html = readFileSync(files[0], 'utf8');
   has(html, /class="chart"/, false);
-  assert.equal((html.match(/<b>No chart\.<\/b>/g) ?? []).length, 6);
+  assert.equal((html.match(/<b>No chart\.<\/b>/g) ?? []).length, 7);
   has(html, /<b>No fits\.<\/b>/);
   has(html, /Published figures unavailable/);
   has(html, /not recorded \(not a git checkout\?\)/);

@@ -19,7 +19,7 @@ test('every chart of a full run compiles with vega-lite and renders to an SVG na
   const all = charts();
   assert.deepEqual(
     all.map((c) => c.name),
-    ['lookup-latency', 'sync-time', 'throughput', 'repro-first-packet', 'repro-cpu', 'repro-rule-add'],
+    ['lookup-latency', 'sync-time', 'memory-per-rule', 'throughput', 'repro-first-packet', 'repro-cpu', 'repro-rule-add'],
   );
   for (const chart of all) {
     assert.ok(chart.spec, `${chart.name} has a spec`);
@@ -43,9 +43,36 @@ test('every chart of a full run compiles with vega-lite and renders to an SVG na
     assert.match(svg, /^<svg[^>]*>/, `${chart.name} renders an SVG`);
     assert.ok(svg.length > 5000, `${chart.name} SVG is not empty (${svg.length} chars)`);
     assert.match(svg, /<path[^>]+d="M/, `${chart.name} draws paths`);
-    const expected = chart.name.startsWith('repro-') ? ['iptables', 'ipvs'] : FIXTURE_MODES;
+    const expected =
+      chart.name === 'memory-per-rule' ? ['iptables'] : chart.name.startsWith('repro-') ? ['iptables', 'ipvs'] : FIXTURE_MODES;
     for (const mode of expected) assert.ok(svg.includes(`>${mode}<`), `${chart.name} SVG names mode ${mode} in its legend`);
   }
+});
+
+test('the memory chart draws bytes per rule, steady and at the sync peak, for the modes sized in rules and names the others', () => {
+  const memory = charts().find((c) => c.name === 'memory-per-rule');
+  assert.ok(memory?.spec);
+  const spec = memory.spec as unknown as {
+    hconcat: { title: { text: string } }[];
+    data: { values: { mode: string; panel: string; value: number }[] };
+  };
+  assert.deepEqual(
+    spec.hconcat.map((p) => p.title.text),
+    ['Steady state', 'Peak during the full sync'],
+  );
+  const steady = spec.data.values.filter((v) => v.panel === 'Steady state');
+  assert.deepEqual([...new Set(steady.map((v) => v.mode))], ['iptables']);
+  assert.deepEqual(
+    steady.map((v) => v.value),
+    [201, 205, 210, 230],
+  );
+  assert.ok(
+    memory.notes.some((n) => /No line for userspace, ipvs: their size is not counted in rules/.test(n)),
+    memory.notes.join('\n'),
+  );
+  const none = charts(syntheticResults({ simulatedOnly: true })).find((c) => c.name === 'memory-per-rule');
+  assert.equal(none?.spec, null);
+  assert.match(none?.notes.join(' ') ?? '', /no memory\.bytes_per_rule rows/);
 });
 
 test("the lookup chart shows both clocks: simulated mean, and wall p50 with the samples' interquartile range", () => {
@@ -123,6 +150,7 @@ test('missing metrics give notes, not crashes', async () => {
         'throughput.node_core',
         'first_packet.latency',
         'cpu.per_connection',
+        'memory.bytes_per_rule',
       ],
     }),
   );

@@ -91,6 +91,8 @@ export const nftablesMode: ProxyModeDescriptor = {
     incrementalSync: true,
   },
   stats: STATS,
+  // Its size is rules too (verdict-map elements beside them): memory.bytes_per_rule divides by them.
+  ruleCount: 'nft_rules',
   syncWork: SYNC_WORK,
   variants: [
     {
