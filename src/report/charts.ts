@@ -15,7 +15,8 @@ export function runScales(results: RunResults): number[] {
   return [...new Set([...fromMeta, ...results.rows.map((r) => r.scale)])].filter((s) => Number.isFinite(s) && s > 0).sort((a, b) => a - b);
 }
 
-function droppedNote(dropped: number, what: string): string[] {
+/** The note for values a log axis cannot show (zero or below). */
+export function droppedNote(dropped: number, what: string): string[] {
   return dropped > 0
     ? [
         `${dropped} ${what} value${dropped > 1 ? 's' : ''} of zero or below left out: a log axis cannot show ${dropped > 1 ? 'them' : 'it'}.`,

@@ -3,7 +3,7 @@
 // how it is measured: docs/scale.md).
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../metrics/results.ts';
-import { runScales } from './charts.ts';
+import { droppedNote, runScales } from './charts.ts';
 import { positiveOnly, runModes, series } from './data.ts';
 import { CONFIG, VL_SCHEMA, logY, modeColor, modeShape, servicesX, tooltip } from './spec-kit.ts';
 import type { ChartDef } from './types.ts';
@@ -28,7 +28,7 @@ export function memoryChart(results: RunResults): ChartDef {
     dropped += pts.dropped;
     for (const x of pts.kept) values.push({ mode: x.mode, services: x.scale, panel: p.title, value: x.value });
   }
-  const notes = dropped > 0 ? [`${dropped} ${METRIC} value${dropped > 1 ? 's' : ''} of zero left out: a log axis cannot show them.`] : [];
+  const notes = droppedNote(dropped, METRIC);
   if (values.length === 0)
     return {
       name,
