@@ -3,7 +3,7 @@
 // is reported. Wall clock of the whole `kpsim sweep` process, start-up included.
 //
 // Run: npm run bench:parallel [-- --pairs 3] [--full] [--scenario FILE --scales 5,20]
-// The default is the default sweep at 1k-20k services (about 75 s a pair on 2 cores); --full is
+// The default is the default sweep at 1k-20k services (about 65 s a pair on 2 cores, 2026-12-06); --full is
 // the whole of `npm run bench` (about 140 s a pair).
 
 import { spawnSync } from 'node:child_process';

@@ -104,8 +104,9 @@ test('generateWithOneMore: the cluster at n is exactly generateCluster(n), the o
   for (const s of mixes)
     for (const n of [0, 1, 7, 40]) {
       const { cluster, plusOne } = generateWithOneMore(s, n);
-      assert.equal(clusterToJson(cluster), clusterToJson(generateCluster(s, n)), `cluster at ${n}`);
-      assert.deepEqual(cluster.pods, generateCluster(s, n).pods, `pods at ${n}`);
+      const expected = generateCluster(s, n);
+      assert.equal(clusterToJson(cluster), clusterToJson(expected), `cluster at ${n}`);
+      assert.deepEqual(cluster.pods, expected.pods, `pods at ${n}`);
       assert.equal(clusterToJson(plusOne), clusterToJson(generateCluster(s, n + 1)), `cluster at ${n} + 1`);
     }
 });
